@@ -1,0 +1,99 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One set of Swift settings for every target (as hummingbird does): Swift 6 language
+/// mode everywhere, and the upcoming features that catch concurrency mistakes early.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "vigil",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        // MARK: pure modules (no I/O)
+        .target(
+            name: "VigilCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RuleLanguage",
+            dependencies: ["VigilCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FeedProtocol",
+            dependencies: ["VigilCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FeedGenerator",
+            dependencies: ["VigilCore", "FeedProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Supervision",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: I/O modules
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "CLibPQ",
+                "VigilCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: the executable
+        .executableTarget(
+            name: "vigil",
+            dependencies: [
+                "VigilCore",
+                "RuleLanguage",
+                "FeedProtocol",
+                "FeedGenerator",
+                "Supervision",
+                "PostgresStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: tests
+        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "FeedProtocolTests", dependencies: ["FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore"], swiftSettings: swiftSettings),
+    ]
+)

@@ -68,7 +68,6 @@ let package = Package(
                 "VigilCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [],
             swiftSettings: swiftSettings
         ),
 

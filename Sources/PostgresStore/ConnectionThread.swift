@@ -1,0 +1,62 @@
+import Foundation
+
+/// A serial executor backed by one dedicated OS thread.
+///
+/// libpq's calls block. Running a connection's actor on its own thread keeps those
+/// blocking calls off Swift's cooperative pool (which has one thread per core: two
+/// blocked connections would stall every task in the process on this machine).
+///
+/// `@unchecked Sendable`: every mutable field is read and written only while holding
+/// `condition`'s lock.
+final class ConnectionThread: SerialExecutor, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var stopping = false
+
+    init(name: String) {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = name
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        condition.lock()
+        jobs.append(unowned)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    /// Lets the thread exit once the queued jobs have run. Call only when no further
+    /// job can be enqueued (the owning actor is being deinitialized).
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        var batch: [UnownedJob] = []
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping {
+                condition.wait()
+            }
+            if jobs.isEmpty && stopping {
+                condition.unlock()
+                return
+            }
+            swap(&batch, &jobs)
+            condition.unlock()
+            for job in batch {
+                job.runSynchronously(on: asUnownedSerialExecutor())
+            }
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import PostgresStore
+import Testing
+import VigilCore
+
+@Suite("PostgreSQL connection against a real server")
+struct PostgresConnectionTests {
+    @Test("every column type we use round-trips")
+    func roundTrip() async throws {
+        try await TestDatabase.withMigrated { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            let at = try #require(RFC3339.parse("2026-11-24T10:15:00.123456Z"))
+            let raw = PostgresJSON(#"{"id":"tx-1","note":"tab\tand \"quote\" and ünïcødé"}"#)
+            try await db.execute("""
+                INSERT INTO transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
+                    country, channel, device_id, ip, latitude, longitude, event_time, raw)
+                VALUES (\("tx-1"), \("acc-1"), \(nil as String?), \(Int64(9_007_199_254_740_993)), \("KWD"),
+                    \("m-1"), \("5411"), \("DE"), \("card_present"), \("dev-1"), \("203.0.113.5"),
+                    \(52.52), \(-13.4), \(at), \(raw))
+                """)
+            let rows = try await db.query("""
+                SELECT id, card_id, amount_minor, currency, latitude, longitude, event_time, raw->>'note' AS note,
+                       raw, true AS yes
+                FROM transactions WHERE id = \("tx-1")
+                """)
+            let row = try #require(rows.first)
+            #expect(try row.decode("id", as: String.self) == "tx-1")
+            #expect(try row.decodeIfPresent("card_id", as: String.self) == nil)
+            #expect(try row.decode("amount_minor", as: Int64.self) == 9_007_199_254_740_993)
+            #expect(try row.decode("currency", as: String.self) == "KWD")
+            #expect(try row.decode("latitude", as: Double.self) == 52.52)
+            #expect(try row.decode("longitude", as: Double.self) == -13.4)
+            #expect(try row.decode("event_time", as: Timestamp.self) == at)
+            #expect(try row.decode("note", as: String.self) == "tab\tand \"quote\" and ünïcødé")
+            #expect(try row.decode("yes", as: Bool.self) == true)
+
+            let bytes = PostgresBytes([0, 1, 0xFE, 0xFF, 0x5C])
+            let array = PostgresTextArray(["a", "b,c", "d\"e", "f\\g", ""])
+            let echoed = try #require(try await db.query("SELECT \(bytes)::bytea, \(array)::text[], \(Int32(-7))::int4").first)
+            #expect(try echoed.decode(0, as: PostgresBytes.self) == bytes)
+            #expect(try echoed.decode(1, as: PostgresTextArray.self) == array)
+            #expect(try echoed.decode(2, as: Int32.self) == -7)
+            #expect(throws: PostgresError.self) { try echoed.decode(0, as: Int.self) }
+        }
+    }
+
+    @Test("a value can never change the statement: it is a parameter")
+    func injectionIsInert() async throws {
+        try await TestDatabase.with { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            let hostile = "x'); DROP TABLE pg_class; --"
+            let row = try #require(try await db.query("SELECT \(hostile)::text AS v").first)
+            #expect(try row.decode("v", as: String.self) == hostile)
+        }
+    }
+
+    @Test("COPY stores a batch of 10,000 rows in one statement")
+    func copyBatch() async throws {
+        try await TestDatabase.withMigrated { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            var encoder = CopyTextEncoder()
+            for i in 0..<10_000 {
+                encoder.append("tx-\(i)")
+                encoder.append("acc-\(i % 97)")
+                encoder.append(i % 3 == 0 ? nil : "card\t\(i)\\n")
+                encoder.append(Int64(i + 1))
+                encoder.append("EUR")
+                encoder.append("card_not_present")
+                encoder.append("2026-11-24T10:15:00Z")
+                encoder.append(#"{"i":\#(i),"s":"line\nbreak"}"#)
+                encoder.endRow()
+            }
+            let copied = try await db.copyIn("""
+                COPY transactions (id, account_id, card_id, amount_minor, currency, channel, event_time, raw) FROM STDIN
+                """, data: encoder.bytes)
+            #expect(copied == 10_000)
+            let stats = try #require(try await db.query("""
+                SELECT count(*), sum(amount_minor), count(card_id),
+                       max(card_id) FILTER (WHERE id = 'tx-1'), max(raw->>'s') FILTER (WHERE id = 'tx-5')
+                FROM transactions
+                """).first)
+            #expect(try stats.decode(0, as: Int.self) == 10_000)
+            #expect(try stats.decode(1, as: Int64.self) == 50_005_000)
+            #expect(try stats.decode(2, as: Int.self) == 6_666)
+            #expect(try stats.decode(3, as: String.self) == "card\t1\\n")
+            #expect(try stats.decode(4, as: String.self) == "line\nbreak")
+        }
+    }
+
+    @Test("a COPY with a bad row fails as a whole and the connection stays usable")
+    func copyFailure() async throws {
+        try await TestDatabase.withMigrated { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            var encoder = CopyTextEncoder()
+            encoder.append("tx-1"); encoder.append("acc"); encoder.append(Int64(5)); encoder.append("EUR")
+            encoder.append("teleport"); encoder.append("2026-11-24T10:15:00Z"); encoder.append("{}"); encoder.endRow()
+            let error = await #expect(throws: PostgresError.self) {
+                try await db.copyIn("COPY transactions (id, account_id, amount_minor, currency, channel, event_time, raw) FROM STDIN", data: encoder.bytes)
+            }
+            #expect(error?.sqlState == "23514")
+            #expect(try await db.query("SELECT count(*) FROM transactions").first?.decode(0, as: Int.self) == 0)
+        }
+    }
+
+    @Test("a failed transaction rolls back everything in it")
+    func rollback() async throws {
+        try await TestDatabase.with { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            try await db.execute("CREATE TABLE t (id int PRIMARY KEY)")
+            struct Boom: Error {}
+            await #expect(throws: Boom.self) {
+                try await db.transaction { db in
+                    try db.execute("INSERT INTO t VALUES (1)")
+                    try db.execute("INSERT INTO t VALUES (2)")
+                    throw Boom()
+                }
+            }
+            #expect(try await db.query("SELECT count(*) FROM t").first?.decode(0, as: Int.self) == 0)
+            let committed = try await db.transaction { db in try db.execute("INSERT INTO t VALUES (3), (4)") }
+            #expect(committed == 2)
+            #expect(try await db.query("SELECT count(*) FROM t").first?.decode(0, as: Int.self) == 2)
+        }
+    }
+
+    @Test("a unique violation is a typed error with SQLSTATE 23505")
+    func uniqueViolation() async throws {
+        try await TestDatabase.with { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            try await db.execute("CREATE TABLE t (id text PRIMARY KEY)")
+            try await db.execute("INSERT INTO t VALUES (\("a"))")
+            let error = await #expect(throws: PostgresError.self) {
+                try await db.execute("INSERT INTO t VALUES (\("a"))")
+            }
+            #expect(error?.sqlState == "23505")
+            #expect(error?.isUniqueViolation == true)
+            #expect(error?.code == .server)
+            #expect(error?.isConnectionError == false)
+            // The connection is still fine after a statement error.
+            #expect(try await db.query("SELECT 1").count == 1)
+        }
+    }
+
+    @Test("prepared statements run by name with parameters")
+    func prepared() async throws {
+        try await TestDatabase.with { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            let statement = try await db.prepare("add", "SELECT $1::bigint + $2::bigint")
+            let rows = try await db.query(statement, [PostgresBinding(Int64(40)), PostgresBinding(Int64(2))])
+            #expect(try rows.first?.decode(0, as: Int64.self) == 42)
+            let nullRows = try await db.query(statement, [.null, PostgresBinding(Int64(2))])
+            #expect(try nullRows.first?.decodeIfPresent(0, as: Int64.self) == nil)
+        }
+    }
+
+    @Test("a terminated backend is reported as a lost connection, and a new one works")
+    func brokenConnection() async throws {
+        try await TestDatabase.with { configuration in
+            let victim = try await PostgresConnection.connect(configuration)
+            let killer = try await PostgresConnection.connect(configuration)
+            let pid = await victim.backendPID
+            try await killer.execute("SELECT pg_terminate_backend(\(pid))")
+            let error = await #expect(throws: PostgresError.self) {
+                try await victim.query("SELECT 1")
+            }
+            #expect(error?.isConnectionError == true)
+            #expect(await victim.isConnected == false)
+            let fresh = try await PostgresConnection.connect(configuration)
+            #expect(try await fresh.query("SELECT 1").count == 1)
+        }
+    }
+
+    @Test("an unreachable server is a clear connection error, not a crash")
+    func unreachable() async throws {
+        let configuration = PostgresConfiguration(connectionString: "postgresql://127.0.0.1:1/none?connect_timeout=2")
+        let error = await #expect(throws: PostgresError.self) {
+            _ = try await PostgresConnection.connect(configuration)
+        }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.description.contains("cannot connect to PostgreSQL at 127.0.0.1:1") == true)
+        #expect(error?.description.contains("DATABASE_URL") == true)
+    }
+
+    @Test("LISTEN receives a NOTIFY sent from another connection")
+    func listenNotify() async throws {
+        try await TestDatabase.with { configuration in
+            let listener = try await PostgresConnection.connect(configuration)
+            let sender = try await PostgresConnection.connect(configuration)
+            try await listener.listen(try #require(PostgresIdentifier("vigil_test")))
+            try await sender.notify("vigil_test", payload: "accounts")
+            var received: [PostgresNotification] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            while received.isEmpty && ContinuousClock.now < deadline {
+                received += try await listener.waitForNotifications(timeout: .milliseconds(200))
+            }
+            #expect(received.map(\.channel) == ["vigil_test"])
+            #expect(received.first?.payload == "accounts")
+        }
+    }
+}

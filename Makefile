@@ -1,0 +1,27 @@
+# Vigil: the two commands a new user needs are `make demo` and `make test`.
+SWIFT ?= swift
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: deps build release test demo clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+
+release: deps
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+
+# Builds, starts a throwaway PostgreSQL, runs every test against it, drops it.
+test: deps
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	scripts/with-postgres.sh $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)
+
+# Runs the main job end to end against a throwaway PostgreSQL and prints a summary.
+demo: deps
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+	scripts/with-postgres.sh scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/vigil"
+
+clean:
+	rm -rf .build

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the system packages Vigil needs, only when they are missing:
+# libpq-dev (the libpq headers the CLibPQ target builds against) and postgresql
+# (the server, plus postgresql-common's pg_virtualenv for throwaway clusters).
+set -euo pipefail
+
+missing=()
+for pkg in libpq-dev postgresql postgresql-common pkg-config; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "installing missing packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    else
+        echo "error: need root (or sudo) to install ${missing[*]}; install them and re-run" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# The package's post-install would create and start a default cluster we don't use.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

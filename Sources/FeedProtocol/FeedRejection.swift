@@ -1,0 +1,69 @@
+/// Why a feed line was refused: the `nack` a sender receives and the reason stored
+/// beside the raw line in the rejects table.
+///
+/// Built only on the rejection path, so it may own `String`s; the accepted path never
+/// creates one.
+public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Machine-readable error codes of protocol v1; the raw value is what goes on the wire.
+    public enum Code: String, Sendable, Hashable, CaseIterable {
+        /// The line is not one well-formed JSON object.
+        case invalidJSON = "invalid_json"
+        /// The line contains bytes that are not UTF-8.
+        case invalidUTF8 = "invalid_utf8"
+        /// A required field is absent (or `null`).
+        case missingField = "missing_field"
+        /// A field has the wrong JSON type, e.g. a number where a string is required.
+        case invalidFieldType = "invalid_field_type"
+        /// `id` or another identifier field is empty, too long or has control characters.
+        case invalidID = "invalid_id"
+        /// `amount` is not a positive decimal string within the currency's precision and range.
+        case invalidAmount = "invalid_amount"
+        /// `currency` is not an active ISO 4217 code.
+        case invalidCurrency = "invalid_currency"
+        /// `timestamp` is not RFC 3339 or lies outside the accepted window.
+        case invalidTimestamp = "invalid_timestamp"
+        /// `channel` is not one of the protocol's channels.
+        case unknownChannel = "unknown_channel"
+        /// `country` is not an ISO 3166-1 alpha-2 code.
+        case invalidCountry = "invalid_country"
+        /// `mcc` is not four digits.
+        case invalidMCC = "invalid_mcc"
+        /// `lat`/`lon` are out of range or only one of them is present.
+        case invalidLocation = "invalid_location"
+        /// `ip` is not an IPv4 or IPv6 address.
+        case invalidIP = "invalid_ip"
+        /// The line exceeds the framing layer's limit (64 KiB in v1).
+        case lineTooLong = "line_too_long"
+        /// A known field occurs more than once in the object.
+        case duplicateField = "duplicate_field"
+    }
+
+    /// What was wrong.
+    public var code: Code
+    /// The record's `id` when it could be read before the problem, so the sender can match the nack.
+    public var recordID: String?
+    /// The offending field's wire name, when the problem is in one field.
+    public var field: String?
+    /// A sentence for a human that names the field and says what is expected.
+    public var message: String
+
+    /// Creates a rejection.
+    public init(code: Code, recordID: String? = nil, field: String? = nil, message: String) {
+        self.code = code
+        self.recordID = recordID
+        self.field = field
+        self.message = message
+    }
+
+    /// The rejection the framing layer sends for a line longer than `limit` bytes.
+    public static func lineTooLong(limit: Int) -> FeedRejection {
+        FeedRejection(
+            code: .lineTooLong,
+            message: "line exceeds the \(limit)-byte limit; send one transaction per line of at most \(limit) bytes"
+        )
+    }
+
+    public var description: String {
+        "\(code.rawValue)\(field.map { " (\($0))" } ?? ""): \(message)"
+    }
+}

@@ -1,0 +1,40 @@
+import Testing
+import VigilCore
+@testable import FeedProtocol
+
+@Suite struct FeedReplyTests {
+    func text(_ reply: FeedReply) -> String { String(decoding: reply.bytes, as: UTF8.self) }
+
+    @Test func ackLines() {
+        #expect(text(.ack(id: "tx-000001", duplicate: false)) == "{\"ack\":\"tx-000001\"}\n")
+        #expect(text(.ack(id: "tx-000001", duplicate: true)) == "{\"ack\":\"tx-000001\",\"duplicate\":true}\n")
+    }
+
+    @Test func nackLinesEscapeAndUseNullWithoutID() {
+        let r = FeedRejection(code: .invalidCurrency, recordID: "tx-\"1\"\\", field: "currency", message: "bad \"EUX\"\n\u{1}")
+        #expect(text(.nack(r)) == #"{"nack":"tx-\"1\"\\","error":"invalid_currency","message":"bad \"EUX\"\n\u0001"}"# + "\n")
+        let noID = FeedRejection(code: .invalidJSON, message: "x")
+        #expect(text(.nack(noID)) == "{\"nack\":null,\"error\":\"invalid_json\",\"message\":\"x\"}\n")
+    }
+
+    @Test func repliesAppendToOneBuffer() {
+        var out: [UInt8] = []
+        FeedReply.appendAck(id: "a", to: &out)
+        FeedReply.appendAck(id: "b", duplicate: true, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "{\"ack\":\"a\"}\n{\"ack\":\"b\",\"duplicate\":true}\n")
+    }
+
+    @Test func nackMessagesAreValidJSONStringsForEveryRejection() throws {
+        // Whatever the decoder says, the reply line must itself scan as JSON.
+        for bad in ["{", "{\"id\":\"\\u00e9\\n\"}", line(replacing: "currency", with: "\"XX\"")] {
+            guard case .failure(let r) = decode(bad) else { continue }
+            let bytes = FeedReply.nack(r).bytes.dropLast()
+            try Array(bytes).withUnsafeBufferPointer { buffer in
+                var scanner = JSONScanner(buffer, maximumDepth: 4)
+                try scanner.beginObject()
+                while try scanner.nextKey() != nil { _ = try scanner.value() }
+                try scanner.end()
+            }
+        }
+    }
+}

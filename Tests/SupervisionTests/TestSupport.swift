@@ -37,3 +37,12 @@ struct FakeInstant: InstantProtocol {
 struct TestError: Error, Equatable {
     var message: String
 }
+
+/// A thread-safe value for tests.
+final class Locked<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+
+    init(_ value: Value) { self.value = Mutex(value) }
+    var current: Value { self.value.withLock { $0 } }
+    func update(_ body: @Sendable (inout Value) -> Void) { self.value.withLock { body(&$0) } }
+}

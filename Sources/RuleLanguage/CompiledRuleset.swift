@@ -1,0 +1,124 @@
+/// A loaded ruleset: lists, windows and rules, checked and compiled, immutable and
+/// `Sendable`, so one instance is shared by every evaluation worker and swapped
+/// atomically on reload.
+public struct CompiledRuleset: Sendable {
+    /// Content hash of the rules and list files (`rs-` + 16 hex digits); record it with
+    /// every decision so a decision can be reproduced.
+    public let version: String
+    /// Rules in declaration order; `rule.index` is the slot in `RuleOutcomes`.
+    public let rules: [CompiledRule]
+    /// Windows by slot; the pipeline maintains them with `WindowState`.
+    public let windows: [WindowSpec]
+    /// Lists by slot; `table` lists are filled at run time through `ListSnapshot`.
+    public let lists: [ListSpec]
+    /// Warnings found while loading (a ruleset with errors never exists).
+    public let warnings: [Diagnostic]
+
+    /// The rule with this id.
+    public func rule(id: String) -> CompiledRule? { rules.first { $0.id == id } }
+
+    /// The window with this name.
+    public func window(named name: String) -> WindowSpec? { windows.first { $0.name == name } }
+
+    /// Names of the `table` lists the pipeline must load from PostgreSQL.
+    public var tableLists: [String] {
+        lists.compactMap { if case .table(let t) = $0.source { t } else { nil } }
+    }
+
+    /// Runs every rule on one record and writes one outcome per rule into `outcomes`.
+    ///
+    /// Allocation-free when `outcomes` is reused: closures read slots, no text is touched.
+    /// Rules are isolated: an error in one is recorded as its outcome and the others run.
+    /// `record.windows` must already hold the window values (see `WindowState.observe`).
+    public func evaluate(_ record: EvaluationRecord, lists: ListSnapshot, into outcomes: inout RuleOutcomes) {
+        outcomes.prepare(count: rules.count)
+        for rule in rules {
+            outcomes.values[rule.index] = outcome(of: rule, record, lists)
+        }
+    }
+
+    /// Convenience for tools and tests: evaluates into a fresh `RuleOutcomes`.
+    public func evaluate(_ record: EvaluationRecord, lists: ListSnapshot = .empty) -> RuleOutcomes {
+        var outcomes = RuleOutcomes()
+        evaluate(record, lists: lists, into: &outcomes)
+        return outcomes
+    }
+
+    @inline(__always)
+    func outcome(of rule: CompiledRule, _ record: EvaluationRecord, _ lists: ListSnapshot) -> RuleOutcome {
+        for field in rule.requiredFields {
+            if case .absent = record.fields[field.rawValue] { return .notApplicable }
+        }
+        for slot in rule.requiredWindows {
+            if case .absent = record.window(slot) { return .notApplicable }
+        }
+        switch rule.evaluate(record, lists) {
+        case .bool(true): return .hit
+        case .bool(false): return .noHit
+        case .error(let e): return .error(e, failedClosed: rule.onError == .alert)
+        default: return .error(.typeMismatch, failedClosed: rule.onError == .alert)
+        }
+    }
+
+    /// Renders a rule's reason for a record: call it only for hits (it builds a `String`).
+    public func renderReason(of rule: CompiledRule, record: EvaluationRecord, lists: ListSnapshot = .empty) -> String {
+        var text = ""
+        for part in rule.reason {
+            switch part {
+            case .text(let t): text += t
+            case .value(let eval, let type): text += CompiledRuleset.display(eval(record, lists), type)
+            }
+        }
+        return text
+    }
+
+    /// A value as an analyst reads it: money with two decimals, strings without quotes.
+    public static func display(_ v: Value, _ type: ValueType) -> String {
+        switch v {
+        case .decimal(let d) where type.base == .money: d.formatted(fractionDigits: 2)
+        case .string(let s): s
+        case .error: "error"
+        default: v.description
+        }
+    }
+}
+
+/// What one rule concluded on one record.
+public enum RuleOutcome: Sendable, Hashable {
+    /// The condition was false.
+    case noHit
+    /// The condition was true.
+    case hit
+    /// A `require`d field or window was missing: the rule does not apply.
+    case notApplicable
+    /// Evaluation failed; `failedClosed` is true when the rule's `on_error alert` turned
+    /// the error into a hit (record that with the alert).
+    case error(EvaluationError, failedClosed: Bool)
+
+    /// Whether the outcome counts as a hit (including a fail-closed error).
+    public var isHit: Bool {
+        switch self {
+        case .hit: true
+        case .error(_, let closed): closed
+        default: false
+        }
+    }
+}
+
+/// Reusable per-worker buffer of outcomes, indexed by `CompiledRule.index`.
+public struct RuleOutcomes: Sendable {
+    /// One outcome per rule.
+    public var values: ContiguousArray<RuleOutcome> = []
+
+    /// An empty buffer; `evaluate` sizes it.
+    public init() {}
+
+    mutating func prepare(count: Int) {
+        if values.count != count {
+            values = ContiguousArray(repeating: .noHit, count: count)
+        }
+    }
+
+    /// Indices of rules that hit (including fail-closed errors).
+    public var hitIndices: [Int] { values.indices.filter { values[$0].isHit } }
+}

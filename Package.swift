@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedProtocolTests", dependencies: ["FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: swiftSettings),
+        .testTarget(name: "SupervisionTests", dependencies: ["Supervision", .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore"], swiftSettings: swiftSettings),
     ]
 )

@@ -45,4 +45,5 @@ final class Locked<Value: Sendable>: Sendable {
     init(_ value: Value) { self.value = Mutex(value) }
     var current: Value { self.value.withLock { $0 } }
     func update(_ body: @Sendable (inout Value) -> Void) { self.value.withLock { body(&$0) } }
+    func modify<R: Sendable>(_ body: @Sendable (inout Value) -> R) -> R { self.value.withLock { body(&$0) } }
 }

@@ -9,6 +9,8 @@ extension Checker {
                 if let first = seen[decl.id] {
                     diagnostics.append(Diagnostic(.duplicateRule, decl.idRange, "rule id `\(decl.id)` is used twice",
                         help: "rule ids must be unique across all rules files", note: "first declared at \(Checker.location(first))"))
+                    // Still checked, so its own mistakes are reported too.
+                    _ = compileRule(decl, index: rules.count, compiler: compiler)
                     continue
                 }
                 seen[decl.id] = decl.idRange

@@ -68,14 +68,20 @@ public struct EvaluationRecord: Sendable {
         set(.ip, t.ip)
         self[.lat] = t.latitude.flatMap(DecimalValue.init(approximating:)).map(Value.decimal) ?? .absent
         self[.lon] = t.longitude.flatMap(DecimalValue.init(approximating:)).map(Value.decimal) ?? .absent
-        let secs = t.timestamp.secondsSinceEpoch
+        let (hour, weekday) = EvaluationRecord.hourAndWeekday(t.timestamp)
+        self[.hourOfDay] = .int(hour)
+        self[.dayOfWeek] = .int(weekday)
+    }
+
+    /// UTC hour (0-23) and ISO weekday (1 = Monday ... 7) of an instant.
+    public static func hourAndWeekday(_ t: Timestamp) -> (hour: Int64, weekday: Int64) {
+        let secs = t.secondsSinceEpoch
         var days = secs / 86_400
         var rem = secs % 86_400
         if rem < 0 { rem += 86_400; days -= 1 }
-        self[.hourOfDay] = .int(rem / 3600)
         // 1970-01-01 was a Thursday (ISO 4).
         var dow = (days + 3) % 7
         if dow < 0 { dow += 7 }
-        self[.dayOfWeek] = .int(dow + 1)
+        return (rem / 3600, dow + 1)
     }
 }

@@ -10,7 +10,13 @@ public enum Formatter {
         guard !parsed.diagnostics.containsErrors else { return nil }
         var printer = Printer(comments: parsed.comments)
         for (i, decl) in parsed.declarations.enumerated() {
-            if i > 0 { printer.out += "\n" }
+            // Consecutive lists (or windows) stay together; anything else gets a blank line.
+            if i > 0 {
+                switch (parsed.declarations[i - 1], decl) {
+                case (.list, .list), (.window(_), .window(_)): break
+                default: printer.out += "\n"
+                }
+            }
             switch decl {
             case .list(let d):
                 printer.item(line: d.range.start.line, endLine: d.range.end.line, indent: "", text: list(d))
@@ -49,7 +55,10 @@ public enum Formatter {
         var s = "window \(d.name) = \(d.aggregate)"
         if let v = d.value { s += " " + expression(v) }
         s += " by \(d.key) over \(Value.formatDuration(d.duration))"
-        if let f = d.filter { s += " where " + expression(f) }
+        if let f = d.filter {
+            let filter = "where " + expression(f)
+            s += s.count + filter.count > 88 ? "\n  " + filter : " " + filter
+        }
         return s
     }
 
@@ -68,7 +77,7 @@ public enum Formatter {
             guard one.count > 88, case .binary(let op, _, _) = e.kind, op == "and" || op == "or" else { return one }
             let operands = flatten(e, op)
             return "when " + operands.map { expression($0, parent: precedence(op) + 1) }
-                .joined(separator: "\n    \(op) ")
+                .joined(separator: "\n  \(op) ")
         }
     }
 
@@ -164,6 +173,9 @@ struct Printer {
         // Comments on their own lines before this item's last line move before it.
         while next < comments.count, comments[next].line < endLine || (comments[next].line == endLine && !comments[next].trailing) {
             out += indent + "#" + comments[next].text + "\n"
+            // Keep one blank line where the source separated a comment from what follows.
+            let following = next + 1 < comments.count ? min(comments[next + 1].line, line) : line
+            if following > comments[next].line + 1 { out += "\n" }
             next += 1
         }
         var body = text.split(separator: "\n", omittingEmptySubsequences: false).map { indent + $0 }.joined(separator: "\n")
@@ -173,7 +185,6 @@ struct Printer {
         }
         out += body + "\n"
         _ = trailingOnly
-        _ = line
     }
 
     mutating func flushRemaining() {

@@ -21,7 +21,7 @@ public struct ListSnapshot: Sendable {
     public init(ruleset: CompiledRuleset, contents: [String: Set<String>], version: String) {
         var sets = [Set<String>?](repeating: nil, count: ruleset.lists.count)
         for list in ruleset.lists {
-            if case .table = list.source, let set = contents[list.name] { sets[list.slot] = set }
+            if case .table(let table) = list.source, let set = contents[table] ?? contents[list.name] { sets[list.slot] = set }
         }
         self.init(sets: sets, version: version)
     }

@@ -113,7 +113,8 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
             (604_800_000_000, "w"), (86_400_000_000, "d"), (3_600_000_000, "h"),
             (60_000_000, "m"), (1_000_000, "s"), (1_000, "ms"),
         ]
-        for (size, name) in units where micros != 0 && micros % size == 0 {
+        // `24h` reads better than `1d` for the common "last day" windows.
+        for (size, name) in units where micros != 0 && micros % size == 0 && !(name == "d" && micros == size) {
             return "\(micros / size)\(name)"
         }
         return micros == 0 ? "0s" : "\(micros / 1_000)ms"

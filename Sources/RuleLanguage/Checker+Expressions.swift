@@ -63,13 +63,17 @@ extension Checker {
     mutating func resolvePath(_ name: String, _ range: SourceRange, _ facts: Facts) -> TypedExpr? {
         if name.hasPrefix("window.") {
             let windowName = String(name.dropFirst("window.".count))
+            guard allowWindows else {
+                diagnostics.append(Diagnostic(.invalidWindow, range, "a window's value or filter cannot read another window"))
+                return nil
+            }
+            if brokenWindows.contains(windowName) {
+                usedWindowNames.insert(windowName)
+                return nil
+            }
             guard let window = windows[windowName] else {
                 diagnostics.append(Diagnostic(.unknownWindow, range, "unknown window `\(windowName)`",
                     help: Suggest.closest(to: windowName, in: windows.keys).map { "did you mean `window.\($0)`?" }))
-                return nil
-            }
-            guard allowWindows else {
-                diagnostics.append(Diagnostic(.invalidWindow, range, "a window's value or filter cannot read another window"))
                 return nil
             }
             usedWindowNames.insert(windowName)

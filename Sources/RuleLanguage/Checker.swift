@@ -29,6 +29,8 @@ struct Checker {
     var usedListSlots: Set<Int> = []
     var usedListNames: Set<String> = []
     var usedWindowNames: Set<String> = []
+    /// Windows whose declaration had errors: uses of them are not reported again.
+    var brokenWindows: Set<String> = []
     /// Reads a list file; injected so the checker stays free of I/O policy.
     let readFile: @Sendable (String) -> String?
 
@@ -74,7 +76,8 @@ struct Checker {
                 case .table(let name):
                     source = .table(name)
                 }
-                if case .table = source {} else if members.isEmpty {
+                let unreadable = diagnostics.last?.code == DiagnosticCode.listFileUnreadable.rawValue && diagnostics.last?.range == decl.range
+                if case .table = source {} else if members.isEmpty, !unreadable {
                     diagnostics.append(Diagnostic(.emptyList, decl.nameRange, "list `\(decl.name)` is empty"))
                 }
                 let info = ListInfo(slot: specs.count, decl: decl, members: members, source: source)
@@ -108,6 +111,7 @@ struct Checker {
                     diagnostics.append(Diagnostic(.invalidWindow, decl.aggregateRange, "unknown aggregate `\(decl.aggregate)`",
                         help: Suggest.closest(to: decl.aggregate, in: WindowAggregate.allCases.map(\.rawValue)).map { "did you mean `\($0)`?" }
                             ?? "aggregates: count, sum, avg, max, count_distinct"))
+                    brokenWindows.insert(decl.name)
                     continue
                 }
                 // The result type is provisional until the value expression is checked.
@@ -137,7 +141,7 @@ struct Checker {
                 ok = false
                 diagnostics.append(Diagnostic(.invalidWindow, decl.keyRange, "a window key must be a string field such as `card_id`"))
             }
-            if decl.duration <= 0 {
+            if decl.duration <= 0, !diagnostics.contains(where: { $0.range == decl.durationRange }) {
                 ok = false
                 diagnostics.append(Diagnostic(.invalidDuration, decl.durationRange, "a window must cover a positive duration"))
             }
@@ -186,7 +190,10 @@ struct Checker {
             }
             let type = ValueType(resultBase, optional: (key?.type.optional ?? false) || info.emptyPossible)
             windows[decl.name]?.type = type
-            guard ok, let key else { continue }
+            guard ok, let key else {
+                brokenWindows.insert(decl.name)
+                continue
+            }
             specs.append(WindowSpec(name: decl.name, slot: info.slot, key: key, aggregate: aggregate,
                 value: value, valueType: valueType?.unwrapped, resultType: type, duration: decl.duration,
                 filter: filter, identity: Checker.identity(decl), range: decl.range))

@@ -108,7 +108,6 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case notConstant = "E0205"
     case invalidRegex = "E0206"
     case invalidWindow = "E0207"
-    case constantOverflow = "E0208"
     // Rule attributes
     case invalidAttribute = "E0300"
     case listFileUnreadable = "E0301"

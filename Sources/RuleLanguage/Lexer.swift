@@ -88,8 +88,14 @@ public struct Lexer {
             return Token(kind: .punct(String(c)), range: range(from: start), offset: offset)
         }
         advance()
+        // A run of the same stray character (`&&`, `||`) is one mistake.
+        var text = String(c)
+        while let d = peek(), d == c {
+            text.unicodeScalars.append(d)
+            advance()
+        }
         diagnostics.append(Diagnostic(.unexpectedCharacter, range(from: start),
-            "unexpected character `\(c.escaped(asASCII: false))`",
+            "unexpected `\(text.unicodeScalars.map { $0.escaped(asASCII: false) }.joined())`",
             help: c == "&" || c == "|" || c == "!" ? "write `and`, `or` and `not` as words" : nil))
         return next()
     }

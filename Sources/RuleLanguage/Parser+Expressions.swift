@@ -5,7 +5,8 @@ extension Parser {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Parser.maxDepth else {
-            error(.tooDeep, current.range, "expression nested more than \(Parser.maxDepth) levels deep")
+            error(.tooDeep, current.range, "expression nested more than \(Parser.maxDepth) levels deep",
+                  help: "split the condition, or remove redundant parentheses")
             // Skip the rest so the caller's recovery starts past the deep part.
             let r = current.range
             while !atEnd, current.identifier.map({ !Parser.clauseKeywords.contains($0) }) ?? true, !current.isPunct("}") { advance() }

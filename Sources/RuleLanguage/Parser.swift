@@ -7,6 +7,13 @@ public struct Parser {
     var diagnostics: [Diagnostic] = []
     let file: String
     var depth = 0
+    /// Panic mode: after a syntax error, further errors are dropped until the parser
+    /// resynchronises at a clause or declaration, so one mistake gives one message.
+    var panicking = false
+    /// Syntax errors seen, reported or not (recovery decisions use this).
+    var errorCount = 0
+    /// Lines where the lexer already reported a problem; parser errors there are cascades.
+    var lexerErrorLines: Set<Int> = []
     /// Deepest expression nesting accepted; deeper input is a diagnostic, not a crash.
     static let maxDepth = 64
 
@@ -20,6 +27,7 @@ public struct Parser {
         var lexer = Lexer(text: source.text, file: source.path)
         let tokens = lexer.tokenize()
         var parser = Parser(tokens: tokens, file: source.path)
+        parser.lexerErrorLines = Set(lexer.diagnostics.map(\.range.start.line))
         let decls = parser.parseDeclarations()
         return ParsedFile(source: source, declarations: decls, comments: lexer.comments,
                           diagnostics: lexer.diagnostics + parser.diagnostics)
@@ -57,6 +65,9 @@ public struct Parser {
     }
 
     mutating func error(_ code: DiagnosticCode, _ range: SourceRange, _ message: String, help: String? = nil) {
+        errorCount += 1
+        guard !panicking, !lexerErrorLines.contains(range.start.line) else { return }
+        panicking = true
         diagnostics.append(Diagnostic(code, range, message, help: help))
     }
 
@@ -109,6 +120,7 @@ public struct Parser {
         var decls: [Declaration] = []
         while !atEnd {
             let before = position
+            panicking = false
             guard let word = current.identifier, Parser.declarationKeywords.contains(word) else {
                 let suggestion = current.identifier.flatMap { Suggest.closest(to: $0, in: Parser.declarationKeywords) }
                 error(.unknownDeclaration, current.range,
@@ -118,7 +130,7 @@ public struct Parser {
                 recoverToDeclaration()
                 continue
             }
-            let errorsBefore = diagnostics.count
+            let errorsBefore = errorCount
             var decl: Declaration?
             switch word {
             case "list": decl = parseList().map(Declaration.list)
@@ -126,7 +138,7 @@ public struct Parser {
             default: decl = parseRule().map(Declaration.rule)
             }
             if let decl { decls.append(decl) }
-            if diagnostics.count > errorsBefore || position == before {
+            if errorCount > errorsBefore || position == before {
                 if position == before { advance() }
                 recoverToDeclaration()
             }
@@ -240,9 +252,10 @@ public struct Parser {
                 break  // a missing `}`: reported below, and the next declaration still parses
             }
             let before = position
-            let errorsBefore = diagnostics.count
+            panicking = false
+            let errorsBefore = errorCount
             if let clause = parseClause() { clauses.append(clause) }
-            if diagnostics.count > errorsBefore || position == before {
+            if errorCount > errorsBefore || position == before {
                 if position == before { advance() }
                 while !atEnd && !current.isPunct("}") {
                     if let w = current.identifier, Parser.clauseKeywords.contains(w) || (Parser.declarationKeywords.contains(w) && current.range.start.column == 1) { break }

@@ -112,7 +112,7 @@ struct SupervisorLoop {
         let spec = self.supervisor.children[start.child]
         let run = ChildRun.start(spec.service, child: start.child, generation: start.generation, events: self.events)
         self.runs[start.child] = run
-        if case .signalled(let timeout) = spec.readiness, !(await run.ready.wait(timeout: timeout)) {
+        if case .signalled(let timeout) = spec.readiness, !(await run.ready.wait(timeout: timeout)), !Task.isCancelled {
             self.supervisor.logger.warning(
                 "child did not signal readiness in time; starting the next child anyway",
                 metadata: ["child": .string(spec.name), "timeout": .stringConvertible(timeout)]
@@ -127,8 +127,7 @@ struct SupervisorLoop {
     }
 
     /// Stops children one after another, in the given order, in a task of its own so the
-    /// timeouts still hold when the supervisor's task is already cancelled. Cancelling the
-    /// supervisor meanwhile cancels every child at once.
+    /// timeouts still hold when the supervisor's task is already cancelled.
     private mutating func stopChildren(_ children: [Int], graceful: Bool) async {
         let targets = children.compactMap { child in self.runs[child].map { (self.supervisor.children[child], $0) } }
         for child in children { self.runs[child] = nil }
@@ -140,7 +139,12 @@ struct SupervisorLoop {
         await withTaskCancellationHandler {
             await stopping.value
         } onCancel: {
-            for (_, run) in targets { run.task.cancel() }
+            // Cancelled while draining gracefully (say a ServiceGroup gave up waiting): stop
+            // waiting on drains and cancel everyone. A cancelling stop already goes child by
+            // child in reverse order, each within its timeout, so it is left alone.
+            if graceful {
+                for (_, run) in targets { run.task.cancel() }
+            }
         }
     }
 
@@ -165,9 +169,10 @@ struct SupervisorLoop {
     private func publishStatus() {
         let children = self.supervisor.children.indices.map { index -> SupervisorStatus.Child in
             let state: SupervisorStatus.Child.State
+            let stopping = self.supervisorState != .running  // children were (or are being) stopped by us
             switch self.machine.state(of: index) {
-            case .running: state = self.supervisorState == .running ? .running : .failed
-            case .restarting: state = .restarting
+            case .running: state = stopping ? .stopped : .running
+            case .restarting: state = stopping ? .stopped : .restarting
             case .stopped: state = .stopped
             case .failed: state = .failed
             case .idle, nil: state = .idle

@@ -47,8 +47,9 @@ struct SupervisorTests {
         let supervisor = Supervisor(
             configuration: fastConfiguration("all", strategy: .oneForAll),
             children: [
-                ChildSpec(name: "a", service: FlakyService(name: "a", recorder: recorder)),
-                ChildSpec(name: "b", service: FlakyService(name: "b", recorder: recorder)),
+                // Readiness makes the start order observable (with .immediate, tasks may begin in any order).
+                ChildSpec(name: "a", readiness: .signalled(timeout: .seconds(10)), service: FlakyService(name: "a", recorder: recorder)),
+                ChildSpec(name: "b", readiness: .signalled(timeout: .seconds(10)), service: FlakyService(name: "b", recorder: recorder)),
                 // c fails once, after a and b started: both are stopped (b first) and all restart in order.
                 ChildSpec(name: "c", service: FlakyService(name: "c", failures: 1, recorder: recorder)),
             ],

@@ -23,8 +23,8 @@ struct FlakyService: Service {
         if let readyAfter = self.readyAfter {
             try await Task.sleep(for: readyAfter)
             self.recorder.record("ready \(self.name)")
-            Supervisor.markReady()
         }
+        Supervisor.markReady()
         try? await gracefulShutdown()  // returns on graceful shutdown, throws on cancellation
         self.recorder.record("stop \(self.name)")
     }

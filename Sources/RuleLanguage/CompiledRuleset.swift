@@ -77,6 +77,7 @@ public struct CompiledRuleset: Sendable {
         switch v {
         case .decimal(let d) where type.base == .money: d.formatted(fractionDigits: 2)
         case .string(let s): s
+        case .absent, .error(.absentField), .error(.absentWindow): "missing"
         case .error: "error"
         default: v.description
         }

@@ -44,10 +44,14 @@ public struct TypedExpr: Sendable {
         }
     }
 
-    /// Whether the value is known at load time (a literal or folded from literals).
+    /// Whether the value is known at load time: built from literals only, no field,
+    /// window or list read (such subtrees are folded by the compiler).
     public var isConstant: Bool {
-        if case .constant = kind { return true }
-        return false
+        switch kind {
+        case .constant: true
+        case .field, .window, .inList: false
+        default: children.allSatisfy(\.isConstant)
+        }
     }
 }
 

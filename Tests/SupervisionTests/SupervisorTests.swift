@@ -83,7 +83,10 @@ struct SupervisorTests {
         )
         let group = ServiceGroup(services: [root], logger: logger)
         let run = Task { try await group.run() }
-        #expect(await eventually { root.status.isHealthy && inner.status.children[0].restartCount == 2 })
+        #expect(await eventually {
+            root.status.isHealthy && inner.status.children[0].restartCount == 2
+                && recorder.count(of: "start inner.flaky") == 3 && recorder.count(of: "start sibling") == 1
+        })
         // The inner supervisor signals readiness once its children started, so the sibling starts after them.
         let order = recorder.all
         let steadyStarted = try #require(order.firstIndex(of: "start inner.steady"))
@@ -128,6 +131,31 @@ struct SupervisorTests {
         #expect(recorder.all.contains("stop sibling"))
         #expect(root.status.state == .failed)
         #expect(logs.current.contains { $0.message.contains("restart intensity exceeded") && $0.metadata["supervisor"] == "inner" })
+    }
+
+    @Test func aParentRestartsAnEscalatingChildSupervisor() async throws {
+        let recorder = Recorder()
+        let (logger, _) = capturingLogger()
+        // The inner supervisor gives up on the first failure; its parent runs it again, and
+        // the second run finds a healthy child.
+        let inner = Supervisor(
+            configuration: fastConfiguration("inner", maxRestarts: 0),
+            children: [ChildSpec(name: "once", service: FlakyService(name: "once", failures: 1, recorder: recorder))],
+            logger: logger
+        )
+        let root = Supervisor(
+            configuration: fastConfiguration("root"),
+            children: [ChildSpec(name: "inner", service: inner)],
+            logger: logger
+        )
+        let run = Task { try await root.run() }
+        // "running" means the child's task exists; its body may not have begun yet, so wait for that too.
+        #expect(await eventually { root.status.isHealthy && root.status.children[0].restartCount == 1 && recorder.count(of: "start once") == 2 })
+        #expect(root.status.children[0].lastError?.contains("restartIntensityExceeded") == true)
+        #expect(root.status.children[0].nested?.state == .running)
+        run.cancel()
+        try await run.value
+        #expect(recorder.all.last == "stop once")
     }
 
     @Test func aChildThatWillNotStopIsAbandonedAfterItsTimeout() async throws {

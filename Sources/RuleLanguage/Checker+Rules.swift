@@ -30,7 +30,7 @@ extension Checker {
     }
 
     mutating func compileRule(_ decl: RuleDecl, index: Int, compiler: Compiler) -> CompiledRule? {
-        let errorsBefore = diagnostics.filter { $0.severity == .error }.count
+        let diagnosticsBefore = diagnostics.count
         usedFields = []
         usedWindowSlots = []
         usedListSlots = []
@@ -94,8 +94,8 @@ extension Checker {
         let fieldsRead = usedFields.sorted { $0.rawValue < $1.rawValue }
         let windowsUsed = usedWindowSlots.sorted(), listsUsed = usedListSlots.sorted()
         let reason = compileReason(reasonText ?? description, reasonRange ?? decl.idRange, facts, compiler)
-        let errorsAfter = diagnostics.filter { $0.severity == .error }.count
-        guard errorsAfter == errorsBefore, let condition, let severity, let score, let reason else { return nil }
+        let newErrors = diagnostics[diagnosticsBefore...].contains { $0.severity == .error }
+        guard !newErrors, let condition, let severity, let score, let reason else { return nil }
         return CompiledRule(id: decl.id, index: index, description: description, severity: severity, score: score,
             mode: mode, tags: tags, onError: onError, requiredFields: requiredFields, requiredWindows: requiredWindows,
             condition: condition, reason: reason, reasonTemplate: reasonText ?? description,

@@ -152,6 +152,10 @@ public enum Formatter {
         case .unary(let op, let a): return (op + expression(a, parent: 8), 8)
         case .membership(let a, let b, let negated):
             return (expression(a, parent: 5) + (negated ? " not in " : " in ") + expression(b, parent: 5), 4)
+        case .binary("??", let a, let b):
+            // `??` binds tightest, but readers expect it loose: parenthesise it wherever it is
+            // an operand (`(country ?? "") in countries`), which parses back the same.
+            return ("\(expression(a, parent: 8)) ?? \(expression(b, parent: 8))", 4)
         case .binary(let op, let a, let b):
             let p = precedence(op)
             let comparison = p == 4

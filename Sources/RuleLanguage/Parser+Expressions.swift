@@ -2,6 +2,7 @@ extension Parser {
     /// Parses an expression. Precedence, loosest first: `or`, `and`, `not`, comparisons and
     /// `in`, `+ -`, `* / %`, `??`, unary `-`, primary.
     mutating func expression() -> Expr {
+        if depth == 0 { operatorBudget = Parser.maxOperators }
         depth += 1
         defer { depth -= 1 }
         guard depth <= Parser.maxDepth else {
@@ -15,9 +16,22 @@ extension Parser {
         return orExpr()
     }
 
+    /// Takes one operator from the budget; on exhaustion reports once and skips the rest.
+    mutating func spend() -> Bool {
+        operatorBudget -= 1
+        if operatorBudget >= 0 { return true }
+        if operatorBudget == -1 {
+            error(.tooDeep, current.range, "expression has more than \(Parser.maxOperators) operators",
+                  help: "split it into several rules or use a list with `in`")
+        }
+        while !atEnd, current.identifier.map({ !Parser.clauseKeywords.contains($0) }) ?? true, !current.isPunct("}") { advance() }
+        return false
+    }
+
     mutating func orExpr() -> Expr {
         var lhs = andExpr()
         while current.isWord("or") {
+            guard spend() else { return Expr(.invalid, lhs.range) }
             advance()
             let rhs = andExpr()
             lhs = Expr(.binary("or", lhs, rhs), lhs.range.union(rhs.range))
@@ -28,6 +42,7 @@ extension Parser {
     mutating func andExpr() -> Expr {
         var lhs = notExpr()
         while current.isWord("and") {
+            guard spend() else { return Expr(.invalid, lhs.range) }
             advance()
             let rhs = notExpr()
             lhs = Expr(.binary("and", lhs, rhs), lhs.range.union(rhs.range))
@@ -74,6 +89,7 @@ extension Parser {
     mutating func additive() -> Expr {
         var lhs = multiplicative()
         while current.isPunct("+") || current.isPunct("-") {
+            guard spend() else { return Expr(.invalid, lhs.range) }
             let op = current.isPunct("+") ? "+" : "-"
             advance()
             let rhs = multiplicative()
@@ -85,6 +101,7 @@ extension Parser {
     mutating func multiplicative() -> Expr {
         var lhs = coalesce()
         while current.isPunct("*") || current.isPunct("/") || current.isPunct("%") {
+            guard spend() else { return Expr(.invalid, lhs.range) }
             let op = current.isPunct("*") ? "*" : current.isPunct("/") ? "/" : "%"
             advance()
             let rhs = coalesce()
@@ -96,6 +113,7 @@ extension Parser {
     mutating func coalesce() -> Expr {
         var lhs = unary()
         while current.isPunct("??") {
+            guard spend() else { return Expr(.invalid, lhs.range) }
             advance()
             let rhs = unary()
             lhs = Expr(.binary("??", lhs, rhs), lhs.range.union(rhs.range))

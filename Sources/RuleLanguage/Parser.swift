@@ -16,6 +16,11 @@ public struct Parser {
     var lexerErrorLines: Set<Int> = []
     /// Deepest expression nesting accepted; deeper input is a diagnostic, not a crash.
     static let maxDepth = 64
+    /// Most operators in one expression. Chains such as `a + a + ...` build trees as deep
+    /// as they are long, and the checker and evaluator recurse over them, so this bounds
+    /// stack use for any input.
+    static let maxOperators = 200
+    var operatorBudget = Parser.maxOperators
 
     static let clauseKeywords: Set<String> = [
         "description", "when", "severity", "score", "reason", "mode", "tags", "on_error", "require",

@@ -37,7 +37,7 @@ public enum RuleTestRunner {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { continue }
             if isDir.boolValue {
-                let items = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
+                let items = FileManager.default.enumerator(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)?.compactMap { $0 as? String } ?? []
                 files += items.filter { $0.hasSuffix(".test.json") }.map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
             } else if path.hasSuffix(".test.json") {
                 files.append(path)

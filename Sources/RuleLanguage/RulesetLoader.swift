@@ -26,7 +26,7 @@ public enum RulesetLoader {
             }
             if isDir.boolValue {
                 let base = URL(fileURLWithPath: path)
-                let items = fm.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
+                let items = fm.enumerator(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)?.compactMap { $0 as? String } ?? []
                 for item in items where item.hasSuffix(".rules") {
                     files.append(base.appendingPathComponent(item).path)
                 }

@@ -25,15 +25,33 @@ public struct CompiledRuleset: Sendable {
         lists.compactMap { if case .table(let t) = $0.source { t } else { nil } }
     }
 
+    /// One closure per rule, checking `require` and mapping the condition to an outcome,
+    /// kept apart from the rules' metadata so the hot loop touches nothing else.
+    let runners: ContiguousArray<RuleRunner>
+
+    /// Assembles a ruleset (the loader is the only caller).
+    init(version: String, rules: [CompiledRule], windows: [WindowSpec], lists: [ListSpec], warnings: [Diagnostic]) {
+        self.version = version
+        self.rules = rules
+        self.windows = windows
+        self.lists = lists
+        self.warnings = warnings
+        self.runners = ContiguousArray(rules.map(CompiledRuleset.runner))
+    }
+
     /// Runs every rule on one record and writes one outcome per rule into `outcomes`.
     ///
     /// Allocation-free when `outcomes` is reused: closures read slots, no text is touched.
     /// Rules are isolated: an error in one is recorded as its outcome and the others run.
     /// `record.windows` must already hold the window values (see `WindowState.observe`).
     public func evaluate(_ record: EvaluationRecord, lists: ListSnapshot, into outcomes: inout RuleOutcomes) {
-        outcomes.prepare(count: rules.count)
-        for rule in rules {
-            outcomes.values[rule.index] = outcome(of: rule, record, lists)
+        outcomes.prepare(count: runners.count)
+        runners.withUnsafeBufferPointer { run in
+            outcomes.values.withUnsafeMutableBufferPointer { out in
+                for i in 0..<min(run.count, out.count) {
+                    out[i] = run[i](record, lists)
+                }
+            }
         }
     }
 
@@ -44,19 +62,32 @@ public struct CompiledRuleset: Sendable {
         return outcomes
     }
 
+    static func runner(_ rule: CompiledRule) -> RuleRunner {
+        let condition = rule.evaluate
+        let failClosed = rule.onError == .alert
+        let fields = rule.requiredFields.map(\.rawValue)
+        let windows = rule.requiredWindows
+        if fields.isEmpty && windows.isEmpty {
+            return { r, l in CompiledRuleset.conclude(condition(r, l), failClosed) }
+        }
+        return { r, l in
+            for slot in fields {
+                if case .absent = r.fields[slot] { return .notApplicable }
+            }
+            for slot in windows {
+                if case .absent = r.window(slot) { return .notApplicable }
+            }
+            return CompiledRuleset.conclude(condition(r, l), failClosed)
+        }
+    }
+
     @inline(__always)
-    func outcome(of rule: CompiledRule, _ record: EvaluationRecord, _ lists: ListSnapshot) -> RuleOutcome {
-        for field in rule.requiredFields {
-            if case .absent = record.fields[field.rawValue] { return .notApplicable }
-        }
-        for slot in rule.requiredWindows {
-            if case .absent = record.window(slot) { return .notApplicable }
-        }
-        switch rule.evaluate(record, lists) {
-        case .bool(true): return .hit
-        case .bool(false): return .noHit
-        case .error(let e): return .error(e, failedClosed: rule.onError == .alert)
-        default: return .error(.typeMismatch, failedClosed: rule.onError == .alert)
+    static func conclude(_ v: Value, _ failClosed: Bool) -> RuleOutcome {
+        switch v {
+        case .bool(true): .hit
+        case .bool(false): .noHit
+        case .error(let e): .error(e, failedClosed: failClosed)
+        default: .error(.typeMismatch, failedClosed: failClosed)
         }
     }
 
@@ -83,6 +114,9 @@ public struct CompiledRuleset: Sendable {
         }
     }
 }
+
+/// Runs one rule: `require` checks, then the condition.
+typealias RuleRunner = @Sendable (EvaluationRecord, ListSnapshot) -> RuleOutcome
 
 /// What one rule concluded on one record.
 public enum RuleOutcome: Sendable, Hashable {

@@ -204,11 +204,11 @@ struct Checker {
     /// Canonical text of a window's definition: equal iff the state can be kept.
     static func identity(_ d: WindowDecl) -> String {
         var s = d.aggregate
-        if let v = d.value { s += " " + Formatter.expression(v) }
+        if let v = d.value { s += " " + RuleFormatter.expression(v) }
         s += " by \(d.key) over \(Value.formatDuration(d.duration))"
-        if let f = d.filter { s += " where " + Formatter.expression(f) }
+        if let f = d.filter { s += " where " + RuleFormatter.expression(f) }
         return s
     }
 
-    func render(_ e: Expr) -> String { Formatter.expression(e) }
+    func render(_ e: Expr) -> String { RuleFormatter.expression(e) }
 }

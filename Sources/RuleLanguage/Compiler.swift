@@ -93,6 +93,15 @@ struct Compiler {
             let a = c[0], b = c[1]
             let test = CompareOp(op)
             if case .constant(let k) = rhs.kind {
+                // The most common shape, `field OP literal`, reads the slot directly.
+                if case .compare(_, let lhs, _) = t.kind, case .field(let f) = lhs.kind {
+                    let slot = f.rawValue
+                    return { r, _ in
+                        let v = r.fields[slot]
+                        if case .absent = v { return .error(.absentField(f)) }
+                        return Arithmetic.compare(v, k, test)
+                    }
+                }
                 return { r, l in Arithmetic.compare(a(r, l), k, test) }
             }
             return { r, l in Arithmetic.compare(a(r, l), b(r, l), test) }

@@ -20,7 +20,7 @@ public enum Explain {
         case .present(let a, let negated): return "\(negated ? "missing" : "present")(\(text(a)))"
         case .call(let fn, let args):
             var parts = args.map(text)
-            if case .matches(let r) = fn { parts.append(Formatter.quote(r.pattern)) }
+            if case .matches(let r) = fn { parts.append(RuleFormatter.quote(r.pattern)) }
             return "\(fn.name)(\(parts.joined(separator: ", ")))"
         }
     }
@@ -28,7 +28,7 @@ public enum Explain {
     static func literal(_ v: Value, _ type: ValueType) -> String {
         switch v {
         case .decimal(let d): d.formatted(fractionDigits: max(2, d.description.split(separator: ".").last.map { $0.count } ?? 0))
-        case .string(let s): Formatter.quote(s)
+        case .string(let s): RuleFormatter.quote(s)
         default: v.description
         }
     }

@@ -45,8 +45,8 @@ import Testing
             windows.observe(&record)
             _ = ruleset.evaluate(record)
         }
-        if let formatted = Formatter.format(source) {
-            let again = Formatter.format(SourceFile(path: "fuzz.rules", text: formatted))
+        if let formatted = RuleFormatter.format(source) {
+            let again = RuleFormatter.format(SourceFile(path: "fuzz.rules", text: formatted))
             #expect(again == formatted, "fmt is not idempotent for:\n\(text)")
         }
         #expect(ContinuousClock.now - started < .seconds(2), "slow input:\n\(text.prefix(200))")

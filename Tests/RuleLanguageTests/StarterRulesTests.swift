@@ -50,7 +50,7 @@ import Testing
     @Test func starterRulesAreFormatted() throws {
         for path in RulesetLoader.ruleFiles(in: [Support.rulesDirectory]) {
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            #expect(Formatter.format(SourceFile(path: path, text: text)) == text, "\(path) is not in canonical format")
+            #expect(RuleFormatter.format(SourceFile(path: path, text: text)) == text, "\(path) is not in canonical format")
         }
     }
 }
@@ -68,7 +68,7 @@ import Testing
             reason "a \\{literal\\} and {amount_base}"
             }
             """
-        let once = try #require(Formatter.format(SourceFile(path: "m.rules", text: messy)))
+        let once = try #require(RuleFormatter.format(SourceFile(path: "m.rules", text: messy)))
         #expect(once == """
             # header comment
 
@@ -87,7 +87,7 @@ import Testing
             }
 
             """)
-        #expect(Formatter.format(SourceFile(path: "m.rules", text: once)) == once)
+        #expect(RuleFormatter.format(SourceFile(path: "m.rules", text: once)) == once)
         let a = try #require(Support.compile(messy))
         let b = try #require(Support.compile(once))
         #expect(a.rules.map { Explain.text($0.condition) } == b.rules.map { Explain.text($0.condition) })
@@ -95,6 +95,6 @@ import Testing
     }
 
     @Test func unparsableInputIsNotFormatted() {
-        #expect(Formatter.format(SourceFile(path: "x.rules", text: "rule r { when ( }")) == nil)
+        #expect(RuleFormatter.format(SourceFile(path: "x.rules", text: "rule r { when ( }")) == nil)
     }
 }

@@ -3,7 +3,7 @@
 /// One blank line between declarations, two-space indentation, clauses in a fixed order,
 /// minimal parentheses, long `and`/`or` chains one operand per line. Comments are kept:
 /// each stays before (or at the end of the line of) the declaration or clause it preceded.
-public enum Formatter {
+public enum RuleFormatter {
     /// Formats a file; nil when the file does not parse (formatting never guesses).
     public static func format(_ source: SourceFile) -> String? {
         let parsed = Parser.parse(source)

@@ -130,9 +130,9 @@ enum Arithmetic {
 
 /// Built-in functions compiled to closures.
 enum Builtins {
-    static func compile(_ fn: Builtin, _ c: [Evaluator]) -> Evaluator {
-        guard let a = c.first else { return { _, _ in .error(.typeMismatch) } }
-        let b = c.count > 1 ? c[1] : a
+    static func compile(_ fn: Builtin, _ c: [Compiled]) -> Evaluator {
+        guard let a = c.first?.run else { return { _, _ in .error(.typeMismatch) } }
+        let b = c.count > 1 ? c[1].run : a
         switch fn {
         case .startsWith, .endsWith, .contains:
             return { r, l in

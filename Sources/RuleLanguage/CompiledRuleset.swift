@@ -27,7 +27,7 @@ public struct CompiledRuleset: Sendable {
 
     /// One closure per rule, checking `require` and mapping the condition to an outcome,
     /// kept apart from the rules' metadata so the hot loop touches nothing else.
-    let runners: ContiguousArray<RuleRunner>
+    let runners: ContiguousArray<RunnerBox>
 
     /// Assembles a ruleset (the loader is the only caller).
     init(version: String, rules: [CompiledRule], windows: [WindowSpec], lists: [ListSpec], warnings: [Diagnostic]) {
@@ -36,7 +36,7 @@ public struct CompiledRuleset: Sendable {
         self.windows = windows
         self.lists = lists
         self.warnings = warnings
-        self.runners = ContiguousArray(rules.map(CompiledRuleset.runner))
+        self.runners = ContiguousArray(rules.map { RunnerBox(run: CompiledRuleset.runner($0)) })
     }
 
     /// Runs every rule on one record and writes one outcome per rule into `outcomes`.
@@ -49,7 +49,7 @@ public struct CompiledRuleset: Sendable {
         runners.withUnsafeBufferPointer { run in
             outcomes.values.withUnsafeMutableBufferPointer { out in
                 for i in 0..<min(run.count, out.count) {
-                    out[i] = run[i](record, lists)
+                    out[i] = run[i].run(record, lists)
                 }
             }
         }
@@ -117,6 +117,11 @@ public struct CompiledRuleset: Sendable {
 
 /// Runs one rule: `require` checks, then the condition.
 typealias RuleRunner = @Sendable (EvaluationRecord, ListSnapshot) -> RuleOutcome
+
+/// A runner in a struct, so the array holds it without reabstraction thunks.
+struct RunnerBox: Sendable {
+    let run: RuleRunner
+}
 
 /// What one rule concluded on one record.
 public enum RuleOutcome: Sendable, Hashable {

@@ -29,11 +29,14 @@ extension RulesCommand {
 
         @Argument(help: "Rules files or directories.") var paths: [String] = ["Rules"]
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @Option(help: "The ruleset running now (a directory or files): warn about windows whose definition changed, since their state is rebuilt.")
+        var previous: [String] = []
 
         enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
         func run() async throws {
-            let result = RulesetLoader.load(paths: paths)
+            let running = previous.isEmpty ? nil : RulesetLoader.load(paths: previous).ruleset
+            let result = RulesetLoader.load(paths: paths, previous: running)
             let errors = result.diagnostics.filter { $0.severity == .error }.count
             let warnings = result.diagnostics.count - errors
             switch format {

@@ -36,6 +36,9 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
         case lineTooLong = "line_too_long"
         /// A known field occurs more than once in the object.
         case duplicateField = "duplicate_field"
+        /// The record passed validation but PostgreSQL refused to store it (the message
+        /// says why); it is kept in the rejects table like any other refused line.
+        case storageRefused = "storage_refused"
     }
 
     /// What was wrong.

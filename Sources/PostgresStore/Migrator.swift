@@ -63,6 +63,15 @@ public struct Migrator: Sendable {
         return migrations
     }
 
+    /// The migrations not yet applied (without applying them).
+    public func pendingMigrations(on connection: PostgresConnection) async throws -> [Migration] {
+        let migrations = try loadMigrations()
+        let exists = try await connection.query("SELECT to_regclass('schema_versions') IS NOT NULL").first?.decode(0, as: Bool.self) ?? false
+        guard exists else { return migrations }
+        let applied = Set(try await connection.query("SELECT version FROM schema_versions").map { try $0.decode(0, as: Int.self) })
+        return migrations.filter { !applied.contains($0.version) }
+    }
+
     /// Applies every pending migration; a no-op when all are applied.
     public func migrate(on connection: PostgresConnection) async throws -> MigrationReport {
         let migrations = try loadMigrations()

@@ -66,6 +66,8 @@ public actor PostgresConnection {
         // Times are UTC everywhere; ISO output is what `Timestamp(postgresText:)` reads.
         _ = try execute("SET TIME ZONE 'UTC'")
         _ = try execute("SET DateStyle = 'ISO'")
+        // libpq prints NOTICEs to stderr by default; Vigil's own errors say what matters.
+        _ = try execute("SET client_min_messages = warning")
     }
 
     /// Whether the connection is open and libpq considers it healthy.

@@ -10,6 +10,7 @@ struct Vigil: AsyncParsableCommand {
         version: VigilVersion.current,
         subcommands: [
             MigrateCommand.self,
+            ServeCommand.self,
             RulesCommand.self,
             FeedCommand.self,
         ]
@@ -21,6 +22,6 @@ struct FeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feed",
         abstract: "Generate, seed and send transaction feeds.",
-        subcommands: [FeedGenerateCommand.self]
+        subcommands: [FeedGenerateCommand.self, FeedSeedCommand.self, FeedSendCommand.self]
     )
 }

@@ -1,0 +1,133 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// A reply line as a feed client reads it.
+public enum FeedAcknowledgement: Sendable, Hashable {
+    /// `{"ack":"ID"}` or `{"ack":"ID","duplicate":true}`.
+    case ack(id: String, duplicate: Bool)
+    /// `{"nack":"ID"|null,"error":"code","message":"..."}`.
+    case nack(id: String?, code: String, message: String)
+
+    /// Parses one reply line; `nil` if it is not a protocol v1 reply.
+    public init?(line: some Collection<UInt8>) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return nil }
+        if let id = object["ack"] as? String {
+            self = .ack(id: id, duplicate: object["duplicate"] as? Bool ?? false)
+        } else if object.keys.contains("nack"), let code = object["error"] as? String {
+            self = .nack(id: object["nack"] as? String, code: code, message: object["message"] as? String ?? "")
+        } else {
+            return nil
+        }
+    }
+
+    /// The record id the reply is about, when known.
+    public var id: String? {
+        switch self {
+        case .ack(let id, _): id
+        case .nack(let id, _, _): id
+        }
+    }
+}
+
+/// A client of the feed protocol: `vigil feed send`, the load generator and the tests.
+public enum FeedClient {
+    /// Connects to a feed server and runs `body` with the connection; closes it after.
+    public static func withConnection<R: Sendable>(
+        host: String,
+        port: Int,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        receiveBufferSize: Int32? = nil,
+        _ body: (FeedClientConnection) async throws -> R
+    ) async throws -> R {
+        var bootstrap = ClientBootstrap(group: eventLoopGroup)
+        if let receiveBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+        }
+        let channel = try await bootstrap
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FeedLineDecoder(maximumLength: 1 << 20)))
+                    return try NIOAsyncChannel<FeedFrame, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(isOutboundHalfClosureEnabled: true)
+                    )
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            let connection = FeedClientConnection(inbound: inbound, outbound: outbound, channel: channel.channel)
+            return try await body(connection)
+        }
+    }
+}
+
+/// One open feed connection: send lines, read replies in order.
+public final class FeedClientConnection {
+    private var iterator: NIOAsyncChannelInboundStream<FeedFrame>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    /// The underlying channel (to close it abruptly in tests).
+    public let channel: any NIOCore.Channel
+
+    init(inbound: NIOAsyncChannelInboundStream<FeedFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any NIOCore.Channel) {
+        self.iterator = inbound.makeAsyncIterator()
+        self.outbound = outbound
+        self.channel = channel
+    }
+
+    /// Sends raw bytes (one or more lines, or a part of one).
+    public func send(bytes: [UInt8]) async throws {
+        try await outbound.write(ByteBuffer(bytes: bytes))
+    }
+
+    /// The sending half on its own, to send from another task while this one reads.
+    public var writer: FeedClientWriter { FeedClientWriter(outbound: outbound) }
+
+    /// Sends each string followed by `\n`.
+    public func send(lines: [String]) async throws {
+        var bytes: [UInt8] = []
+        for line in lines {
+            bytes.append(contentsOf: line.utf8)
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        try await send(bytes: bytes)
+    }
+
+    /// Half-closes the sending side: the server sees the end of input, still answers.
+    public func finishSending() {
+        outbound.finish()
+    }
+
+    /// The next reply line; `nil` when the server closed the connection.
+    public func nextReply() async throws -> FeedAcknowledgement? {
+        while let frame = try await iterator.next() {
+            guard case .line(let line) = frame, line.readableBytes > 0 else { continue }
+            if let reply = FeedAcknowledgement(line: line.readableBytesView) { return reply }
+        }
+        return nil
+    }
+
+    /// Reads `count` replies, or fewer if the server closes first.
+    public func replies(count: Int) async throws -> [FeedAcknowledgement] {
+        var out: [FeedAcknowledgement] = []
+        out.reserveCapacity(count)
+        while out.count < count, let reply = try await nextReply() { out.append(reply) }
+        return out
+    }
+}
+
+/// The sending half of a feed connection; safe to use from another task.
+public struct FeedClientWriter: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+    /// Sends raw bytes.
+    public func send(bytes: [UInt8]) async throws {
+        try await outbound.write(ByteBuffer(bytes: bytes))
+    }
+
+    /// Half-closes the sending side.
+    public func finish() {
+        outbound.finish()
+    }
+}

@@ -1,0 +1,228 @@
+import FeedProtocol
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import VigilCore
+
+/// The TCP listener of the transaction feed (protocol v1).
+///
+/// One child task per connection, each isolated: garbage, a stall, a client that never
+/// reads, or a disconnect mid-line affect only that connection. Reading is driven by
+/// demand: NIO reads the socket only while the connection's reader keeps up, and the
+/// reader waits whenever the pipeline's mailbox is full, so a saturated pipeline
+/// pushes back to the sender through TCP flow control.
+///
+/// Graceful shutdown: stop accepting, stop reading (half-close each connection's
+/// input), answer every record already read, then close; connections that have not
+/// taken their acks after `drainTimeout` are closed anyway.
+public final class FeedServer: Service, Sendable {
+    private let configuration: FeedServerConfiguration
+    private let sink: any FeedSink
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let decoder: FeedDecoder
+    private let connections = Mutex<[ObjectIdentifier: (channel: any NIOCore.Channel, replies: ReplyQueue)]>([:])
+    private let listening = Listening()
+    private let connectionGauge = Gauge(label: "vigil_feed_connections")
+    private let linesCounter = Counter(label: "vigil_feed_lines_total")
+
+    /// Creates a server that hands records to `sink`.
+    public init(
+        configuration: FeedServerConfiguration,
+        sink: any FeedSink,
+        logger: Logger = Logger(label: "vigil.feed"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.sink = sink
+        self.logger = logger
+        self.group = eventLoopGroup
+        self.decoder = FeedDecoder(configuration: configuration.decoder)
+    }
+
+    /// The bound address once listening (waits for it); `nil` if binding failed.
+    public func boundAddress() async -> SocketAddress? {
+        await listening.wait()
+    }
+
+    /// Records read and not yet answered on the socket, over all connections.
+    public var unansweredRecords: Int { connections.withLock { $0.values.reduce(0) { $0 + $1.replies.unanswered } } }
+
+    /// The number of open feed connections.
+    public var connectionCount: Int { connections.withLock { $0.count } }
+
+    public func run() async throws {
+        let configuration = self.configuration
+        let server: NIOAsyncChannel<NIOAsyncChannel<FeedFrame, ByteBuffer>, Never>
+        do {
+            var bootstrap = ServerBootstrap(group: group)
+            if let size = configuration.socketSendBufferSize {
+                bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
+            }
+            server = try await bootstrap
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: configuration.host, port: configuration.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(FeedLineDecoder(maximumLength: configuration.maximumLineLength))
+                        )
+                        return try NIOAsyncChannel<FeedFrame, ByteBuffer>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(
+                                backPressureStrategy: .init(
+                                    lowWatermark: configuration.readBufferLowWatermark,
+                                    highWatermark: configuration.readBufferHighWatermark
+                                ),
+                                isOutboundHalfClosureEnabled: true
+                            )
+                        )
+                    }
+                }
+        } catch {
+            listening.set(nil)
+            throw FeedServerError(code: .bindFailed, message: "cannot listen for the feed on \(configuration.host):\(configuration.port): \(error)")
+        }
+        listening.set(server.channel.localAddress)
+        logger.info("feed listening", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
+
+        let drainTimeout = configuration.drainTimeout
+        try await withThrowingTaskGroup(of: Void.self) { outer in
+            outer.addTask {
+                try await withGracefulShutdownHandler {
+                    try await withThrowingDiscardingTaskGroup { tasks in
+                        try await server.executeThenClose { inbound in
+                            for try await connection in inbound {
+                                tasks.addTask { await self.serve(connection) }
+                            }
+                        }
+                    }
+                } onGracefulShutdown: {
+                    self.beginDrain(server: server.channel)
+                }
+            }
+            outer.addTask {
+                // Connections get `drainTimeout` after shutdown begins; then whatever is
+                // left (a client not reading its acks, a reader stuck on a full pipeline)
+                // is cancelled and closed.
+                try await gracefulShutdown()
+                try await Task.sleep(for: drainTimeout)
+                let stragglers = self.connections.withLock { $0.values.map(\.channel) }
+                if !stragglers.isEmpty {
+                    self.logger.warning("closing feed connections that did not drain in time", metadata: ["count": "\(stragglers.count)"])
+                }
+                for channel in stragglers { channel.close(promise: nil) }
+            }
+            do {
+                try await outer.next()
+            } catch is CancellationError {
+            }
+            outer.cancelAll()
+        }
+        logger.info("feed stopped")
+    }
+
+    /// Stops accepting and reading: closes the listener and each connection's input.
+    private func beginDrain(server: any NIOCore.Channel) {
+        logger.info("feed draining: no new connections, no new records")
+        server.close(promise: nil)
+        let open = connections.withLock { $0.values.map(\.channel) }
+        for channel in open {
+            channel.close(mode: .input, promise: nil)
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<FeedFrame, ByteBuffer>) async {
+        let channel = connection.channel
+        let key = ObjectIdentifier(channel)
+        let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        let replies = ReplyQueue(capacity: configuration.maximumUnansweredPerConnection)
+        connections.withLock { $0[key] = (channel, replies) }
+        connectionGauge.record(connectionCount)
+        defer {
+            connections.withLock { _ = $0.removeValue(forKey: key) }
+            connectionGauge.record(connectionCount)
+        }
+        var logger = self.logger
+        logger[metadataKey: "peer"] = "\(peer)"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await Self.writeReplies(replies, to: outbound) }
+                    do {
+                        try await self.readRecords(inbound, replies: replies, peer: peer)
+                    } catch {
+                        logger.debug("feed connection read ended", metadata: ["error": "\(error)"])
+                    }
+                    replies.finishSubmitting()
+                    try await tasks.waitForAll()
+                }
+            }
+        } catch {
+            logger.debug("feed connection ended", metadata: ["error": "\(error)"])
+        }
+        replies.close()
+    }
+
+    private func readRecords(_ inbound: NIOAsyncChannelInboundStream<FeedFrame>, replies: ReplyQueue, peer: String) async throws {
+        let limit = configuration.maximumLineLength
+        for try await frame in inbound {
+            let record: (FeedRecord.Payload, [UInt8])
+            switch frame {
+            case .line(let buffer):
+                if buffer.readableBytes == 0 { continue }  // blank lines are keep-alives
+                let raw = Array(buffer.readableBytesView)
+                let now = Timestamp.now()
+                let decoded: Result<Transaction, FeedRejection> = raw.withUnsafeBufferPointer { bytes in
+                    do throws(FeedRejection) {
+                        return .success(try decoder.decode(bytes, now: now))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                switch decoded {
+                case .success(let transaction): record = (.transaction(transaction), raw)
+                case .failure(let rejection): record = (.rejected(rejection), raw)
+                }
+            case .tooLong(let prefix, let length):
+                var rejection = FeedRejection.lineTooLong(limit: limit)
+                rejection.message += " (this line had \(length) bytes)"
+                record = (.rejected(rejection), Array(prefix.readableBytesView))
+            }
+            linesCounter.increment()
+            guard let sequence = await replies.reserve() else { return }
+            let feedRecord = FeedRecord(payload: record.0, rawLine: record.1, peer: peer, replies: replies, sequence: sequence)
+            do {
+                try await sink.submit(feedRecord)
+            } catch {
+                // Not handed over, so not stored: no reply; the sender re-sends it.
+                replies.abandon(sequence)
+                throw error
+            }
+        }
+    }
+
+    private static func writeReplies(_ replies: ReplyQueue, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        var ready: [FeedReply] = []
+        var bytes: [UInt8] = []
+        while await replies.nextReady(into: &ready) {
+            bytes.removeAll(keepingCapacity: true)
+            for reply in ready { reply.encode(into: &bytes) }
+            let count = ready.count
+            ready.removeAll(keepingCapacity: true)
+            do {
+                try await outbound.write(ByteBuffer(bytes: bytes))
+            } catch {
+                replies.close()
+                throw error
+            }
+            replies.written(count)
+        }
+        outbound.finish()
+    }
+}

@@ -1,0 +1,46 @@
+import FeedProtocol
+
+/// How the feed listener behaves; every value has a production default.
+public struct FeedServerConfiguration: Sendable {
+    /// Address to bind, e.g. `0.0.0.0` or `127.0.0.1`.
+    public var host: String
+    /// TCP port; 0 picks a free one (tests).
+    public var port: Int
+    /// Longest accepted line in bytes (protocol v1: 64 KiB).
+    public var maximumLineLength: Int
+    /// Records read from one connection but not yet answered, at most. A client that
+    /// does not read its acks is not read from beyond this.
+    public var maximumUnansweredPerConnection: Int
+    /// Frames buffered between the socket and the connection's reader (NIO backpressure).
+    public var readBufferLowWatermark: Int
+    public var readBufferHighWatermark: Int
+    /// On graceful shutdown, how long connections get to receive their last acks before
+    /// they are closed regardless.
+    public var drainTimeout: Duration
+    /// `SO_SNDBUF` for connections; `nil` keeps the kernel's (auto-tuned) default.
+    public var socketSendBufferSize: Int32?
+    /// Validation settings for feed lines.
+    public var decoder: FeedDecoder.Configuration
+
+    /// Creates a configuration.
+    public init(
+        host: String = "0.0.0.0",
+        port: Int = 7400,
+        maximumLineLength: Int = 64 * 1024,
+        maximumUnansweredPerConnection: Int = 2048,
+        readBufferLowWatermark: Int = 16,
+        readBufferHighWatermark: Int = 256,
+        drainTimeout: Duration = .seconds(10),
+        decoder: FeedDecoder.Configuration = .init()
+    ) {
+        self.host = host
+        self.port = port
+        self.maximumLineLength = maximumLineLength
+        self.maximumUnansweredPerConnection = maximumUnansweredPerConnection
+        self.readBufferLowWatermark = readBufferLowWatermark
+        self.readBufferHighWatermark = readBufferHighWatermark
+        self.drainTimeout = drainTimeout
+        self.decoder = decoder
+        self.socketSendBufferSize = nil
+    }
+}

@@ -1,0 +1,144 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// A response of the operations endpoint.
+public enum OpsResponse: Sendable {
+    /// A complete response.
+    case full(status: HTTPResponseStatus, contentType: String, body: String)
+    /// A stream of chunks (server-sent events), ended when the sequence ends.
+    case stream(contentType: String, chunks: AsyncStream<String>)
+}
+
+/// The operations HTTP endpoint (`/healthz`, `/readyz`, `/metrics`, ...), on its own
+/// port so monitoring never competes with the feed.
+public final class OpsServer: Service, Sendable {
+    /// Answers one request: method, path (without query), body.
+    public typealias Router = @Sendable (HTTPMethod, String, ByteBuffer?) async -> OpsResponse
+
+    private let host: String
+    private let port: Int
+    private let router: Router
+    private let logger: Logger
+    private let bound = Mutex<[CheckedContinuation<Int?, Never>]>([])
+    private let boundPort = Mutex<Int??>(nil)
+
+    /// Creates the endpoint.
+    public init(host: String, port: Int, logger: Logger = Logger(label: "vigil.ops"), router: @escaping Router) {
+        self.host = host
+        self.port = port
+        self.router = router
+        self.logger = logger
+    }
+
+    /// The port once bound (waits); `nil` when binding failed.
+    public func boundPortNumber() async -> Int? {
+        await withCheckedContinuation { continuation in
+            let known: Int?? = boundPort.withLock { $0 }
+            if let known { continuation.resume(returning: known); return }
+            bound.withLock { $0.append(continuation) }
+            if let late = boundPort.withLock({ $0 }) {
+                let waiters = bound.withLock { w in defer { w = [] }; return w }
+                for waiter in waiters { waiter.resume(returning: late) }
+            }
+        }
+    }
+
+    private func setBound(_ port: Int?) {
+        boundPort.withLock { $0 = .some(port) }
+        let waiters = bound.withLock { w in defer { w = [] }; return w }
+        for waiter in waiters { waiter.resume(returning: port) }
+    }
+
+    public func run() async throws {
+        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        do {
+            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        return try NIOAsyncChannel(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            setBound(nil)
+            throw OpsServerError(message: "cannot listen for the ops endpoint on \(host):\(port): \(error)")
+        }
+        setBound(server.channel.localAddress?.port)
+        logger.info("ops endpoint listening", metadata: ["port": "\(server.channel.localAddress?.port ?? 0)"])
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body: ByteBuffer?
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h):
+                        head = h
+                        body = nil
+                    case .body(var chunk):
+                        if body == nil { body = chunk } else { body?.writeBuffer(&chunk) }
+                        if (body?.readableBytes ?? 0) > 1 << 20 { return }  // ops requests are small
+                    case .end:
+                        guard let request = head else { continue }
+                        let path = String(request.uri.split(separator: "?", maxSplits: 1).first ?? "")
+                        let response = await router(request.method, path, body)
+                        let keepAlive = try await write(response, to: outbound, keepAlive: request.isKeepAlive)
+                        if !keepAlive { return }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("ops connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func write(_ response: OpsResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, keepAlive: Bool) async throws -> Bool {
+        switch response {
+        case .full(let status, let contentType, let body):
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: contentType)
+            headers.add(name: "content-length", value: "\(body.utf8.count)")
+            headers.add(name: "connection", value: keepAlive ? "keep-alive" : "close")
+            try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
+            try await outbound.write(.end(nil))
+            return keepAlive
+        case .stream(let contentType, let chunks):
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: contentType)
+            headers.add(name: "cache-control", value: "no-cache")
+            headers.add(name: "connection", value: "close")
+            try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
+            for await chunk in chunks {
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(string: chunk))))
+            }
+            try await outbound.write(.end(nil))
+            return false
+        }
+    }
+}
+
+/// An error of the operations endpoint.
+public struct OpsServerError: Error, Sendable, CustomStringConvertible {
+    /// What happened and what to do.
+    public var message: String
+    public var description: String { message }
+}

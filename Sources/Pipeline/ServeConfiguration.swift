@@ -1,0 +1,46 @@
+import FeedServer
+import PostgresStore
+
+/// Everything `vigil serve` can be told; each value has a documented default
+/// (see `docs/operations.md`).
+public struct ServeConfiguration: Sendable {
+    /// The feed listener (address, port 7400, line limit, per-connection bounds).
+    public var feed: FeedServerConfiguration
+    /// Address and port of the ops endpoint (`/healthz`, `/readyz`, `/metrics`), 7401.
+    public var opsHost: String
+    public var opsPort: Int
+    /// Where the rules are (a folder of `.rules` files), `Rules`.
+    public var rulesPath: String
+    /// Where PostgreSQL is.
+    public var database: PostgresConfiguration
+    /// Records per database transaction, at most (1000).
+    public var batchSize: Int
+    /// How long the writer waits for a batch to fill after its first record (5 ms).
+    public var linger: Duration
+    /// Capacity of the mailbox between ingest and the writer (10,000 records).
+    public var ingestQueueCapacity: Int
+    /// The currency `amount_base` is expressed in (EUR).
+    public var baseCurrency: String
+    /// How long a graceful shutdown may take before the rest is cancelled (30 s).
+    public var shutdownTimeout: Duration
+    /// Restarts of a pipeline stage allowed within `restartPeriod` before the process
+    /// gives up and exits non-zero (20 in 60 s; backoff 100 ms doubling to 5 s).
+    public var maxRestarts: Int
+    public var restartPeriod: Duration
+
+    /// The defaults, listening on all interfaces.
+    public init(database: PostgresConfiguration = .fromEnvironment()) {
+        self.feed = FeedServerConfiguration()
+        self.opsHost = "0.0.0.0"
+        self.opsPort = 7401
+        self.rulesPath = "Rules"
+        self.database = database
+        self.batchSize = 1000
+        self.linger = .milliseconds(5)
+        self.ingestQueueCapacity = 10_000
+        self.baseCurrency = "EUR"
+        self.shutdownTimeout = .seconds(30)
+        self.maxRestarts = 20
+        self.restartPeriod = .seconds(60)
+    }
+}

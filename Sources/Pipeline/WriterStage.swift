@@ -1,0 +1,127 @@
+import FeedProtocol
+import Logging
+import Metrics
+import PostgresStore
+import ServiceLifecycle
+import Supervision
+import Synchronization
+
+/// Stores batches in PostgreSQL and only then answers the senders.
+///
+/// Takes up to `batchSize` records, or what arrived within `linger` of the first, and
+/// stores them in one database transaction. A batch in hand when the connection
+/// breaks is kept and stored first when the supervisor restarts the stage, so every
+/// record read is eventually stored and acked exactly once, and nothing is acked
+/// before its commit. Meanwhile the mailbox fills and the feed stops reading.
+public final class WriterStage: Service, Sendable {
+    /// Batching and connection settings.
+    public struct Configuration: Sendable {
+        public var database: PostgresConfiguration
+        public var batchSize: Int
+        public var linger: Duration
+
+        /// Creates a configuration.
+        public init(database: PostgresConfiguration, batchSize: Int = 1000, linger: Duration = .milliseconds(5)) {
+            self.database = database
+            self.batchSize = batchSize
+            self.linger = linger
+        }
+    }
+
+    private let configuration: Configuration
+    private let input: Mailbox<PipelineItem>
+    private let health: PipelineHealth
+    private let logger: Logger
+    private let pending = Mutex<[PipelineItem]>([])
+    private let stored = Counter(label: "vigil_records_stored_total")
+    private let duplicates = Counter(label: "vigil_records_duplicate_total")
+    private let rejected = Counter(label: "vigil_records_rejected_total")
+    private let batches = Counter(label: "vigil_writer_batches_total")
+    private let depth = Gauge(label: "vigil_mailbox_depth", dimensions: [("stage", "writer")])
+    private let commitTimer = Timer(label: "vigil_writer_commit_seconds")
+
+    /// Creates the stage reading `input`.
+    public init(configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth, logger: Logger = Logger(label: "vigil.writer")) {
+        self.configuration = configuration
+        self.input = input
+        self.health = health
+        self.logger = logger
+    }
+
+    /// Records taken from the mailbox but not yet committed (kept across restarts).
+    public var uncommitted: Int { pending.withLock { $0.count } }
+
+    public func run() async throws {
+        let database: PostgresConnection
+        do {
+            database = try await PostgresConnection.connect(configuration.database)
+        } catch {
+            health.setDatabaseReachable(false, detail: "\(error)")
+            throw error
+        }
+        health.setDatabaseReachable(true, detail: "connected")
+        defer { Task { await database.close() } }
+
+        try await withGracefulShutdownHandler {
+            try await self.loop(database)
+        } onGracefulShutdown: {
+            // The feed has drained by now (it shuts down first): store what is left.
+            self.input.finish()
+        }
+    }
+
+    private func loop(_ database: PostgresConnection) async throws {
+        while true {
+            var batch = pending.withLock { $0 }
+            if batch.isEmpty {
+                guard let next = try await input.next(maxCount: configuration.batchSize, maxWait: configuration.linger) else {
+                    return  // finished and drained
+                }
+                batch = next
+                pending.withLock { $0 = batch }
+            }
+            depth.record(input.count)
+            let records = batch.map(\.ingestRecord)
+            let started = ContinuousClock.now
+            let outcomes: [IngestOutcome]
+            do {
+                outcomes = try await database.storeIngestBatch(records)
+            } catch let error as PostgresError where error.isConnectionError {
+                health.setDatabaseReachable(false, detail: error.message)
+                logger.error("lost PostgreSQL while storing a batch; it will be retried", metadata: ["records": "\(batch.count)", "error": "\(error)"])
+                throw error
+            }
+            commitTimer.record(duration: ContinuousClock.now - started)
+            pending.withLock { $0 = [] }
+            batches.increment()
+            reply(batch, outcomes)
+        }
+    }
+
+    private func reply(_ batch: [PipelineItem], _ outcomes: [IngestOutcome]) {
+        var storedCount = 0, duplicateCount = 0, rejectedCount = 0
+        for (item, outcome) in zip(batch, outcomes) {
+            let record = item.record
+            switch (record.payload, outcome) {
+            case (.transaction(let tx), .stored):
+                storedCount += 1
+                record.reply(.ack(id: tx.id, duplicate: false))
+            case (.transaction(let tx), .duplicate):
+                duplicateCount += 1
+                record.reply(.ack(id: tx.id, duplicate: true))
+            case (.transaction(let tx), .refusedByDatabase(let message)):
+                rejectedCount += 1
+                record.reply(.nack(FeedRejection(code: .storageRefused, recordID: tx.id, message: message)))
+            case (.rejected(let rejection), _):
+                rejectedCount += 1
+                record.reply(.nack(rejection))
+            case (.transaction(let tx), .rejectedStored):
+                // Not produced for accepted records; answer truthfully anyway.
+                record.reply(.ack(id: tx.id, duplicate: false))
+            }
+        }
+        stored.increment(by: storedCount)
+        duplicates.increment(by: duplicateCount)
+        rejected.increment(by: rejectedCount)
+    }
+}

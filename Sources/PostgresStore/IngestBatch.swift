@@ -1,0 +1,87 @@
+import VigilCore
+
+/// One record of a batch the pipeline persists: a validated transaction or a rejected
+/// feed line. The store knows nothing of the feed protocol; the pipeline maps to this.
+public enum IngestRecord: Sendable {
+    /// A valid transaction and the exact line it arrived as (stored as the raw payload).
+    case accepted(Transaction, rawLine: [UInt8])
+    /// A line that was nacked, kept with the reason.
+    case rejected(RejectedLine)
+}
+
+/// A feed line that failed validation, as stored in `rejected_records`.
+public struct RejectedLine: Sendable, Hashable {
+    /// The record's id, when it could be read.
+    public var recordID: String?
+    /// The nack's error code, e.g. `invalid_amount`.
+    public var errorCode: String
+    /// The nack's message.
+    public var message: String
+    /// The line's bytes (possibly only a prefix, for an over-long line).
+    public var rawLine: [UInt8]
+    /// The connection's remote address.
+    public var peer: String?
+
+    /// Creates a rejected line.
+    public init(recordID: String?, errorCode: String, message: String, rawLine: [UInt8], peer: String?) {
+        self.recordID = recordID
+        self.errorCode = errorCode
+        self.message = message
+        self.rawLine = rawLine
+        self.peer = peer
+    }
+
+    /// The raw bytes as text: valid UTF-8 kept, each invalid byte written `\xNN`, so
+    /// an operator can read it and nothing is lost (the exact bytes go to `raw_bytes`).
+    public var escapedText: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(rawLine.count)
+        var i = 0
+        let hex = Array("0123456789abcdef".utf8)
+        while i < rawLine.count {
+            let length = Self.validSequenceLength(rawLine, at: i)
+            if length > 0 && rawLine[i] != 0 {
+                out.append(contentsOf: rawLine[i..<(i + length)])
+                i += length
+            } else {
+                out.append(contentsOf: [0x5C, UInt8(ascii: "x"), hex[Int(rawLine[i] >> 4)], hex[Int(rawLine[i] & 0xF)]])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Length of the valid UTF-8 sequence starting at `i`, or 0.
+    static func validSequenceLength(_ bytes: [UInt8], at i: Int) -> Int {
+        let b0 = bytes[i]
+        func cont(_ k: Int) -> Bool { i + k < bytes.count && bytes[i + k] & 0xC0 == 0x80 }
+        switch b0 {
+        case 0x00...0x7F: return 1
+        case 0xC2...0xDF: return cont(1) ? 2 : 0
+        case 0xE0:
+            return i + 2 < bytes.count && (0xA0...0xBF).contains(bytes[i + 1]) && cont(2) ? 3 : 0
+        case 0xED:
+            return i + 2 < bytes.count && (0x80...0x9F).contains(bytes[i + 1]) && cont(2) ? 3 : 0
+        case 0xE1...0xEC, 0xEE...0xEF: return cont(1) && cont(2) ? 3 : 0
+        case 0xF0:
+            return i + 3 < bytes.count && (0x90...0xBF).contains(bytes[i + 1]) && cont(2) && cont(3) ? 4 : 0
+        case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : 0
+        case 0xF4:
+            return i + 3 < bytes.count && (0x80...0x8F).contains(bytes[i + 1]) && cont(2) && cont(3) ? 4 : 0
+        default: return 0
+        }
+    }
+}
+
+/// What happened to one record of a stored batch, in the batch's order.
+public enum IngestOutcome: Sendable, Hashable {
+    /// Stored now.
+    case stored
+    /// Its id was already stored (by an earlier send or earlier in this batch): stored once.
+    case duplicate
+    /// Stored in `rejected_records` (it was a rejected line).
+    case rejectedStored
+    /// The database refused this record (e.g. a value PostgreSQL cannot hold); it was
+    /// stored in `rejected_records` with this reason instead.
+    case refusedByDatabase(message: String)
+}

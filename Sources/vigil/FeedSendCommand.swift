@@ -1,0 +1,143 @@
+import ArgumentParser
+import FeedProtocol
+import FeedServer
+import Foundation
+import VigilCore
+
+/// `vigil feed send`: streams an NDJSON file to a feed server and reports the replies.
+struct FeedSendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Stream an NDJSON feed file to a Vigil server and count acks, duplicates and nacks.",
+        discussion: "Records of one account always travel on the same connection, so each account's order is kept."
+    )
+
+    @Argument(help: "The NDJSON file to send (one transaction per line).")
+    var file: String
+    @Option(help: "Server address.")
+    var host: String = "127.0.0.1"
+    @Option(help: "Server feed port.")
+    var port: Int = 7400
+    @Option(help: "Parallel connections.")
+    var connections: Int = 4
+    @Flag(help: "Print the summary as one JSON object.")
+    var json = false
+
+    func run() async throws {
+        guard connections > 0 else { throw CleanExit.failure("vigil feed send: --connections must be at least 1") }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CleanExit.failure("vigil feed send: cannot read \(file)")
+        }
+        var partitions = [[UInt8]](repeating: [], count: connections)
+        var counts = [Int](repeating: 0, count: connections)
+        let decoder = FeedDecoder()
+        let now = Timestamp.now()
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            for i in 0...bytes.count {
+                guard i == bytes.count || bytes[i] == UInt8(ascii: "\n") else { continue }
+                defer { start = i + 1 }
+                guard i > start else { continue }
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                var partition = 0
+                if let tx = try? decoder.decode(line, now: now) {
+                    var hasher = StableHash()
+                    hasher.combine(tx.accountID)
+                    partition = Int(hasher.value % UInt64(connections))
+                }
+                partitions[partition].append(contentsOf: line)
+                partitions[partition].append(UInt8(ascii: "\n"))
+                counts[partition] += 1
+            }
+        }
+        let started = ContinuousClock.now
+        let host = host, port = port
+        let tallies: [Tally]
+        do {
+            tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
+                for (index, payload) in partitions.enumerated() where counts[index] > 0 {
+                    let expected = counts[index]
+                    group.addTask {
+                        try await FeedClient.withConnection(host: host, port: port) { connection in
+                            let writer = connection.writer
+                            let sender = Task {
+                                var offset = 0
+                                while offset < payload.count {
+                                    let end = min(offset + 256 * 1024, payload.count)
+                                    try await writer.send(bytes: Array(payload[offset..<end]))
+                                    offset = end
+                                }
+                            }
+                            var tally = Tally()
+                            while tally.total < expected, let reply = try await connection.nextReply() {
+                                tally.add(reply)
+                            }
+                            try await sender.value
+                            return tally
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        } catch {
+            throw CleanExit.failure("vigil feed send: cannot stream to \(host):\(port): \(error)")
+        }
+        let total = tallies.reduce(into: Tally()) { $0.merge($1) }
+        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+        let sent = counts.reduce(0, +)
+        if json {
+            var object: [String: Any] = ["sent": sent, "acked": total.acked, "duplicates": total.duplicates, "nacked": total.nacked,
+                                         "unanswered": sent - total.total, "seconds": seconds]
+            object["nacks_by_code"] = total.nacksByCode
+            let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            print(text)
+        } else {
+            print("sent \(sent) records on \(counts.filter { $0 > 0 }.count) connections in \(String(format: "%.2f", seconds)) s (\(Int(Double(sent) / max(seconds, 0.001))) records/s)")
+            print("acked \(total.acked) (\(total.duplicates) duplicates), nacked \(total.nacked)")
+            for (code, count) in total.nacksByCode.sorted(by: { $0.key < $1.key }) {
+                print("  nack \(code): \(count)")
+            }
+            if sent != total.total { print("unanswered: \(sent - total.total) (the connection closed early; re-send them)") }
+        }
+        if sent != total.total { throw ExitCode(2) }
+    }
+}
+
+/// Reply counts of one or more connections.
+struct Tally: Sendable {
+    var acked = 0
+    var duplicates = 0
+    var nacked = 0
+    var nacksByCode: [String: Int] = [:]
+    var total: Int { acked + nacked }
+
+    mutating func add(_ reply: FeedAcknowledgement) {
+        switch reply {
+        case .ack(_, let duplicate):
+            acked += 1
+            if duplicate { duplicates += 1 }
+        case .nack(_, let code, _):
+            nacked += 1
+            nacksByCode[code, default: 0] += 1
+        }
+    }
+
+    mutating func merge(_ other: Tally) {
+        acked += other.acked
+        duplicates += other.duplicates
+        nacked += other.nacked
+        nacksByCode.merge(other.nacksByCode, uniquingKeysWith: +)
+    }
+}
+
+/// FNV-1a: a hash that is the same in every process (Swift's `Hasher` is seeded per run).
+struct StableHash {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func combine(_ text: String) {
+        for byte in text.utf8 {
+            value ^= UInt64(byte)
+            value &*= 0x0000_0100_0000_01b3
+        }
+    }
+}

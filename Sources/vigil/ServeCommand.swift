@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Pipeline
+import PostgresStore
+import Prometheus
+
+/// `vigil serve`: runs the feed listener, the pipeline and the ops endpoint under one
+/// supervision tree until SIGTERM/SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the monitoring pipeline: feed listener, stages, PostgreSQL writer, ops endpoint.",
+        discussion: """
+            Every option can also be given as an environment variable (shown in brackets) \
+            or as a key of the JSON file named by --config; a flag beats the environment, \
+            which beats the file, which beats the default. PostgreSQL comes from \
+            DATABASE_URL or the PG* variables. SIGTERM or SIGINT stops accepting, answers \
+            every record already read, commits and exits 0.
+            """
+    )
+
+    @Option(help: "JSON file of settings (keys as the long option names) [VIGIL_CONFIG].")
+    var config: String?
+    @Option(help: "Feed listen address [VIGIL_FEED_HOST] (default 0.0.0.0).")
+    var feedHost: String?
+    @Option(help: "Feed TCP port [VIGIL_FEED_PORT] (default 7400).")
+    var feedPort: Int?
+    @Option(help: "Ops HTTP address [VIGIL_OPS_HOST] (default 0.0.0.0).")
+    var opsHost: String?
+    @Option(help: "Ops HTTP port for /healthz /readyz /metrics [VIGIL_OPS_PORT] (default 7401).")
+    var opsPort: Int?
+    @Option(help: "Folder of rules files [VIGIL_RULES] (default Rules).")
+    var rules: String?
+    @Option(help: "Records per database transaction [VIGIL_BATCH_SIZE] (default 1000).")
+    var batchSize: Int?
+    @Option(help: "Milliseconds a batch waits to fill after its first record [VIGIL_LINGER_MS] (default 5).")
+    var lingerMs: Int?
+    @Option(help: "Capacity of the ingest mailbox, in records [VIGIL_QUEUE_CAPACITY] (default 10000).")
+    var queueCapacity: Int?
+    @Option(help: "Unanswered records per connection before it stops being read [VIGIL_MAX_UNANSWERED] (default 2048).")
+    var maxUnanswered: Int?
+    @Option(help: "Base currency for amount_base [VIGIL_BASE_CURRENCY] (default EUR).")
+    var baseCurrency: String?
+    @Option(help: "Seconds a graceful shutdown may take [VIGIL_SHUTDOWN_TIMEOUT] (default 30).")
+    var shutdownTimeout: Int?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [VIGIL_LOG_LEVEL] (default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let settings: Settings
+        do {
+            settings = try Settings(configPath: config ?? ProcessInfo.processInfo.environment["VIGIL_CONFIG"])
+        } catch {
+            throw CleanExit.failure("vigil serve: \(error)")
+        }
+        func value<T: LosslessStringConvertible>(_ flag: T?, _ env: String, _ key: String, _ fallback: T) throws -> T {
+            if let flag { return flag }
+            if let text = ProcessInfo.processInfo.environment[env] {
+                guard let parsed = T(text) else { throw CleanExit.failure("vigil serve: \(env)=\(text) is not a valid value") }
+                return parsed
+            }
+            if let text = settings.values[key] {
+                guard let parsed = T(text) else { throw CleanExit.failure("vigil serve: \"\(key)\": \(text) in \(settings.path ?? "config") is not a valid value") }
+                return parsed
+            }
+            return fallback
+        }
+
+        let levelText = try value(logLevel, "VIGIL_LOG_LEVEL", "log-level", "info")
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw CleanExit.failure("vigil serve: unknown log level \(levelText) (use trace, debug, info, notice, warning, error or critical)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        var configuration = ServeConfiguration()
+        configuration.feed.host = try value(feedHost, "VIGIL_FEED_HOST", "feed-host", configuration.feed.host)
+        configuration.feed.port = try value(feedPort, "VIGIL_FEED_PORT", "feed-port", configuration.feed.port)
+        configuration.opsHost = try value(opsHost, "VIGIL_OPS_HOST", "ops-host", configuration.opsHost)
+        configuration.opsPort = try value(opsPort, "VIGIL_OPS_PORT", "ops-port", configuration.opsPort)
+        configuration.rulesPath = try value(rules, "VIGIL_RULES", "rules", configuration.rulesPath)
+        configuration.batchSize = try value(batchSize, "VIGIL_BATCH_SIZE", "batch-size", configuration.batchSize)
+        configuration.linger = .milliseconds(try value(lingerMs, "VIGIL_LINGER_MS", "linger-ms", 5))
+        configuration.ingestQueueCapacity = try value(queueCapacity, "VIGIL_QUEUE_CAPACITY", "queue-capacity", configuration.ingestQueueCapacity)
+        configuration.feed.maximumUnansweredPerConnection = try value(maxUnanswered, "VIGIL_MAX_UNANSWERED", "max-unanswered", configuration.feed.maximumUnansweredPerConnection)
+        configuration.baseCurrency = try value(baseCurrency, "VIGIL_BASE_CURRENCY", "base-currency", configuration.baseCurrency)
+        configuration.shutdownTimeout = .seconds(try value(shutdownTimeout, "VIGIL_SHUTDOWN_TIMEOUT", "shutdown-timeout", 30))
+        configuration.feed.drainTimeout = configuration.shutdownTimeout / 3
+        guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0 else {
+            throw CleanExit.failure("vigil serve: batch-size, queue-capacity and max-unanswered must be positive")
+        }
+
+        let logger = Logger(label: "vigil")
+        do {
+            let database = try await PostgresConnection.connect(configuration.database)
+            let migrator = Migrator(directory: URL(fileURLWithPath: ProcessInfo.processInfo.environment["VIGIL_SCHEMAS"] ?? "Schemas"))
+            if let pending = try? await migrator.pendingMigrations(on: database), !pending.isEmpty {
+                throw CleanExit.failure("vigil serve: the database schema is \(pending.count) migration(s) behind (next: \(pending[0].version)_\(pending[0].name)) — run `vigil migrate` first")
+            }
+            await database.close()
+        } catch let error as PostgresError {
+            throw CleanExit.failure("vigil serve: \(error)")
+        }
+
+        let server = VigilServer(configuration: configuration, logger: logger) {
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return String(decoding: buffer, as: UTF8.self)
+        }
+        do {
+            try await server.serviceGroup(handleSignals: true).run()
+        } catch {
+            logger.critical("vigil serve stopped on an unrecoverable error", metadata: ["error": "\(error)"])
+            throw CleanExit.failure("vigil serve: \(error)")
+        }
+        logger.info("vigil serve stopped cleanly")
+    }
+}
+
+/// Settings read from a `--config` JSON file: string values by option name.
+struct Settings {
+    var path: String?
+    var values: [String: String] = [:]
+
+    init(configPath: String?) throws {
+        path = configPath
+        guard let configPath else { return }
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw SettingsError(message: "cannot read the config file \(configPath)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw SettingsError(message: "\(configPath) is not a JSON object of settings")
+        }
+        let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
+                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level"]
+        for (key, raw) in object {
+            guard known.contains(key) else {
+                throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            values[key] = "\(raw)"
+        }
+    }
+}
+
+struct SettingsError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

@@ -2,17 +2,30 @@ import FeedServer
 import Metrics
 import Supervision
 
-/// The feed's entry into the pipeline: each record goes into a bounded mailbox, and
-/// the feed connection waits while it is full (that wait is the backpressure).
+/// The feed's entry into the pipeline. A valid transaction goes to the detection
+/// worker that owns its account (so each account's order is kept and its state has
+/// one owner); a rejected line goes straight to the writer to be stored and nacked.
+/// Every hand-over waits while the next mailbox is full: that wait is the backpressure
+/// that stops the feed connection from reading its socket.
 public struct IngestSink: FeedSink {
-    let mailbox: Mailbox<PipelineItem>
+    let partitions: [Mailbox<PipelineItem>]
+    let writer: Mailbox<PipelineItem>
+    let partitionOf: @Sendable (String) -> Int
 
-    /// Creates a sink that feeds `mailbox`.
-    public init(mailbox: Mailbox<PipelineItem>) {
-        self.mailbox = mailbox
+    /// Creates a sink that routes to detection `partitions` and the `writer`.
+    public init(partitions: [Mailbox<PipelineItem>], writer: Mailbox<PipelineItem>, partitionOf: @escaping @Sendable (String) -> Int) {
+        self.partitions = partitions
+        self.writer = writer
+        self.partitionOf = partitionOf
     }
 
     public func submit(_ record: FeedRecord) async throws {
-        try await mailbox.send(PipelineItem(record: record))
+        switch record.payload {
+        case .transaction(let transaction) where !partitions.isEmpty:
+            let index = partitionOf(transaction.accountID)
+            try await partitions[min(max(index, 0), partitions.count - 1)].send(PipelineItem(record: record))
+        default:
+            try await writer.send(PipelineItem(record: record))
+        }
     }
 }

@@ -1,15 +1,16 @@
+import Enrichment
 import FeedServer
 import PostgresStore
 
 /// A record travelling through the pipeline's stages, from the feed to the writer.
 ///
-/// Detection stages (enrich, evaluate) sit between ingest and the writer and add
-/// their results here; the writer stores the record and what was decided about it in
-/// one database transaction, then answers the sender.
+/// The detection worker that owns the record's account adds what it decided; the
+/// writer stores the record and that decision in one database transaction, then
+/// answers the sender.
 public struct PipelineItem: Sendable {
     /// The record as read from the feed, with its way back to the sender.
     public var record: FeedRecord
-    /// What detection decided, once it has run (nil for rejected lines).
+    /// What detection decided (nil for rejected lines and known replays).
     public var detection: Detection?
 
     /// Creates an item that has not been through detection.
@@ -32,16 +33,22 @@ public struct PipelineItem: Sendable {
     }
 }
 
-/// The outcome of detection for one transaction (filled by the detection stage).
+/// What detection decided for one transaction.
 public struct Detection: Sendable {
-    /// Rule hits to record (alert and shadow mode).
+    /// Every rule that hit, alert and shadow mode.
     public var hits: [RuleHitRecord]
     /// The alert to raise, when alert-mode rules hit.
     public var alert: AlertRecord?
+    /// The ruleset version that decided.
+    public var rulesetVersion: String
+    /// The account's profile after this transaction, to checkpoint with the batch.
+    public var profile: AccountProfile
 
     /// Creates a detection result.
-    public init(hits: [RuleHitRecord] = [], alert: AlertRecord? = nil) {
+    public init(hits: [RuleHitRecord], alert: AlertRecord?, rulesetVersion: String, profile: AccountProfile) {
         self.hits = hits
         self.alert = alert
+        self.rulesetVersion = rulesetVersion
+        self.profile = profile
     }
 }

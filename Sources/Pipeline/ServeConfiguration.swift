@@ -1,5 +1,7 @@
 import FeedServer
+import Foundation
 import PostgresStore
+import Supervision
 
 /// Everything `vigil serve` can be told; each value has a documented default
 /// (see `docs/operations.md`).
@@ -27,6 +29,12 @@ public struct ServeConfiguration: Sendable {
     /// gives up and exits non-zero (20 in 60 s; backoff 100 ms doubling to 5 s).
     public var maxRestarts: Int
     public var restartPeriod: Duration
+    /// Detection workers, each owning a partition of the accounts (cores).
+    public var detectionWorkers: Int
+    /// Called inside the batch transaction for each new alert (webhook outbox rows).
+    public var alertHook: (@Sendable (_ alert: CommittedAlert, _ transactionJSON: String, _ db: isolated PostgresConnection) throws -> Void)?
+    /// More children of the pipeline supervisor (the webhook dispatcher, test faults).
+    public var extraPipelineChildren: [ChildSpec]
 
     /// The defaults, listening on all interfaces.
     public init(database: PostgresConfiguration = .fromEnvironment()) {
@@ -42,5 +50,8 @@ public struct ServeConfiguration: Sendable {
         self.shutdownTimeout = .seconds(30)
         self.maxRestarts = 20
         self.restartPeriod = .seconds(60)
+        self.detectionWorkers = ProcessInfo.processInfo.activeProcessorCount
+        self.alertHook = nil
+        self.extraPipelineChildren = []
     }
 }

@@ -2,6 +2,7 @@ import FeedServer
 import Logging
 import NIOHTTP1
 import PostgresStore
+import RuleLanguage
 import ServiceLifecycle
 import Supervision
 import Synchronization
@@ -25,27 +26,51 @@ public final class VigilServer: Sendable {
     public let health: PipelineHealth
     /// The writer stage.
     public let writer: WriterStage
-    /// The mailbox between ingest and the writer.
-    public let ingest: Mailbox<PipelineItem>
+    /// Detection state: ruleset, reference data, profiles and windows.
+    public let detection: DetectionState
+    /// Committed alerts, live.
+    public let alerts: AlertBroadcaster
     let supervisors: [Supervisor]
     let configuration: ServeConfiguration
     let logger: Logger
 
-    /// Assembles the tree. `metricsText` renders `/metrics` (Prometheus text format).
-    public init(configuration: ServeConfiguration, logger: Logger = Logger(label: "vigil"), metricsText: (@Sendable () -> String)? = nil) {
+    /// Assembles the tree around a compiled ruleset. `metricsText` renders `/metrics`.
+    public init(
+        configuration: ServeConfiguration, ruleset: CompiledRuleset, rulesetFiles: [String] = [],
+        logger: Logger = Logger(label: "vigil"), metricsText: (@Sendable () -> String)? = nil
+    ) {
         self.configuration = configuration
         self.logger = logger
-        let health = PipelineHealth()
-        let ingest = Mailbox<PipelineItem>(capacity: configuration.ingestQueueCapacity)
+        let health = PipelineHealth(needsStateLoad: true)
+        let alerts = AlertBroadcaster()
+        let workerCount = max(1, configuration.detectionWorkers)
+        let detection = DetectionState(ruleset: ruleset, baseCurrency: configuration.baseCurrency, partitionCount: workerCount)
+        let toWriter = Mailbox<PipelineItem>(capacity: configuration.ingestQueueCapacity)
+        let partitions = (0..<workerCount).map { _ in Mailbox<PipelineItem>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
-            input: ingest, health: health
+            input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts
         )
-        let feed = FeedServer(configuration: configuration.feed, sink: IngestSink(mailbox: ingest))
+        let feed = FeedServer(
+            configuration: configuration.feed,
+            sink: IngestSink(partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) })
+        )
         let restartPolicy = RestartIntensity(maxRestarts: configuration.maxRestarts, period: configuration.restartPeriod)
+        var pipelineChildren = [
+            ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer),
+            ChildSpec(name: "state", shutdownTimeout: .seconds(5),
+                      service: DetectionBootstrap(state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles)),
+        ]
+        for index in 0..<workerCount {
+            pipelineChildren.append(ChildSpec(
+                name: "detect-\(index)", shutdownTimeout: configuration.shutdownTimeout,
+                service: DetectionWorker(index: index, input: partitions[index], output: toWriter, state: detection, database: configuration.database)
+            ))
+        }
+        for extra in configuration.extraPipelineChildren { pipelineChildren.append(extra) }
         let pipeline = Supervisor(
-            configuration: .init(name: "pipeline", strategy: .restForOne, intensity: restartPolicy),
-            children: [ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer)],
+            configuration: .init(name: "pipeline", strategy: .oneForOne, intensity: restartPolicy),
+            children: pipelineChildren,
             logger: logger
         )
         let feedSupervisor = Supervisor(
@@ -59,12 +84,23 @@ public final class VigilServer: Sendable {
             case (.GET, "/healthz"):
                 let statuses = supervisorsBox.statuses()
                 let healthy = statuses.allSatisfy(\.isHealthy)
-                return .full(status: healthy ? .ok : .serviceUnavailable, contentType: "text/plain", body: (healthy ? "ok\n" : "unhealthy\n") + statuses.map { "\($0)" }.joined(separator: "\n") + "\n")
+                return .full(status: healthy ? .ok : .serviceUnavailable, contentType: "text/plain",
+                             body: (healthy ? "ok\n" : "unhealthy\n") + statuses.map { "\($0)" }.joined(separator: "\n") + "\n")
             case (.GET, "/readyz"):
                 let readiness = health.readiness
                 return .full(status: readiness.ready ? .ok : .serviceUnavailable, contentType: "text/plain", body: readiness.detail + "\n")
             case (.GET, "/metrics"):
                 return .full(status: .ok, contentType: "text/plain; version=0.0.4", body: metricsText?() ?? "")
+            case (.GET, "/alerts/stream"):
+                let subscription = alerts.subscribe()
+                let (events, continuation) = AsyncStream.makeStream(of: String.self)
+                let relay = Task {
+                    continuation.yield(": vigil alert stream\n\n")
+                    for await alert in subscription { continuation.yield(alert.serverSentEvent) }
+                    continuation.finish()
+                }
+                continuation.onTermination = { _ in relay.cancel() }
+                return .stream(contentType: "text/event-stream", chunks: events)
             default:
                 return .full(status: .notFound, contentType: "text/plain", body: "no such endpoint: \(method) \(path)\n")
             }
@@ -79,7 +115,8 @@ public final class VigilServer: Sendable {
         self.ops = ops
         self.health = health
         self.writer = writer
-        self.ingest = ingest
+        self.detection = detection
+        self.alerts = alerts
         self.supervisors = [pipeline, feedSupervisor, opsSupervisor]
     }
 
@@ -95,6 +132,9 @@ public final class VigilServer: Sendable {
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
         return ServiceGroup(configuration: groupConfiguration)
     }
+
+    /// Status of the supervision tree (what `/healthz` reports).
+    public var status: [SupervisorStatus] { supervisors.map(\.status) }
 }
 
 /// Lets the ops router read the supervisors' status, which exist only after it.

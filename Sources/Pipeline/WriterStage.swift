@@ -33,6 +33,10 @@ public final class WriterStage: Service, Sendable {
     private let health: PipelineHealth
     private let logger: Logger
     private let pending = Mutex<[PipelineItem]>([])
+    private let alertHook: DetectionWriter.AlertHook?
+    private let broadcaster: AlertBroadcaster?
+    private let collector = AlertCollector()
+    private let alertsCounter = Counter(label: "vigil_alerts_total")
     private let stored = Counter(label: "vigil_records_stored_total")
     private let duplicates = Counter(label: "vigil_records_duplicate_total")
     private let rejected = Counter(label: "vigil_records_rejected_total")
@@ -41,7 +45,11 @@ public final class WriterStage: Service, Sendable {
     private let commitTimer = Timer(label: "vigil_writer_commit_seconds")
 
     /// Creates the stage reading `input`.
-    public init(configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth, logger: Logger = Logger(label: "vigil.writer")) {
+    init(configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
+         alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
+         logger: Logger = Logger(label: "vigil.writer")) {
+        self.alertHook = alertHook
+        self.broadcaster = broadcaster
         self.configuration = configuration
         self.input = input
         self.health = health
@@ -85,7 +93,11 @@ public final class WriterStage: Service, Sendable {
             let started = ContinuousClock.now
             let outcomes: [IngestOutcome]
             do {
-                outcomes = try await database.storeIngestBatch(records)
+                let hook = alertHook, collector = collector, items = batch
+                _ = collector.take()
+                outcomes = try await database.storeIngestBatch(records) { db, outcomes in
+                    try DetectionWriter.write(items, outcomes: outcomes, on: db, alertHook: hook, committed: collector)
+                }
             } catch let error as PostgresError where error.isConnectionError {
                 health.setDatabaseReachable(false, detail: error.message)
                 logger.error("lost PostgreSQL while storing a batch; it will be retried", metadata: ["records": "\(batch.count)", "error": "\(error)"])
@@ -95,6 +107,9 @@ public final class WriterStage: Service, Sendable {
             pending.withLock { $0 = [] }
             batches.increment()
             reply(batch, outcomes)
+            let alerts = collector.take()
+            alertsCounter.increment(by: alerts.count)
+            broadcaster?.publish(alerts)
         }
     }
 

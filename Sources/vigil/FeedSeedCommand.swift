@@ -20,9 +20,7 @@ struct FeedSeedCommand: AsyncParsableCommand {
         }
         let reference: ReferenceData
         do {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            reference = try decoder.decode(ReferenceData.self, from: data)
+            reference = try JSONDecoder().decode(ReferenceData.self, from: data)
         } catch {
             throw CleanExit.failure("vigil feed seed: \(file) is not a reference-data file: \(error)")
         }

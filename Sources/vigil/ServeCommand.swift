@@ -5,6 +5,7 @@ import Metrics
 import Pipeline
 import PostgresStore
 import Prometheus
+import RuleLanguage
 
 /// `vigil serve`: runs the feed listener, the pipeline and the ops endpoint under one
 /// supervision tree until SIGTERM/SIGINT.
@@ -45,6 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
     var baseCurrency: String?
     @Option(help: "Seconds a graceful shutdown may take [VIGIL_SHUTDOWN_TIMEOUT] (default 30).")
     var shutdownTimeout: Int?
+    @Option(help: "Detection workers, each owning a partition of the accounts [VIGIL_WORKERS] (default: number of cores).")
+    var workers: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [VIGIL_LOG_LEVEL] (default info).")
     var logLevel: String?
 
@@ -93,11 +96,20 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.baseCurrency = try value(baseCurrency, "VIGIL_BASE_CURRENCY", "base-currency", configuration.baseCurrency)
         configuration.shutdownTimeout = .seconds(try value(shutdownTimeout, "VIGIL_SHUTDOWN_TIMEOUT", "shutdown-timeout", 30))
         configuration.feed.drainTimeout = configuration.shutdownTimeout / 3
+        configuration.detectionWorkers = try value(workers, "VIGIL_WORKERS", "workers", configuration.detectionWorkers)
         guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0 else {
             throw CleanExit.failure("vigil serve: batch-size, queue-capacity and max-unanswered must be positive")
         }
 
         let logger = Logger(label: "vigil")
+        let loaded = RulesetLoader.load(paths: [configuration.rulesPath])
+        guard let ruleset = loaded.ruleset else {
+            for diagnostic in loaded.diagnostics {
+                FileHandle.standardError.write(Data(diagnostic.rendered(sources: loaded.sources).utf8))
+            }
+            throw CleanExit.failure("vigil serve: the rules in \(configuration.rulesPath) do not compile (see above); fix them or point --rules elsewhere")
+        }
+        logger.info("ruleset loaded", metadata: ["version": "\(ruleset.version)", "rules": "\(ruleset.rules.count)", "windows": "\(ruleset.windows.count)"])
         do {
             let database = try await PostgresConnection.connect(configuration.database)
             let migrator = Migrator(directory: URL(fileURLWithPath: ProcessInfo.processInfo.environment["VIGIL_SCHEMAS"] ?? "Schemas"))
@@ -109,7 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CleanExit.failure("vigil serve: \(error)")
         }
 
-        let server = VigilServer(configuration: configuration, logger: logger) {
+        let server = VigilServer(configuration: configuration, ruleset: ruleset, rulesetFiles: loaded.sources.keys.sorted(), logger: logger) {
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return String(decoding: buffer, as: UTF8.self)
@@ -139,7 +151,7 @@ struct Settings {
             throw SettingsError(message: "\(configPath) is not a JSON object of settings")
         }
         let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
-                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level"]
+                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers"]
         for (key, raw) in object {
             guard known.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")

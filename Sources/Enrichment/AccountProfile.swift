@@ -1,0 +1,80 @@
+import Foundation
+import RuleLanguage
+import VigilCore
+
+/// What Vigil has learned about one account from its transactions so far.
+///
+/// Mean and variance of the base amount use Welford's online algorithm in binary
+/// floating point: they are statistics compared against with generous factors, not
+/// ledger amounts (amounts themselves stay exact decimals; the maximum is exact).
+public struct AccountProfile: Sendable, Hashable {
+    /// Transactions counted.
+    public var count: Int64 = 0
+    /// Running mean of `amount_base` (major units).
+    public var mean: Double = 0
+    /// Running sum of squared deviations (Welford's M2).
+    public var m2: Double = 0
+    /// Largest `amount_base` seen.
+    public var maxAmount: DecimalValue?
+    public var lastCountry: String?
+    public var lastLatitude: Double?
+    public var lastLongitude: Double?
+    public var lastSeen: Timestamp?
+    /// Devices, cards, countries and merchants seen (each capped, newest kept).
+    public var devices: [String] = []
+    public var cards: [String] = []
+    public var countries: [String] = []
+    public var merchants: [String] = []
+    /// Transactions by hour of day (account's zone), for `profile.hour_share`.
+    public var hours: [Int64] = Array(repeating: 0, count: 24)
+
+    /// Most entries kept per known-set: enough for any real account, bounded for bots.
+    public static let setCap = 64
+
+    /// An empty profile (a new account).
+    public init() {}
+
+    /// Standard deviation of the base amount, `nil` with fewer than two transactions.
+    public var standardDeviation: Double? {
+        count >= 2 ? (m2 / Double(count - 1)).squareRoot() : nil
+    }
+
+    /// Counts a transaction (after the rules have seen the profile as it was before).
+    public mutating func observe(amountBase: DecimalValue?, country: String?, latitude: Double?, longitude: Double?,
+                                 time: Timestamp, device: String?, card: String?, merchant: String?, hour: Int) {
+        if let amountBase {
+            count += 1
+            let x = amountBase.doubleValue
+            let delta = x - mean
+            mean += delta / Double(count)
+            m2 += delta * (x - mean)
+            if maxAmount.map({ amountBase > $0 }) ?? true { maxAmount = amountBase }
+        }
+        if let country { lastCountry = country; Self.remember(country, in: &countries) }
+        if let latitude, let longitude { lastLatitude = latitude; lastLongitude = longitude }
+        if lastSeen.map({ time > $0 }) ?? true { lastSeen = time }
+        if let device { Self.remember(device, in: &devices) }
+        if let card { Self.remember(card, in: &cards) }
+        if let merchant { Self.remember(merchant, in: &merchants) }
+        if hours.count != 24 { hours = Array(repeating: 0, count: 24) }
+        if (0..<24).contains(hour) { hours[hour] += 1 }
+    }
+
+    static func remember(_ value: String, in list: inout [String]) {
+        if let index = list.firstIndex(of: value) {
+            if index != list.count - 1 { list.remove(at: index); list.append(value) }
+            return
+        }
+        list.append(value)
+        if list.count > setCap { list.removeFirst(list.count - setCap) }
+    }
+}
+
+/// Great-circle distance in kilometres (haversine, mean Earth radius 6,371 km).
+public func haversineKilometres(_ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double) -> Double {
+    let r = 6371.0
+    let dLat = (lat2 - lat1) * .pi / 180
+    let dLon = (lon2 - lon1) * .pi / 180
+    let a = sin(dLat / 2) * sin(dLat / 2) + cos(lat1 * .pi / 180) * cos(lat2 * .pi / 180) * sin(dLon / 2) * sin(dLon / 2)
+    return 2 * r * asin(min(1, a.squareRoot()))
+}

@@ -1,0 +1,158 @@
+import Foundation
+import PostgresStore
+import RuleLanguage
+import VigilCore
+
+/// Reads and writes detection state in PostgreSQL: reference data, account profiles,
+/// and the recent transactions that window state is rebuilt from.
+public enum DetectionStore {
+    /// The LISTEN channel the reference tables' triggers notify.
+    public static let referenceChannel = "vigil_reference"
+
+    /// Reads every reference table into a snapshot.
+    public static func loadReference(from db: PostgresConnection, baseCurrency: String) async throws -> ReferenceSnapshot {
+        var snapshot = ReferenceSnapshot(baseCurrency: baseCurrency)
+        var zones: [String: TimeZone] = [:]
+        for row in try await db.query("SELECT id, opened_at, home_country, risk_tier, timezone FROM accounts") {
+            let zoneName: String? = try row.decodeIfPresent(4)
+            var zone: TimeZone?
+            if let zoneName {
+                if let known = zones[zoneName] { zone = known } else { zone = TimeZone(identifier: zoneName); zones[zoneName] = zone }
+            }
+            snapshot.accounts[try row.decode(0)] = AccountInfo(
+                openedAt: try row.decodeIfPresent(1), homeCountry: try row.decodeIfPresent(2),
+                riskTier: try row.decodeIfPresent(3), timeZone: zone
+            )
+        }
+        for row in try await db.query("SELECT id, risk_level, country FROM merchants") {
+            snapshot.merchants[try row.decode(0)] = MerchantInfo(riskLevel: try row.decodeIfPresent(1), country: try row.decodeIfPresent(2))
+        }
+        for row in try await db.query("SELECT currency, rate::text FROM fx_rates WHERE base_currency = \(baseCurrency)") {
+            if let rate = DecimalValue(parsing: try row.decode(1, as: String.self)) {
+                snapshot.fxRates[try row.decode(0, as: String.self).trimmingCharacters(in: .whitespaces)] = rate
+            }
+        }
+        for row in try await db.query("SELECT l.name, e.value FROM lists l LEFT JOIN list_entries e ON e.list_name = l.name") {
+            let name: String = try row.decode(0)
+            if let value: String = try row.decodeIfPresent(1) {
+                snapshot.lists[name, default: []].insert(value)
+            } else if snapshot.lists[name] == nil {
+                snapshot.lists[name] = []
+            }
+        }
+        snapshot.loadedAt = .now()
+        return snapshot
+    }
+
+    /// Reads every stored account profile.
+    public static func loadProfiles(from db: PostgresConnection) async throws -> [String: AccountProfile] {
+        var profiles: [String: AccountProfile] = [:]
+        for row in try await db.query("""
+            SELECT account_id, txn_count, mean_amount_base::float8, m2_amount_base::float8, max_amount_base::text,
+                   last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards,
+                   known_countries, known_merchants, hour_counts
+            FROM account_profiles
+            """) {
+            var p = AccountProfile()
+            p.count = try row.decode(1)
+            p.mean = try row.decode(2)
+            p.m2 = try row.decode(3)
+            p.maxAmount = (try row.decodeIfPresent(4, as: String.self)).flatMap { DecimalValue(parsing: $0) }
+            p.lastCountry = try row.decodeIfPresent(5)
+            p.lastLatitude = try row.decodeIfPresent(6)
+            p.lastLongitude = try row.decodeIfPresent(7)
+            p.lastSeen = try row.decodeIfPresent(8)
+            p.devices = try row.decode(9, as: PostgresTextArray.self).elements
+            p.cards = try row.decode(10, as: PostgresTextArray.self).elements
+            p.countries = try row.decode(11, as: PostgresTextArray.self).elements
+            p.merchants = try row.decode(12, as: PostgresTextArray.self).elements
+            let hours = try row.decode(13, as: PostgresTextArray.self).elements.compactMap { Int64($0) }
+            p.hours = hours.count == 24 ? hours : Array(repeating: 0, count: 24)
+            profiles[try row.decode(0)] = p
+        }
+        return profiles
+    }
+
+    /// Upserts profiles inside the caller's transaction (the batch that changed them).
+    public static func saveProfiles(_ profiles: [String: AccountProfile], on db: isolated PostgresConnection) throws {
+        guard !profiles.isEmpty else { return }
+        var copy = CopyTextEncoder(capacity: profiles.count * 256)
+        for (account, p) in profiles {
+            copy.append(account)
+            copy.append(p.count)
+            copy.append(encodable: p.mean)
+            copy.append(encodable: p.m2)
+            copy.append(p.maxAmount?.description)
+            copy.append(p.lastCountry)
+            copy.append(encodable: p.lastLatitude)
+            copy.append(encodable: p.lastLongitude)
+            copy.append(encodable: p.lastSeen)
+            copy.append(encodable: PostgresTextArray(p.devices))
+            copy.append(encodable: PostgresTextArray(p.cards))
+            copy.append(encodable: PostgresTextArray(p.countries))
+            copy.append(encodable: PostgresTextArray(p.merchants))
+            copy.append("{" + p.hours.map(String.init).joined(separator: ",") + "}")
+            copy.endRow()
+        }
+        try db.execute("""
+            CREATE TEMPORARY TABLE IF NOT EXISTS incoming_profiles
+            (LIKE account_profiles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+            """)
+        try db.copyIn("""
+            COPY incoming_profiles (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country,
+                last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants,
+                hour_counts) FROM STDIN
+            """, data: copy.bytes)
+        try db.execute("""
+            INSERT INTO account_profiles AS p (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base,
+                last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries,
+                known_merchants, hour_counts, updated_at)
+            SELECT account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country, last_latitude,
+                last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants, hour_counts, now()
+            FROM incoming_profiles
+            ON CONFLICT (account_id) DO UPDATE SET txn_count = EXCLUDED.txn_count, mean_amount_base = EXCLUDED.mean_amount_base,
+                m2_amount_base = EXCLUDED.m2_amount_base, max_amount_base = EXCLUDED.max_amount_base,
+                last_country = EXCLUDED.last_country, last_latitude = EXCLUDED.last_latitude,
+                last_longitude = EXCLUDED.last_longitude, last_seen = EXCLUDED.last_seen,
+                known_devices = EXCLUDED.known_devices, known_cards = EXCLUDED.known_cards,
+                known_countries = EXCLUDED.known_countries, known_merchants = EXCLUDED.known_merchants,
+                hour_counts = EXCLUDED.hour_counts, updated_at = now()
+            """)
+    }
+
+    /// The stored transactions of the last `span` before the newest stored event, in
+    /// event-time order: what window state is rebuilt from at start.
+    public static func recentTransactions(from db: PostgresConnection, span: Duration) async throws -> [Transaction] {
+        let seconds = Int64(span.components.seconds) + 1
+        let rows = try await db.query("""
+            SELECT id, event_time, account_id, card_id, amount_minor, currency, merchant_id, mcc, country, channel,
+                   device_id, ip, latitude, longitude
+            FROM transactions
+            WHERE event_time > (SELECT max(event_time) FROM transactions) - make_interval(secs => \(seconds))
+            ORDER BY event_time, received_at
+            """)
+        var result: [Transaction] = []
+        result.reserveCapacity(rows.count)
+        for row in rows {
+            guard let currency = Currency(code: try row.decode(5, as: String.self)),
+                  let channel = Channel(rawValue: try row.decode(9, as: String.self)) else { continue }
+            result.append(Transaction(
+                id: try row.decode(0), timestamp: try row.decode(1), accountID: try row.decode(2),
+                cardID: try row.decodeIfPresent(3), amount: Money(minorUnits: try row.decode(4), currency: currency),
+                merchantID: try row.decodeIfPresent(6), mcc: try row.decodeIfPresent(7), country: try row.decodeIfPresent(8),
+                channel: channel, deviceID: try row.decodeIfPresent(10), ip: try row.decodeIfPresent(11),
+                latitude: try row.decodeIfPresent(12), longitude: try row.decodeIfPresent(13)
+            ))
+        }
+        return result
+    }
+
+    /// Which of `ids` are already stored.
+    public static func storedIDs(_ ids: [String], on db: PostgresConnection) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await db.query("SELECT id FROM transactions WHERE id = ANY(\(PostgresTextArray(ids))::text[])")
+        var stored = Set<String>(minimumCapacity: rows.count)
+        for row in rows { if let id = row.text(0) { stored.insert(id) } }
+        return stored
+    }
+}

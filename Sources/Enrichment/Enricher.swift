@@ -1,0 +1,90 @@
+import Foundation
+import RuleLanguage
+import VigilCore
+
+/// Fills an evaluation record with a transaction, its reference data and what the
+/// account's profile knew before it.
+///
+/// Unknown accounts and merchants are not errors: their fields stay absent and the
+/// rules see that (the checker makes every rule say what absence means).
+public enum Enricher {
+    /// What enrichment derived, for updating the profile afterwards.
+    public struct Derived: Sendable {
+        public var amountBase: DecimalValue?
+        public var hour: Int
+    }
+
+    /// Fills `record` (reset first) for `transaction`.
+    public static func fill(
+        _ record: inout EvaluationRecord, transaction t: Transaction,
+        reference: ReferenceSnapshot, profile: AccountProfile?
+    ) -> Derived {
+        record.reset()
+        record.setTransaction(t)
+        let amountBase = reference.baseAmount(of: t.amount)
+        record[.amountBase] = amountBase.map(Value.decimal) ?? .absent
+        record[.baseCurrency] = .string(reference.baseCurrency)
+
+        let account = reference.accounts[t.accountID]
+        if let account {
+            if let opened = account.openedAt {
+                record[.accountOpenedAt] = .timestamp(opened.microsecondsSinceEpoch)
+                record[.accountAge] = .duration(max(0, t.timestamp.microsecondsSinceEpoch &- opened.microsecondsSinceEpoch))
+            }
+            record.set(.accountHomeCountry, account.homeCountry)
+            record.set(.accountRiskTier, account.riskTier)
+        }
+        if let merchantID = t.merchantID, let merchant = reference.merchants[merchantID] {
+            record.set(.merchantRiskLevel, merchant.riskLevel)
+            record.set(.merchantCountry, merchant.country)
+        }
+
+        var hour = Int(EvaluationRecord.hourAndWeekday(t.timestamp).hour)
+        if let zone = account?.timeZone {
+            let offset = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t.timestamp.secondsSinceEpoch))))
+            let local = Timestamp(microsecondsSinceEpoch: t.timestamp.microsecondsSinceEpoch &+ offset &* 1_000_000)
+            let (h, weekday) = EvaluationRecord.hourAndWeekday(local)
+            hour = Int(h)
+            record[.hourOfDay] = .int(h)
+            record[.dayOfWeek] = .int(weekday)
+        }
+
+        let p = profile ?? AccountProfile()
+        record[.profileCount] = .int(p.count)
+        if p.count >= 1, let avg = DecimalValue(approximating: (p.mean * 100).rounded() / 100) {
+            record[.profileAvgAmount] = .decimal(avg)
+        }
+        if let sd = p.standardDeviation, let value = DecimalValue(approximating: (sd * 100).rounded() / 100) {
+            record[.profileStddevAmount] = .decimal(value)
+        }
+        if let max = p.maxAmount { record[.profileMaxAmount] = .decimal(max) }
+        record.set(.profileLastCountry, p.lastCountry)
+        if let last = p.lastSeen {
+            record[.profileLastSeen] = .timestamp(last.microsecondsSinceEpoch)
+            record[.timeSinceLast] = .duration(max(0, t.timestamp.microsecondsSinceEpoch &- last.microsecondsSinceEpoch))
+        }
+        if p.count > 0, p.hours.count == 24, let share = DecimalValue(approximating: Double(p.hours[hour]) / Double(p.count)) {
+            record[.profileHourShare] = .decimal(share)
+        }
+        if let lat = t.latitude, let lon = t.longitude, let lastLat = p.lastLatitude, let lastLon = p.lastLongitude, let last = p.lastSeen {
+            let km = haversineKilometres(lastLat, lastLon, lat, lon)
+            // Same-instant transactions count as one second apart rather than infinitely fast.
+            let hours = max(1.0, Double(t.timestamp.microsecondsSinceEpoch &- last.microsecondsSinceEpoch) / 1e6) / 3600
+            if let d = DecimalValue(approximating: (km * 10).rounded() / 10) { record[.distanceKmFromLast] = .decimal(d) }
+            if let s = DecimalValue(approximating: (km / hours).rounded()) { record[.speedKmhFromLast] = .decimal(s) }
+        }
+        record[.isNewDevice] = .bool(t.deviceID.map { !p.devices.contains($0) } ?? false)
+        record[.isNewCountry] = .bool(t.country.map { !p.countries.contains($0) } ?? false)
+        record[.isNewCard] = .bool(t.cardID.map { !p.cards.contains($0) } ?? false)
+        record[.isNewMerchant] = .bool(t.merchantID.map { !p.merchants.contains($0) } ?? false)
+        return Derived(amountBase: amountBase, hour: hour)
+    }
+
+    /// Counts the transaction into the account's profile.
+    public static func update(_ profile: inout AccountProfile, with t: Transaction, derived: Derived) {
+        profile.observe(
+            amountBase: derived.amountBase, country: t.country, latitude: t.latitude, longitude: t.longitude,
+            time: t.timestamp, device: t.deviceID, card: t.cardID, merchant: t.merchantID, hour: derived.hour
+        )
+    }
+}

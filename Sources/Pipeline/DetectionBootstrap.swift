@@ -1,0 +1,95 @@
+import Enrichment
+import Logging
+import PostgresStore
+import RuleLanguage
+import ServiceLifecycle
+import VigilCore
+
+/// Loads detection state at start and keeps reference data fresh.
+///
+/// Once per process: reference data, every account profile, and the window state
+/// rebuilt by replaying the stored transactions of the longest declared window, so a
+/// restart does not blind the velocity rules; until then `/readyz` is false and the
+/// workers wait (the feed backs up into TCP meanwhile). Then, for as long as it runs,
+/// it listens for changes to the reference tables and swaps in a fresh snapshot.
+public final class DetectionBootstrap: Service, Sendable {
+    private let state: DetectionState
+    private let health: PipelineHealth
+    private let database: PostgresConfiguration
+    private let rulesetFiles: [String]
+    private let logger: Logger
+
+    /// Creates the loader.
+    public init(state: DetectionState, health: PipelineHealth, database: PostgresConfiguration,
+                rulesetFiles: [String], logger: Logger = Logger(label: "vigil.state")) {
+        self.state = state
+        self.health = health
+        self.database = database
+        self.rulesetFiles = rulesetFiles
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let db = try await PostgresConnection.connect(database)
+        defer { Task { await db.close() } }
+        let baseCurrency = state.reference.snapshot.baseCurrency
+        if let channel = PostgresIdentifier(DetectionStore.referenceChannel) {
+            try await db.listen(channel)  // before loading, so no change slips between
+        }
+        let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
+        state.reference.replace(with: snapshot)
+        for name in snapshot.missingTableLists(for: state.rules.ruleset) {
+            logger.warning("a rules list is read from the lists table but has no row there; it is empty until one is added", metadata: ["list": "\(name)"])
+        }
+        try await recordRuleset(on: db)
+        if !state.ready.isSet {
+            try await loadState(db)
+            state.ready.signal()
+            health.setStateLoaded(true)
+        }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let notes = try await db.waitForNotifications(timeout: .milliseconds(500))
+            guard !notes.isEmpty else { continue }
+            let started = ContinuousClock.now
+            let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
+            state.reference.replace(with: snapshot)
+            logger.info("reference data reloaded", metadata: [
+                "tables": "\(Set(notes.map(\.payload)).sorted().joined(separator: ","))",
+                "accounts": "\(snapshot.accounts.count)", "took": "\(ContinuousClock.now - started)",
+            ])
+        }
+    }
+
+    /// Records the ruleset in force in `ruleset_versions` (idempotent).
+    func recordRuleset(on db: PostgresConnection) async throws {
+        let ruleset = state.rules.ruleset
+        let files = "[" + rulesetFiles.map { JSONText.quoted($0) }.joined(separator: ",") + "]"
+        try await db.execute("""
+            INSERT INTO ruleset_versions (version, files, rule_count) VALUES (\(ruleset.version), \(PostgresJSON(files))::jsonb, \(ruleset.rules.count))
+            ON CONFLICT (version) DO NOTHING
+            """)
+    }
+
+    private func loadState(_ db: PostgresConnection) async throws {
+        let started = ContinuousClock.now
+        let profiles = try await DetectionStore.loadProfiles(from: db)
+        for (account, profile) in profiles {
+            state.partitions[state.partition(of: account)].state.withLock { $0.profiles[account] = profile }
+        }
+        let span = state.longestWindow
+        let recent = span > .zero ? try await DetectionStore.recentTransactions(from: db, span: span) : []
+        let ruleset = state.rules.ruleset
+        let reference = state.reference.snapshot
+        let lists = reference.listSnapshot(for: ruleset)
+        var record = EvaluationRecord(for: ruleset)
+        for tx in recent {
+            _ = Enricher.fill(&record, transaction: tx, reference: reference, profile: nil)
+            state.partitions[state.partition(of: tx.accountID)].state.withLock { $0.windows.observe(&record, lists: lists) }
+            state.shared.observe(&record, lists: lists)
+        }
+        logger.info("detection state loaded", metadata: [
+            "profiles": "\(profiles.count)", "replayed_transactions": "\(recent.count)",
+            "window_span": "\(span)", "took": "\(ContinuousClock.now - started)",
+        ])
+    }
+}

@@ -1,0 +1,113 @@
+import Enrichment
+import RuleLanguage
+import Synchronization
+import VigilCore
+
+/// The ruleset in force, swapped atomically between batches on reload.
+public final class RulesetBox: Sendable {
+    private let current: Mutex<CompiledRuleset>
+    /// Creates the box with the ruleset loaded at start.
+    public init(_ ruleset: CompiledRuleset) {
+        current = Mutex(ruleset)
+    }
+    /// The ruleset in force now.
+    public var ruleset: CompiledRuleset { current.withLock { $0 } }
+    /// Replaces the ruleset; batches already being evaluated finish with the old one.
+    public func replace(with ruleset: CompiledRuleset) { current.withLock { $0 = ruleset } }
+}
+
+/// Reference data in force, replaced whole on refresh (readers never wait on a load).
+public final class ReferenceBox: Sendable {
+    private let current: Mutex<ReferenceSnapshot>
+    /// Creates the box with an empty snapshot.
+    public init(baseCurrency: String) {
+        current = Mutex(ReferenceSnapshot(baseCurrency: baseCurrency))
+    }
+    /// The snapshot in force.
+    public var snapshot: ReferenceSnapshot { current.withLock { $0 } }
+    /// Installs a freshly loaded snapshot.
+    public func replace(with snapshot: ReferenceSnapshot) { current.withLock { $0 = snapshot } }
+}
+
+/// The state one detection worker owns: its accounts' profiles and account-keyed
+/// windows. Held in a lock only so it can be handed from the bootstrap to the worker
+/// and survive the worker's restarts; one worker uses it at a time.
+public final class PartitionState: Sendable {
+    struct State: Sendable {
+        var profiles: [String: AccountProfile] = [:]
+        var windows: WindowState
+        /// Ids processed recently (to tell an in-flight replay from a new record).
+        var recentIDs: Set<String> = []
+        var recentOrder: [String] = []
+    }
+    let state: Mutex<State>
+
+    init(windows: WindowState) {
+        state = Mutex(State(windows: windows))
+    }
+}
+
+/// Everything detection shares across workers and restarts.
+public final class DetectionState: Sendable {
+    /// The ruleset in force.
+    public let rules: RulesetBox
+    /// Reference data in force.
+    public let reference: ReferenceBox
+    /// Per-worker state, by partition.
+    public let partitions: [PartitionState]
+    /// Windows keyed by card, device, ip, ... (shared, sharded, locked).
+    public let shared: SharedWindows
+    /// Set once profiles and windows have been loaded at start.
+    let ready = ReadySignal()
+
+    /// Creates empty state for `ruleset`, split over `partitionCount` workers.
+    public init(ruleset: CompiledRuleset, baseCurrency: String, partitionCount: Int) {
+        rules = RulesetBox(ruleset)
+        reference = ReferenceBox(baseCurrency: baseCurrency)
+        let accountWindows = ruleset.windows.filter { $0.key == .accountID }
+        partitions = (0..<max(1, partitionCount)).map { _ in PartitionState(windows: WindowState(specs: accountWindows)) }
+        shared = SharedWindows(specs: ruleset.windows.filter { $0.key != .accountID })
+    }
+
+    /// The partition that owns `account` (stable across runs).
+    public func partition(of account: String) -> Int {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in account.utf8 {
+            value ^= UInt64(byte)
+            value &*= 0x0000_0100_0000_01b3
+        }
+        return Int(value % UInt64(partitions.count))
+    }
+
+    /// The longest window of the ruleset: how far back state is rebuilt at start.
+    public var longestWindow: Duration {
+        .microseconds(rules.ruleset.windows.map(\.duration).max() ?? 0)
+    }
+}
+
+/// A one-time signal that tasks can wait for.
+final class ReadySignal: Sendable {
+    private let state = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func signal() {
+        let waiters = state.withLock { s in
+            s.done = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    var isSet: Bool { state.withLock { $0.done } }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { s in
+                if s.done { return true }
+                s.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}

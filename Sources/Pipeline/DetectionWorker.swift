@@ -1,0 +1,136 @@
+import Enrichment
+import Logging
+import Metrics
+import PostgresStore
+import RuleLanguage
+import ServiceLifecycle
+import Supervision
+import VigilCore
+
+/// Enriches and evaluates the transactions of the accounts it owns, in their order.
+///
+/// One worker per partition of accounts: it alone updates those accounts' profiles
+/// and account-keyed windows, so they need no lock. Windows keyed by card, device or ip
+/// span accounts and live in `SharedWindows`. A transaction already stored (a sender's
+/// replay after a crash) is passed on untouched, so state never counts it twice.
+public final class DetectionWorker: Service, Sendable {
+    private let index: Int
+    private let input: Mailbox<PipelineItem>
+    private let output: Mailbox<PipelineItem>
+    private let state: DetectionState
+    private let database: PostgresConfiguration
+    private let logger: Logger
+    private let evaluated = Counter(label: "vigil_transactions_evaluated_total")
+    private let ruleErrors = Counter(label: "vigil_rule_evaluation_errors_total")
+    private let depth: Gauge
+
+    /// Creates worker `index`, reading `input` and handing results to `output`.
+    public init(index: Int, input: Mailbox<PipelineItem>, output: Mailbox<PipelineItem>, state: DetectionState,
+                database: PostgresConfiguration, logger: Logger = Logger(label: "vigil.detect")) {
+        self.index = index
+        self.input = input
+        self.output = output
+        self.state = state
+        self.database = database
+        self.logger = logger
+        self.depth = Gauge(label: "vigil_mailbox_depth", dimensions: [("stage", "detect-\(index)")])
+    }
+
+    public func run() async throws {
+        await state.ready.wait()
+        let db = try await PostgresConnection.connect(database)
+        defer { Task { await db.close() } }
+        try await withGracefulShutdownHandler {
+            try await self.loop(db)
+        } onGracefulShutdown: {
+            // The feed has stopped reading by now; pass on what is queued.
+            self.input.finish()
+        }
+    }
+
+    private func loop(_ db: PostgresConnection) async throws {
+        var record = EvaluationRecord(windowCount: 0)
+        var outcomes = RuleOutcomes()
+        while let batch = try await input.next(maxCount: 512) {
+            depth.record(input.count)
+            let ids = batch.compactMap { item -> String? in
+                if case .transaction(let tx) = item.record.payload { return tx.id }
+                return nil
+            }
+            let stored = try await DetectionStore.storedIDs(ids, on: db)
+            let ruleset = state.rules.ruleset
+            let reference = state.reference.snapshot
+            let lists = reference.listSnapshot(for: ruleset)
+            if record.windows.count != ruleset.windows.count { record = EvaluationRecord(for: ruleset) }
+            var results: [PipelineItem] = []
+            results.reserveCapacity(batch.count)
+            state.partitions[index].state.withLock { partition in
+                for var item in batch {
+                    if case .transaction(let tx) = item.record.payload,
+                       !stored.contains(tx.id), partition.recentIDs.insert(tx.id).inserted {
+                        Self.remember(tx.id, in: &partition)
+                        item.detection = detect(tx, record: &record, outcomes: &outcomes, ruleset: ruleset,
+                                                reference: reference, lists: lists, partition: &partition)
+                    }
+                    results.append(item)
+                }
+            }
+            evaluated.increment(by: results.count)
+            try await output.send(contentsOf: results)
+        }
+    }
+
+    private func detect(
+        _ tx: Transaction, record: inout EvaluationRecord, outcomes: inout RuleOutcomes, ruleset: CompiledRuleset,
+        reference: ReferenceSnapshot, lists: ListSnapshot, partition: inout PartitionState.State
+    ) -> Detection {
+        var profile = partition.profiles[tx.accountID] ?? AccountProfile()
+        let derived = Enricher.fill(&record, transaction: tx, reference: reference, profile: profile)
+        partition.windows.observe(&record, lists: lists)
+        state.shared.observe(&record, lists: lists)
+        ruleset.evaluate(record, lists: lists, into: &outcomes)
+
+        var hits: [RuleHitRecord] = []
+        var score = 0
+        var severity: Severity?
+        for rule in ruleset.rules {
+            let outcome = outcomes.values[rule.index]
+            if case .error(let error, _) = outcome {
+                ruleErrors.increment()
+                logger.debug("rule evaluation failed", metadata: ["rule": "\(rule.id)", "transaction": "\(tx.id)", "error": "\(error)"])
+            }
+            guard outcome.isHit else { continue }
+            let onError: Bool
+            if case .error = outcome { onError = true } else { onError = false }
+            let reason = onError ? "evaluation failed and the rule fails closed" : ruleset.renderReason(of: rule, record: record, lists: lists)
+            hits.append(RuleHitRecord(ruleID: rule.id, mode: rule.mode.rawValue, severity: rule.severity.rawValue,
+                                      score: rule.score, reason: reason, onError: onError))
+            if rule.mode == .alert {
+                score += rule.score
+                if severity.map({ Self.rank(rule.severity) > Self.rank($0) }) ?? true { severity = rule.severity }
+            }
+        }
+        Enricher.update(&profile, with: tx, derived: derived)
+        partition.profiles[tx.accountID] = profile
+        let alert = severity.map { AlertRecord(severity: $0.rawValue, totalScore: min(100, score)) }
+        return Detection(hits: hits, alert: alert, rulesetVersion: ruleset.version, profile: profile)
+    }
+
+    static func rank(_ severity: Severity) -> Int {
+        switch severity {
+        case .low: 0
+        case .medium: 1
+        case .high: 2
+        case .critical: 3
+        }
+    }
+
+    /// Remembers the last 100,000 ids of the partition (a bounded replay guard).
+    private static func remember(_ id: String, in partition: inout PartitionState.State) {
+        partition.recentOrder.append(id)
+        if partition.recentOrder.count > 120_000 {
+            for old in partition.recentOrder.prefix(20_000) { partition.recentIDs.remove(old) }
+            partition.recentOrder.removeFirst(20_000)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Enrichment
+import PostgresStore
+import Synchronization
+import VigilCore
+
+/// An alert as committed, for live consumers (`/alerts/stream`) and webhook wake-ups.
+public struct CommittedAlert: Sendable {
+    public var id: Int64
+    public var transactionID: String
+    public var accountID: String
+    public var amount: Money
+    public var severity: String
+    public var totalScore: Int
+    public var rules: [RuleHitRecord]
+    public var rulesetVersion: String
+}
+
+/// Writes what detection decided, inside the batch's database transaction: rule hits,
+/// alerts (and their webhook outbox rows) and the changed account profiles. Only
+/// records stored by this batch count: a replay stored earlier raised its alert then.
+enum DetectionWriter {
+    /// Hook to enqueue webhook deliveries for an alert inside the same transaction.
+    typealias AlertHook = @Sendable (_ alert: CommittedAlert, _ transactionJSON: String, _ db: isolated PostgresConnection) throws -> Void
+
+    static func write(_ batch: [PipelineItem], outcomes: [IngestOutcome], on db: isolated PostgresConnection,
+                      alertHook: AlertHook?, committed: AlertCollector) throws {
+        var hits = CopyTextEncoder()
+        var profiles: [String: AccountProfile] = [:]
+        var alerts: [CommittedAlert] = []
+        for (item, outcome) in zip(batch, outcomes) {
+            guard outcome == .stored, let detection = item.detection, case .transaction(let tx) = item.record.payload else { continue }
+            profiles[tx.accountID] = detection.profile
+            for hit in detection.hits {
+                hits.append(tx.id)
+                hits.append(hit.ruleID)
+                hits.append(hit.mode)
+                hits.append(hit.severity)
+                hits.append(Int64(hit.score))
+                hits.append(hit.reason)
+                hits.append(hit.onError ? "t" : "f")
+                hits.append(detection.rulesetVersion)
+                hits.endRow()
+            }
+            guard let alert = detection.alert else { continue }
+            let alertHits = detection.hits.filter { $0.mode == "alert" }
+            let rulesJSON = "[" + alertHits.map { hit in
+                "{\"rule\":\(JSONText.quoted(hit.ruleID)),\"severity\":\(JSONText.quoted(hit.severity)),\"score\":\(hit.score),"
+                    + "\"reason\":\(JSONText.quoted(hit.reason)),\"on_error\":\(hit.onError)}"
+            }.joined(separator: ",") + "]"
+            let row = try db.query("""
+                INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version)
+                VALUES (\(tx.id), \(tx.accountID), \(tx.amount.minorUnits), \(tx.amount.currency.code), \(alert.severity),
+                        \(alert.totalScore), \(PostgresJSON(rulesJSON))::jsonb, \(detection.rulesetVersion))
+                RETURNING id
+                """).first
+            guard let id = try row?.decode(0, as: Int64.self) else { continue }
+            let committedAlert = CommittedAlert(
+                id: id, transactionID: tx.id, accountID: tx.accountID, amount: tx.amount, severity: alert.severity,
+                totalScore: alert.totalScore, rules: alertHits, rulesetVersion: detection.rulesetVersion
+            )
+            try alertHook?(committedAlert, String(decoding: item.record.rawLine, as: UTF8.self), db)
+            alerts.append(committedAlert)
+        }
+        if !hits.bytes.isEmpty {
+            try db.copyIn("""
+                COPY rule_hits (transaction_id, rule_id, mode, severity, score, reason, on_error, ruleset_version) FROM STDIN
+                """, data: hits.bytes)
+        }
+        try DetectionStore.saveProfiles(profiles, on: db)
+        committed.alerts.withLock { $0 += alerts }
+    }
+}
+
+/// Collects the alerts a batch's transaction inserted, to publish after its commit.
+final class AlertCollector: Sendable {
+    let alerts = Mutex<[CommittedAlert]>([])
+
+    /// Takes the collected alerts, leaving none.
+    func take() -> [CommittedAlert] {
+        alerts.withLock { a in defer { a = [] }; return a }
+    }
+}

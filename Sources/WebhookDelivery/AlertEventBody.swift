@@ -64,38 +64,38 @@ public enum AlertEventBody {
         var out = ""
         out.reserveCapacity(512 + transactionJSON.utf8.count + rules.count * 160)
         out += "{\"type\":\"\(eventType)\",\"timestamp\":"
-        JSONText.appendString(RFC3339.format(timestamp ?? createdAt), to: &out)
+        WebhookJSON.appendString(RFC3339.format(timestamp ?? createdAt), to: &out)
         out += ",\"data\":{\"alert_id\":\(alertID),\"transaction_id\":"
-        JSONText.appendString(transactionID, to: &out)
+        WebhookJSON.appendString(transactionID, to: &out)
         out += ",\"account_id\":"
-        JSONText.appendString(accountID, to: &out)
+        WebhookJSON.appendString(accountID, to: &out)
         out += ",\"amount\":"
-        JSONText.appendString(amount.decimalString, to: &out)
+        WebhookJSON.appendString(amount.decimalString, to: &out)
         out += ",\"currency\":"
-        JSONText.appendString(amount.currency.code, to: &out)
+        WebhookJSON.appendString(amount.currency.code, to: &out)
         out += ",\"severity\":"
-        JSONText.appendString(severity, to: &out)
+        WebhookJSON.appendString(severity, to: &out)
         out += ",\"total_score\":\(totalScore),\"rules\":["
         for (index, rule) in rules.enumerated() {
             if index > 0 { out += "," }
             out += "{\"id\":"
-            JSONText.appendString(rule.id, to: &out)
+            WebhookJSON.appendString(rule.id, to: &out)
             out += ",\"severity\":"
-            JSONText.appendString(rule.severity, to: &out)
+            WebhookJSON.appendString(rule.severity, to: &out)
             out += ",\"score\":\(rule.score),\"reason\":"
-            JSONText.appendString(rule.reason, to: &out)
+            WebhookJSON.appendString(rule.reason, to: &out)
             out += "}"
         }
         out += "],\"ruleset_version\":"
-        JSONText.appendString(rulesetVersion, to: &out)
+        WebhookJSON.appendString(rulesetVersion, to: &out)
         out += ",\"created_at\":"
-        JSONText.appendString(RFC3339.format(createdAt), to: &out)
+        WebhookJSON.appendString(RFC3339.format(createdAt), to: &out)
         out += ",\"transaction\":"
-        if JSONText.isObject(transactionJSON) {
+        if WebhookJSON.isObject(transactionJSON) {
             out += transactionJSON.trimmingSpace()
         } else {
             out += "null,\"transaction_raw\":"
-            JSONText.appendString(transactionJSON, to: &out)
+            WebhookJSON.appendString(transactionJSON, to: &out)
         }
         out += "}}"
         return out

@@ -37,7 +37,7 @@ struct AlertEventBodyTests {
         #expect(rules[1]["reason"] as? String == "first payment from \u{2028}FR\u{01}")
         let transaction = try #require(data["transaction"] as? [String: Any])
         #expect(transaction["amount"] as? String == "125.40")
-        #expect(JSONText.isObject(text))
+        #expect(WebhookJSON.isObject(text))
     }
 
     @Test func aTransactionThatIsNotAnObjectIsEmbeddedAsAString() throws {
@@ -53,7 +53,7 @@ struct AlertEventBodyTests {
         (#"{"a":1"#, false), (#"[1]"#, false), (#"{"a":"x\q"}"#, false), (#"{"a":1} x"#, false), ("{\"a\":\"\u{01}\"}", false),
     ])
     func validatorAgreesWithTheGrammar(text: String, valid: Bool) {
-        #expect(JSONText.isObject(text) == valid)
+        #expect(WebhookJSON.isObject(text) == valid)
     }
 
     @Test func bodyMatchesThePublishedSchemaRequiredFields() throws {

@@ -1,6 +1,6 @@
 /// Minimal JSON text helpers for building webhook bodies without Foundation's
 /// JSONSerialization: string escaping and a validator for embedded JSON.
-enum JSONText {
+enum WebhookJSON {
     /// Appends `value` as a JSON string literal (quotes included).
     static func appendString(_ value: String, to out: inout String) {
         out.append("\"")

@@ -5,6 +5,7 @@ import PostgresStore
 import RuleLanguage
 import ServiceLifecycle
 import Supervision
+import Synchronization
 import VigilCore
 
 /// Enriches and evaluates the transactions of the accounts it owns, in their order.
@@ -23,6 +24,10 @@ public final class DetectionWorker: Service, Sendable {
     private let evaluated = Counter(label: "vigil_transactions_evaluated_total")
     private let ruleErrors = Counter(label: "vigil_rule_evaluation_errors_total")
     private let depth: Gauge
+    /// A batch taken from the mailbox and not yet handed on, kept across restarts so a
+    /// lost database connection loses no record: `input` still to evaluate, `results`
+    /// evaluated (state already updated) and still to hand to the writer.
+    private let pending = Mutex<(input: [PipelineItem], results: [PipelineItem])>(([], []))
 
     /// Creates worker `index`, reading `input` and handing results to `output`.
     public init(index: Int, input: Mailbox<PipelineItem>, output: Mailbox<PipelineItem>, state: DetectionState,
@@ -51,7 +56,21 @@ public final class DetectionWorker: Service, Sendable {
     private func loop(_ db: PostgresConnection) async throws {
         var record = EvaluationRecord(windowCount: 0)
         var outcomes = RuleOutcomes()
-        while let batch = try await input.next(maxCount: 512) {
+        while true {
+            let carried = pending.withLock { $0 }
+            if !carried.results.isEmpty {
+                try await output.send(contentsOf: carried.results)
+                pending.withLock { $0.results = [] }
+                continue
+            }
+            let batch: [PipelineItem]
+            if !carried.input.isEmpty {
+                batch = carried.input
+            } else {
+                guard let next = try await input.next(maxCount: 512) else { return }
+                batch = next
+                pending.withLock { $0.input = batch }
+            }
             depth.record(input.count)
             let ids = batch.compactMap { item -> String? in
                 if case .transaction(let tx) = item.record.payload { return tx.id }
@@ -76,7 +95,9 @@ public final class DetectionWorker: Service, Sendable {
                 }
             }
             evaluated.increment(by: results.count)
+            pending.withLock { $0 = ([], results) }
             try await output.send(contentsOf: results)
+            pending.withLock { $0.results = [] }
         }
     }
 

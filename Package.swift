@@ -128,6 +128,7 @@ let package = Package(
                 "RuleLanguage",
                 "Supervision",
                 "Enrichment",
+                "WebhookDelivery",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -151,6 +152,7 @@ let package = Package(
                 "PostgresStore",
                 "FeedServer",
                 "Pipeline",
+                "WebhookDelivery",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -174,6 +176,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "Pipeline", "FeedServer", "FeedProtocol", "FeedGenerator", "PostgresStore", "RuleLanguage", "Supervision", "VigilCore",
+                "WebhookDelivery",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -48,6 +48,8 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownTimeout: Int?
     @Option(help: "Detection workers, each owning a partition of the accounts [VIGIL_WORKERS] (default: number of cores).")
     var workers: Int?
+    @Flag(help: "Allow webhook endpoints on loopback addresses (demos and tests; refused by default against SSRF) [VIGIL_WEBHOOK_ALLOW_LOOPBACK=1].")
+    var webhookAllowLoopback = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [VIGIL_LOG_LEVEL] (default info).")
     var logLevel: String?
 
@@ -97,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.shutdownTimeout = .seconds(try value(shutdownTimeout, "VIGIL_SHUTDOWN_TIMEOUT", "shutdown-timeout", 30))
         configuration.feed.drainTimeout = configuration.shutdownTimeout / 3
         configuration.detectionWorkers = try value(workers, "VIGIL_WORKERS", "workers", configuration.detectionWorkers)
+        configuration.enableWebhooks(allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1")
         guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0 else {
             throw CleanExit.failure("vigil serve: batch-size, queue-capacity and max-unanswered must be positive")
         }

@@ -1,0 +1,31 @@
+import Logging
+import PostgresStore
+import Supervision
+import VigilCore
+import WebhookDelivery
+
+extension ServeConfiguration {
+    /// Turns on webhook delivery: each new alert's outbox rows are written in the batch's
+    /// transaction (transactional outbox), and a dispatcher under the pipeline supervisor
+    /// delivers them. `allowLoopback` lets endpoints on 127.0.0.1 through the SSRF
+    /// rules (demos and tests only).
+    public mutating func enableWebhooks(allowLoopback: Bool = false, schedule: RetrySchedule = .standard,
+                                        requestTimeout: Duration = .seconds(15)) {
+        alertHook = { alert, transactionJSON, db in
+            let body = AlertEventBody.make(
+                alertID: alert.id, transactionID: alert.transactionID, accountID: alert.accountID, amount: alert.amount,
+                severity: alert.severity, totalScore: alert.totalScore,
+                rules: alert.rules.map(AlertEventBody.RuleHit.init), rulesetVersion: alert.rulesetVersion,
+                createdAt: .now(), transactionJSON: transactionJSON
+            )
+            try WebhookOutbox.enqueue(alertID: alert.id, severity: alert.severity, body: body, on: db)
+        }
+        var webhookDatabase = database
+        webhookDatabase.applicationName = "vigil-webhooks"
+        let dispatcher = WebhookDispatcher(configuration: .init(
+            database: webhookDatabase, requestTimeout: requestTimeout, schedule: schedule,
+            destinations: allowLoopback ? .allowingLoopback : .publicOnly
+        ))
+        extraPipelineChildren.append(ChildSpec(name: "webhooks", shutdownTimeout: requestTimeout + .seconds(5), service: dispatcher))
+    }
+}

@@ -1,13 +1,78 @@
 #!/usr/bin/env bash
-# The demo's body, run inside a throwaway PostgreSQL (see the Makefile's demo target).
+# The demo's body, run inside a throwaway PostgreSQL (the Makefile's demo target wraps
+# it in scripts/with-postgres.sh). Everything listens on 127.0.0.1 only.
 set -euo pipefail
 VIGIL="$1"
-echo "== vigil $("$VIGIL" --version)"
-echo "== migrating the schema"
+COUNT="${DEMO_COUNT:-100000}"
+OUT="${DEMO_OUT:-$(mktemp -d /tmp/vigil-demo.XXXXXX)}"
+FEED_PORT="${DEMO_FEED_PORT:-17400}"
+OPS_PORT="${DEMO_OPS_PORT:-17401}"
+HOOK_PORT="${DEMO_HOOK_PORT:-17480}"
+mkdir -p "$OUT"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+step() { printf '\n== %s\n' "$*"; }
+wait_for() {  # wait_for SECONDS COMMAND...: poll until the command succeeds
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        if [ $SECONDS -ge $deadline ]; then echo "timed out waiting for: $*" >&2; return 1; fi
+        sleep 0.2
+    done
+}
+
+step "vigil $("$VIGIL" --version): schema"
 "$VIGIL" migrate
-echo "== migrating again (nothing to do)"
 "$VIGIL" migrate
-echo "== tables"
-psql -X -q -c '\dt+'
-echo "== checking the rules in Rules/"
+
+step "rules in Rules/"
 "$VIGIL" rules check Rules
+"$VIGIL" rules test Rules | tail -n 1
+
+step "generating $COUNT transactions with labeled fraud patterns"
+"$VIGIL" feed generate --count "$COUNT" --seed "${DEMO_SEED:-42}" --out "$OUT/feed.ndjson"
+"$VIGIL" feed seed "$OUT/feed.ndjson.reference.json"
+
+step "webhook receiver (verifies Standard Webhooks signatures) on 127.0.0.1:$HOOK_PORT"
+SECRET="whsec_$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+VIGIL_WEBHOOK_SECRET="$SECRET" "$VIGIL" webhooks receive --host 127.0.0.1 --port "$HOOK_PORT" \
+    --count-file "$OUT/verified.count" > "$OUT/receiver.log" 2>&1 &
+pids+=($!)
+"$VIGIL" webhooks add "http://127.0.0.1:$HOOK_PORT/alerts" --secret "$SECRET" > "$OUT/endpoint.txt"
+
+step "vigil serve (feed 127.0.0.1:$FEED_PORT, ops 127.0.0.1:$OPS_PORT)"
+"$VIGIL" serve --feed-host 127.0.0.1 --feed-port "$FEED_PORT" --ops-host 127.0.0.1 --ops-port "$OPS_PORT" \
+    --rules Rules --webhook-allow-loopback > "$OUT/serve.log" 2>&1 &
+SERVE=$!
+pids+=($SERVE)
+wait_for 60 curl -sf "http://127.0.0.1:$OPS_PORT/readyz"
+curl -s -N "http://127.0.0.1:$OPS_PORT/alerts/stream" > "$OUT/alerts.sse" 2>/dev/null &
+pids+=($!)
+
+step "streaming the feed through the TCP port"
+"$VIGIL" feed send "$OUT/feed.ndjson" --host 127.0.0.1 --port "$FEED_PORT" --connections 4
+
+step "waiting for webhook deliveries"
+alerts=$(psql -X -At -c "SELECT count(*) FROM alerts")
+delivered_all() { [ "$(psql -X -At -c "SELECT count(*) FROM webhook_outbox WHERE status = 'delivered'")" -ge "$alerts" ]; }
+wait_for 120 delivered_all || true
+
+step "graceful shutdown (SIGTERM)"
+kill -TERM "$SERVE"
+set +e; wait "$SERVE"; code=$?; set -e
+echo "vigil serve exited with status $code"
+
+step "summary"
+psql -X -q -c "SELECT (SELECT count(*) FROM transactions) AS stored, (SELECT count(*) FROM rejected_records) AS rejected,
+                      (SELECT count(*) FROM alerts) AS alerts, (SELECT count(*) FROM rule_hits WHERE mode = 'shadow') AS shadow_hits"
+psql -X -q -c "SELECT rule_id AS rule, mode, count(*) AS hits FROM rule_hits GROUP BY 1, 2 ORDER BY 3 DESC"
+"$VIGIL" feed score "$OUT/feed.ndjson"
+printf 'webhooks: %s delivered, %s verified by the receiver, %s pending, %s dead\n' \
+    "$(psql -X -At -c "SELECT count(*) FROM webhook_outbox WHERE status = 'delivered'")" \
+    "$(cat "$OUT/verified.count" 2>/dev/null || echo 0)" \
+    "$(psql -X -At -c "SELECT count(*) FROM webhook_outbox WHERE status = 'pending'")" \
+    "$(psql -X -At -c "SELECT count(*) FROM webhook_outbox WHERE status = 'dead'")"
+echo "live alert stream events seen: $(grep -c '^event: alert.created' "$OUT/alerts.sse" 2>/dev/null || echo 0)"
+echo "files: $OUT (feed, labels, serve.log, receiver.log)"
+[ "$code" -eq 0 ]

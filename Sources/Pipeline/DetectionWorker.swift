@@ -20,6 +20,7 @@ public final class DetectionWorker: Service, Sendable {
     private let output: Mailbox<PipelineItem>
     private let state: DetectionState
     private let database: PostgresConfiguration
+    private let faults: FaultInjection
     private let logger: Logger
     private let evaluated = Counter(label: "vigil_transactions_evaluated_total")
     private let ruleErrors = Counter(label: "vigil_rule_evaluation_errors_total")
@@ -31,7 +32,8 @@ public final class DetectionWorker: Service, Sendable {
 
     /// Creates worker `index`, reading `input` and handing results to `output`.
     public init(index: Int, input: Mailbox<PipelineItem>, output: Mailbox<PipelineItem>, state: DetectionState,
-                database: PostgresConfiguration, logger: Logger = Logger(label: "vigil.detect")) {
+                database: PostgresConfiguration, faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.detect")) {
+        self.faults = faults
         self.index = index
         self.input = input
         self.output = output
@@ -72,6 +74,7 @@ public final class DetectionWorker: Service, Sendable {
                 pending.withLock { $0.input = batch }
             }
             depth.record(input.count)
+            try faults.check("detect")
             let ids = batch.compactMap { item -> String? in
                 if case .transaction(let tx) = item.record.payload { return tx.id }
                 return nil

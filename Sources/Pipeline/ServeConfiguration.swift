@@ -33,8 +33,10 @@ public struct ServeConfiguration: Sendable {
     public var detectionWorkers: Int
     /// Called inside the batch transaction for each new alert (webhook outbox rows).
     public var alertHook: (@Sendable (_ alert: CommittedAlert, _ transactionJSON: String, _ db: isolated PostgresConnection) throws -> Void)?
-    /// More children of the pipeline supervisor (the webhook dispatcher, test faults).
+    /// More children of the pipeline supervisor (the webhook dispatcher).
     public var extraPipelineChildren: [ChildSpec]
+    /// Test-only: stages that throw on purpose (see `FaultInjection`).
+    public var faults: FaultInjection
 
     /// The defaults, listening on all interfaces.
     public init(database: PostgresConfiguration = .fromEnvironment()) {
@@ -53,5 +55,6 @@ public struct ServeConfiguration: Sendable {
         self.detectionWorkers = ProcessInfo.processInfo.activeProcessorCount
         self.alertHook = nil
         self.extraPipelineChildren = []
+        self.faults = .none
     }
 }

@@ -49,7 +49,7 @@ public final class VigilServer: Sendable {
         let partitions = (0..<workerCount).map { _ in Mailbox<PipelineItem>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
-            input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts
+            input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts, faults: configuration.faults
         )
         let feed = FeedServer(
             configuration: configuration.feed,
@@ -64,7 +64,8 @@ public final class VigilServer: Sendable {
         for index in 0..<workerCount {
             pipelineChildren.append(ChildSpec(
                 name: "detect-\(index)", shutdownTimeout: configuration.shutdownTimeout,
-                service: DetectionWorker(index: index, input: partitions[index], output: toWriter, state: detection, database: configuration.database)
+                service: DetectionWorker(index: index, input: partitions[index], output: toWriter, state: detection,
+                                         database: configuration.database, faults: configuration.faults)
             ))
         }
         for extra in configuration.extraPipelineChildren { pipelineChildren.append(extra) }

@@ -34,6 +34,7 @@ public final class WriterStage: Service, Sendable {
     private let logger: Logger
     private let pending = Mutex<[PipelineItem]>([])
     private let alertHook: DetectionWriter.AlertHook?
+    private let faults: FaultInjection
     private let broadcaster: AlertBroadcaster?
     private let collector = AlertCollector()
     private let alertsCounter = Counter(label: "vigil_alerts_total")
@@ -47,7 +48,8 @@ public final class WriterStage: Service, Sendable {
     /// Creates the stage reading `input`.
     init(configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
          alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
-         logger: Logger = Logger(label: "vigil.writer")) {
+         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")) {
+        self.faults = faults
         self.alertHook = alertHook
         self.broadcaster = broadcaster
         self.configuration = configuration
@@ -89,6 +91,7 @@ public final class WriterStage: Service, Sendable {
                 pending.withLock { $0 = batch }
             }
             depth.record(input.count)
+            try faults.check("writer")
             let records = batch.map(\.ingestRecord)
             let started = ContinuousClock.now
             let outcomes: [IngestOutcome]

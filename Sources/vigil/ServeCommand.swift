@@ -48,6 +48,10 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownTimeout: Int?
     @Option(help: "Detection workers, each owning a partition of the accounts [VIGIL_WORKERS] (default: number of cores).")
     var workers: Int?
+    @Option(help: "Restarts of a pipeline stage allowed per --restart-period before the process exits non-zero [VIGIL_MAX_RESTARTS] (default 20).")
+    var maxRestarts: Int?
+    @Option(help: "Seconds over which --max-restarts is counted [VIGIL_RESTART_PERIOD] (default 60).")
+    var restartPeriod: Int?
     @Flag(help: "Allow webhook endpoints on loopback addresses (demos and tests; refused by default against SSRF) [VIGIL_WEBHOOK_ALLOW_LOOPBACK=1].")
     var webhookAllowLoopback = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [VIGIL_LOG_LEVEL] (default info).")
@@ -99,6 +103,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.shutdownTimeout = .seconds(try value(shutdownTimeout, "VIGIL_SHUTDOWN_TIMEOUT", "shutdown-timeout", 30))
         configuration.feed.drainTimeout = configuration.shutdownTimeout / 3
         configuration.detectionWorkers = try value(workers, "VIGIL_WORKERS", "workers", configuration.detectionWorkers)
+        configuration.maxRestarts = try value(maxRestarts, "VIGIL_MAX_RESTARTS", "max-restarts", configuration.maxRestarts)
+        configuration.restartPeriod = .seconds(try value(restartPeriod, "VIGIL_RESTART_PERIOD", "restart-period", 60))
+        if let plan = ProcessInfo.processInfo.environment["VIGIL_TEST_FAULTS"] {
+            guard let faults = FaultInjection(parsing: plan) else {
+                throw CleanExit.failure("vigil serve: VIGIL_TEST_FAULTS=\(plan) is not stage=count[,stage=count] (count a number or 'always')")
+            }
+            configuration.faults = faults
+        }
         configuration.enableWebhooks(allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1")
         guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0 else {
             throw CleanExit.failure("vigil serve: batch-size, queue-capacity and max-unanswered must be positive")
@@ -154,7 +166,7 @@ struct Settings {
             throw SettingsError(message: "\(configPath) is not a JSON object of settings")
         }
         let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
-                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers"]
+                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period"]
         for (key, raw) in object {
             guard known.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")

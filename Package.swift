@@ -136,6 +136,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -197,5 +198,6 @@ let package = Package(
         ),
         .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "FaultToleranceTests", dependencies: ["FeedServer", "PostgresStore", "VigilCore", "FeedGenerator", "FeedProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
     ]
 )

@@ -23,6 +23,40 @@ public final class SharedWindows: Sendable {
         }
     }
 
+    private init(specs: [WindowSpec], shards: [[Shard]]) {
+        self.specs = specs
+        self.shards = shards
+    }
+
+    /// State for a reloaded ruleset's shared windows: a window whose name and
+    /// definition are unchanged keeps its state (the same shards, so nothing counted is
+    /// lost); a new or changed one starts empty. Returns the new state and the specs
+    /// that start empty (to be rebuilt from stored transactions).
+    public func migrated(to newSpecs: [WindowSpec], shardCount: Int = 64) -> (SharedWindows, fresh: [WindowSpec]) {
+        var fresh: [WindowSpec] = []
+        let newShards = newSpecs.map { spec -> [Shard] in
+            if let i = specs.firstIndex(where: { $0.name == spec.name && $0.identity == spec.identity && $0.slot == spec.slot }) {
+                return shards[i]
+            }
+            fresh.append(spec)
+            return (0..<max(1, shardCount)).map { _ in Shard(WindowState(specs: [spec])) }
+        }
+        return (SharedWindows(specs: newSpecs, shards: newShards), fresh)
+    }
+
+    /// Counts the record only in the windows named in `only` (rebuilding fresh windows).
+    public func observe(_ record: inout EvaluationRecord, lists: ListSnapshot, only: Set<String>) {
+        for (i, spec) in specs.enumerated() where only.contains(spec.name) {
+            let shard: Int
+            if case .string(let key) = record.fields[spec.key.rawValue] {
+                shard = Int(Self.hash(key) % UInt64(shards[i].count))
+            } else {
+                shard = 0
+            }
+            shards[i][shard].state.withLock { state in state.observe(&record, lists: lists) }
+        }
+    }
+
     /// Counts the record in every shared window and writes their values into it.
     public func observe(_ record: inout EvaluationRecord, lists: ListSnapshot) {
         for (i, spec) in specs.enumerated() {

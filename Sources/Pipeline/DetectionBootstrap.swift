@@ -84,7 +84,9 @@ public final class DetectionBootstrap: Service, Sendable {
         var record = EvaluationRecord(for: ruleset)
         for tx in recent {
             _ = Enricher.fill(&record, transaction: tx, reference: reference, profile: nil)
-            state.partitions[state.partition(of: tx.accountID)].state.withLock { $0.windows.observe(&record, lists: lists) }
+            state.partitions[state.partition(of: tx.accountID)].state.withLock { partition in
+                for i in partition.windows.indices { partition.windows[i].observe(&record, lists: lists) }
+            }
             state.shared.observe(&record, lists: lists)
         }
         logger.info("detection state loaded", metadata: [

@@ -35,15 +35,16 @@ public final class ReferenceBox: Sendable {
 public final class PartitionState: Sendable {
     struct State: Sendable {
         var profiles: [String: AccountProfile] = [:]
-        var windows: WindowState
+        /// One state per account-keyed window, in the ruleset's order.
+        var windows: [WindowState]
         /// Ids processed recently (to tell an in-flight replay from a new record).
         var recentIDs: Set<String> = []
         var recentOrder: [String] = []
     }
     let state: Mutex<State>
 
-    init(windows: WindowState) {
-        state = Mutex(State(windows: windows))
+    init(specs: [WindowSpec]) {
+        state = Mutex(State(windows: specs.map { WindowState(specs: [$0]) }))
     }
 }
 
@@ -55,8 +56,10 @@ public final class DetectionState: Sendable {
     public let reference: ReferenceBox
     /// Per-worker state, by partition.
     public let partitions: [PartitionState]
-    /// Windows keyed by card, device, ip, ... (shared, sharded, locked).
-    public let shared: SharedWindows
+    /// Windows keyed by card, device, ip, ... (shared, sharded, locked); replaced on reload.
+    private let sharedBox: Mutex<SharedWindows>
+    /// The shared windows in force.
+    public var shared: SharedWindows { sharedBox.withLock { $0 } }
     /// Set once profiles and windows have been loaded at start.
     let ready = ReadySignal()
 
@@ -65,8 +68,54 @@ public final class DetectionState: Sendable {
         rules = RulesetBox(ruleset)
         reference = ReferenceBox(baseCurrency: baseCurrency)
         let accountWindows = ruleset.windows.filter { $0.key == .accountID }
-        partitions = (0..<max(1, partitionCount)).map { _ in PartitionState(windows: WindowState(specs: accountWindows)) }
-        shared = SharedWindows(specs: ruleset.windows.filter { $0.key != .accountID })
+        partitions = (0..<max(1, partitionCount)).map { _ in PartitionState(specs: accountWindows) }
+        sharedBox = Mutex(SharedWindows(specs: ruleset.windows.filter { $0.key != .accountID }))
+    }
+
+    /// Installs a reloaded ruleset between batches: each partition is locked in turn
+    /// (its worker waits), windows whose definition is unchanged keep their state, new
+    /// or changed windows start empty and are rebuilt by replaying `recent` (the stored
+    /// transactions of their span). Returns the names of the rebuilt windows.
+    @discardableResult
+    public func install(_ ruleset: CompiledRuleset, replaying recent: [Transaction]) -> [String] {
+        let oldSpecs = rules.ruleset.windows.filter { $0.key == .accountID }
+        let newSpecs = ruleset.windows.filter { $0.key == .accountID }
+        let (newShared, freshShared) = shared.migrated(to: ruleset.windows.filter { $0.key != .accountID })
+        let freshAccount = newSpecs.filter { spec in !oldSpecs.contains { $0.name == spec.name && $0.identity == spec.identity && $0.slot == spec.slot } }
+        let fresh = Set((freshAccount + freshShared).map(\.name))
+        let reference = self.reference.snapshot
+        let lists = reference.listSnapshot(for: ruleset)
+        var record = EvaluationRecord(for: ruleset)
+        // Lock every partition for the swap so no batch sees half a reload.
+        func swapAll(_ index: Int) {
+            guard index < partitions.count else {
+                sharedBox.withLock { $0 = newShared }
+                rules.replace(with: ruleset)
+                for tx in recent where !fresh.isEmpty {
+                    _ = Enricher.fill(&record, transaction: tx, reference: reference, profile: nil)
+                    newShared.observe(&record, lists: lists, only: fresh)
+                }
+                return
+            }
+            partitions[index].state.withLock { partition in
+                partition.windows = newSpecs.map { spec in
+                    if let i = oldSpecs.firstIndex(where: { $0.name == spec.name && $0.identity == spec.identity && $0.slot == spec.slot }),
+                       i < partition.windows.count {
+                        return partition.windows[i]
+                    }
+                    return WindowState(specs: [spec])
+                }
+                for tx in recent where !freshAccount.isEmpty && self.partition(of: tx.accountID) == index {
+                    _ = Enricher.fill(&record, transaction: tx, reference: reference, profile: nil)
+                    for (i, spec) in newSpecs.enumerated() where fresh.contains(spec.name) {
+                        partition.windows[i].observe(&record, lists: lists)
+                    }
+                }
+                swapAll(index + 1)
+            }
+        }
+        swapAll(0)
+        return fresh.sorted()
     }
 
     /// The partition that owns `account` (stable across runs).

@@ -80,18 +80,21 @@ public final class DetectionWorker: Service, Sendable {
                 return nil
             }
             let stored = try await DetectionStore.storedIDs(ids, on: db)
-            let ruleset = state.rules.ruleset
             let reference = state.reference.snapshot
-            let lists = reference.listSnapshot(for: ruleset)
-            if record.windows.count != ruleset.windows.count { record = EvaluationRecord(for: ruleset) }
             var results: [PipelineItem] = []
             results.reserveCapacity(batch.count)
             state.partitions[index].state.withLock { partition in
+                // Read under the partition lock: a reload swaps ruleset and windows while
+                // holding every partition, so a batch sees one ruleset or the other.
+                let ruleset = state.rules.ruleset
+                let shared = state.shared
+                let lists = reference.listSnapshot(for: ruleset)
+                if record.windows.count != ruleset.windows.count { record = EvaluationRecord(for: ruleset) }
                 for var item in batch {
                     if case .transaction(let tx) = item.record.payload,
                        !stored.contains(tx.id), partition.recentIDs.insert(tx.id).inserted {
                         Self.remember(tx.id, in: &partition)
-                        item.detection = detect(tx, record: &record, outcomes: &outcomes, ruleset: ruleset,
+                        item.detection = detect(tx, record: &record, outcomes: &outcomes, ruleset: ruleset, shared: shared,
                                                 reference: reference, lists: lists, partition: &partition)
                     }
                     results.append(item)
@@ -106,12 +109,12 @@ public final class DetectionWorker: Service, Sendable {
 
     private func detect(
         _ tx: Transaction, record: inout EvaluationRecord, outcomes: inout RuleOutcomes, ruleset: CompiledRuleset,
-        reference: ReferenceSnapshot, lists: ListSnapshot, partition: inout PartitionState.State
+        shared: SharedWindows, reference: ReferenceSnapshot, lists: ListSnapshot, partition: inout PartitionState.State
     ) -> Detection {
         var profile = partition.profiles[tx.accountID] ?? AccountProfile()
         let derived = Enricher.fill(&record, transaction: tx, reference: reference, profile: profile)
-        partition.windows.observe(&record, lists: lists)
-        state.shared.observe(&record, lists: lists)
+        for i in partition.windows.indices { partition.windows[i].observe(&record, lists: lists) }
+        shared.observe(&record, lists: lists)
         ruleset.evaluate(record, lists: lists, into: &outcomes)
 
         var hits: [RuleHitRecord] = []

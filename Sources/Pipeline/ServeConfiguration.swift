@@ -35,6 +35,8 @@ public struct ServeConfiguration: Sendable {
     public var alertHook: (@Sendable (_ alert: CommittedAlert, _ transactionJSON: String, _ db: isolated PostgresConnection) throws -> Void)?
     /// More children of the pipeline supervisor (the webhook dispatcher).
     public var extraPipelineChildren: [ChildSpec]
+    /// Load a reloaded ruleset even when its rule tests fail (loudly). Off by default.
+    public var allowFailingRuleTests: Bool
     /// Test-only: stages that throw on purpose (see `FaultInjection`).
     public var faults: FaultInjection
 
@@ -56,5 +58,6 @@ public struct ServeConfiguration: Sendable {
         self.alertHook = nil
         self.extraPipelineChildren = []
         self.faults = .none
+        self.allowFailingRuleTests = false
     }
 }

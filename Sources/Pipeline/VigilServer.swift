@@ -30,6 +30,8 @@ public final class VigilServer: Sendable {
     public let detection: DetectionState
     /// Committed alerts, live.
     public let alerts: AlertBroadcaster
+    /// Rule hot reload (SIGHUP, `POST /admin/reload-rules`).
+    public let reloader: RulesReloader
     let supervisors: [Supervisor]
     let configuration: ServeConfiguration
     let logger: Logger
@@ -80,6 +82,8 @@ public final class VigilServer: Sendable {
             logger: logger
         )
         let supervisorsBox = SupervisorsBox()
+        let reloader = RulesReloader(state: detection, rulesPath: configuration.rulesPath, database: configuration.database,
+                                     allowFailingTests: configuration.allowFailingRuleTests)
         let ops = OpsServer(host: configuration.opsHost, port: configuration.opsPort) { method, path, _ in
             switch (method, path) {
             case (.GET, "/healthz"):
@@ -92,6 +96,15 @@ public final class VigilServer: Sendable {
                 return .full(status: readiness.ready ? .ok : .serviceUnavailable, contentType: "text/plain", body: readiness.detail + "\n")
             case (.GET, "/metrics"):
                 return .full(status: .ok, contentType: "text/plain; version=0.0.4", body: metricsText?() ?? "")
+            case (.POST, "/admin/reload-rules"):
+                switch await reloader.reload() {
+                case .reloaded(let version, let rebuilt):
+                    return .full(status: .ok, contentType: "text/plain", body: "reloaded \(version)" + (rebuilt.isEmpty ? "" : "; rebuilt windows: \(rebuilt.joined(separator: ", "))") + "\n")
+                case .unchanged(let version):
+                    return .full(status: .ok, contentType: "text/plain", body: "unchanged \(version)\n")
+                case .refused(let reason):
+                    return .full(status: .unprocessableEntity, contentType: "text/plain", body: "refused; the running ruleset stays\n\(reason)\n")
+                }
             case (.GET, "/alerts/stream"):
                 let subscription = alerts.subscribe()
                 let (events, continuation) = AsyncStream.makeStream(of: String.self)
@@ -108,7 +121,7 @@ public final class VigilServer: Sendable {
         }
         let opsSupervisor = Supervisor(
             configuration: .init(name: "ops", intensity: restartPolicy),
-            children: [ChildSpec(name: "http", service: ops)],
+            children: [ChildSpec(name: "http", service: ops), ChildSpec(name: "sighup", service: ReloadOnHangup(reloader: reloader))],
             logger: logger
         )
         supervisorsBox.set([pipeline, feedSupervisor, opsSupervisor])
@@ -118,6 +131,7 @@ public final class VigilServer: Sendable {
         self.writer = writer
         self.detection = detection
         self.alerts = alerts
+        self.reloader = reloader
         self.supervisors = [pipeline, feedSupervisor, opsSupervisor]
     }
 

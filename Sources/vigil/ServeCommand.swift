@@ -54,6 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
     var restartPeriod: Int?
     @Flag(help: "Allow webhook endpoints on loopback addresses (demos and tests; refused by default against SSRF) [VIGIL_WEBHOOK_ALLOW_LOOPBACK=1].")
     var webhookAllowLoopback = false
+    @Flag(help: "On reload (SIGHUP, POST /admin/reload-rules), load a ruleset even if its rule tests fail — loudly.")
+    var allowFailingRuleTests = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [VIGIL_LOG_LEVEL] (default info).")
     var logLevel: String?
 
@@ -111,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.faults = faults
         }
+        configuration.allowFailingRuleTests = allowFailingRuleTests
         configuration.enableWebhooks(allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1")
         guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0 else {
             throw CleanExit.failure("vigil serve: batch-size, queue-capacity and max-unanswered must be positive")

@@ -1,0 +1,110 @@
+import Enrichment
+import Logging
+import PostgresStore
+import RuleLanguage
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
+import VigilCore
+
+/// Reloads the rules on SIGHUP or `POST /admin/reload-rules`.
+///
+/// The new ruleset is compiled off to the side and its rule tests run; a ruleset that
+/// does not compile, or whose tests fail, is refused with its diagnostics in the log
+/// and the running one stays (`allowFailingTests` loads it anyway, loudly). Accepted,
+/// it is swapped in between batches; windows whose definition changed are rebuilt from
+/// the stored transactions, unchanged ones keep their state.
+public final class RulesReloader: Sendable {
+    /// What a reload did.
+    public enum Outcome: Sendable, Equatable {
+        case reloaded(version: String, rebuiltWindows: [String])
+        case unchanged(version: String)
+        case refused(reason: String)
+    }
+
+    private let state: DetectionState
+    private let rulesPath: String
+    private let database: PostgresConfiguration
+    private let allowFailingTests: Bool
+    private let logger: Logger
+    private let busy = Mutex(false)
+
+    /// Creates a reloader for the rules at `rulesPath`.
+    public init(state: DetectionState, rulesPath: String, database: PostgresConfiguration,
+                allowFailingTests: Bool = false, logger: Logger = Logger(label: "vigil.rules")) {
+        self.state = state
+        self.rulesPath = rulesPath
+        self.database = database
+        self.allowFailingTests = allowFailingTests
+        self.logger = logger
+    }
+
+    /// Reloads now (one reload at a time; a second request meanwhile is refused).
+    public func reload() async -> Outcome {
+        guard busy.withLock({ b in defer { b = true }; return !b }) else {
+            return .refused(reason: "a reload is already in progress")
+        }
+        defer { busy.withLock { $0 = false } }
+        let outcome = await attempt()
+        switch outcome {
+        case .reloaded(let version, let rebuilt):
+            logger.notice("rules reloaded", metadata: ["version": "\(version)", "rebuilt_windows": "\(rebuilt.joined(separator: ","))"])
+        case .unchanged(let version):
+            logger.info("rules unchanged; nothing to reload", metadata: ["version": "\(version)"])
+        case .refused(let reason):
+            logger.error("rules reload refused; the running ruleset stays", metadata: ["reason": "\(reason)"])
+        }
+        return outcome
+    }
+
+    private func attempt() async -> Outcome {
+        let current = state.rules.ruleset
+        let loaded = RulesetLoader.load(paths: [rulesPath], previous: current)
+        guard let ruleset = loaded.ruleset else {
+            let text = loaded.diagnostics.map { $0.rendered(sources: loaded.sources) }.joined()
+            return .refused(reason: "the rules do not compile:\n" + text)
+        }
+        if ruleset.version == current.version { return .unchanged(version: current.version) }
+        let failures = RuleTestRunner.run(ruleset: ruleset, files: RuleTestRunner.testFiles(in: [rulesPath])).filter { !$0.passed }
+        if !failures.isEmpty {
+            let text = failures.map { "\($0.file) \($0.name): \($0.failures.joined(separator: "; "))" }.joined(separator: "\n")
+            guard allowFailingTests else { return .refused(reason: "\(failures.count) rule test(s) fail:\n" + text) }
+            logger.critical("LOADING A RULESET WHOSE TESTS FAIL (--allow-failing-rule-tests)", metadata: ["failures": "\(text)"])
+        }
+        let changed = ruleset.windows.filter { spec in !current.windows.contains { $0.name == spec.name && $0.identity == spec.identity && $0.slot == spec.slot } }
+        var recent: [Transaction] = []
+        do {
+            let db = try await PostgresConnection.connect(database)
+            if let span = changed.map(\.duration).max(), span > 0 {
+                recent = try await DetectionStore.recentTransactions(from: db, span: .microseconds(span))
+            }
+            let files = "[" + loaded.sources.keys.sorted().map { JSONText.quoted($0) }.joined(separator: ",") + "]"
+            try await db.execute("""
+                INSERT INTO ruleset_versions (version, files, rule_count) VALUES (\(ruleset.version), \(PostgresJSON(files))::jsonb, \(ruleset.rules.count))
+                ON CONFLICT (version) DO NOTHING
+                """)
+            await db.close()
+        } catch {
+            return .refused(reason: "cannot reach PostgreSQL to record the ruleset and rebuild its windows: \(error)")
+        }
+        let rebuilt = state.install(ruleset, replaying: recent)
+        return .reloaded(version: ruleset.version, rebuiltWindows: rebuilt)
+    }
+}
+
+/// Reloads the rules on every SIGHUP.
+public struct ReloadOnHangup: Service {
+    let reloader: RulesReloader
+
+    /// Creates the signal listener.
+    public init(reloader: RulesReloader) {
+        self.reloader = reloader
+    }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        try await cancelWhenGracefulShutdown {
+            for await _ in signals { _ = await reloader.reload() }
+        }
+    }
+}

@@ -13,7 +13,7 @@ build: deps
 release: deps
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
 
-# Builds, starts a throwaway PostgreSQL, runs every test against it, drops it.
+# Builds, starts a throwaway PostgreSQL (scripts/with-postgres.sh), runs every test against it, removes it.
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	scripts/with-postgres.sh $(SWIFT) test --skip-build $(SWIFT_BUILD_FLAGS)

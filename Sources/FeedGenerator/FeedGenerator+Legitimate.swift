@@ -43,7 +43,40 @@ extension FeedGenerator.Iterator {
             tx.ip = account.ip
             tx.amount = money(account.medianEUR * 6 * exp(0.8 * rng.normal()), account.currency)
         }
+        bigTicket(&tx, a)
         return tx
+    }
+
+    /// Occasional large legitimate spending, as real customers have it: a new customer
+    /// buying a laptop, a flight or furniture in the first weeks, anyone moving a large sum
+    /// (a car, a rent deposit, savings). Without it, "young account + high value" and
+    /// "transfer near 10,000" would be fraud by construction rather than by behaviour.
+    mutating func bigTicket(_ tx: inout Transaction, _ a: Int) {
+        let account = world.accounts[a]
+        let ageDays = Double(tx.timestamp.microsecondsSinceEpoch - account.openedAt.microsecondsSinceEpoch) / 86_400e6
+        switch tx.channel {
+        case .transfer:
+            guard rng.chance(0.006) else { return }
+            let eur = exp(rng.double(in: log(1_500.0)...log(25_000.0)))
+            tx.amount = money(eur, account.currency, step: rng.chance(0.5) ? (account.currency.exponent == 0 ? 10_000 : 100) : 0)
+        case .cardPresent:
+            guard ageDays < 30, rng.chance(0.04) else { return }
+            let city = clock < tripUntil[a] ? (tripCity[a] ?? account.city) : account.city
+            let pool = (world.localMerchants[city.name] ?? []).filter { ["5732", "5311", "5691"].contains(world.merchants[$0].category.mcc) }
+            guard let m = rng.pick(pool) else { return }
+            tx.merchantID = world.merchants[m].id
+            tx.mcc = world.merchants[m].category.mcc
+            tx.amount = money(exp(rng.double(in: log(500.0)...log(3_500.0))), account.currency)
+        case .cardNotPresent:
+            guard ageDays < 30, rng.chance(0.04) else { return }
+            let merchant = onlineMerchant(["4511", "5999"])
+            tx.merchantID = merchant.id
+            tx.mcc = merchant.category.mcc
+            tx.country = merchant.city.country
+            tx.amount = money(exp(rng.double(in: log(500.0)...log(3_500.0))), account.currency)
+        case .atm:
+            return
+        }
     }
 
     /// Where the account's cards are physically used now: home, or a trip abroad that

@@ -89,4 +89,23 @@ import FeedProtocol
         #expect(reference.lists.contains { $0.name == "blocked_merchants" && !$0.values.isEmpty })
         #expect(reference.fxRates.contains { $0.currency == "JPY" })
     }
+    /// Legitimate customers also spend big now and then (a new customer's laptop, a car paid
+    /// by transfer): large amounts alone must not be fraud by construction.
+    @Test func legitimateTrafficHasBigTicketSpending() throws {
+        let reference = FeedGenerator(configuration: Self.configuration).referenceData
+        let opened = Dictionary(uniqueKeysWithValues: reference.accounts.map { ($0.id, RFC3339.parse($0.openedAt)) })
+        var bigTransfers = 0, youngBigPurchases = 0
+        for record in Self.records where record.fraud == nil {
+            let tx = record.transaction
+            let eur = Double(tx.amount.minorUnits) / Double(tx.amount.currency.minorUnitsPerMajor) * Geography.eurRate(tx.amount.currency.code)
+            if tx.channel == .transfer, eur >= 1_500 { bigTransfers += 1 }
+            if tx.channel == .cardPresent || tx.channel == .cardNotPresent, eur >= 500,
+               let opening = opened[tx.accountID] ?? nil,
+               tx.timestamp.microsecondsSinceEpoch - opening.microsecondsSinceEpoch < 30 * 86_400 * 1_000_000 {
+                youngBigPurchases += 1
+            }
+        }
+        #expect(bigTransfers >= 3, "large legitimate transfers: \(bigTransfers)")
+        #expect(youngBigPurchases >= 1, "big purchases by young legitimate accounts: \(youngBigPurchases)")
+    }
 }

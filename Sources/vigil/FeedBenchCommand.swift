@@ -1,0 +1,170 @@
+import ArgumentParser
+import Dispatch
+import FeedGenerator
+import Foundation
+import VigilCore
+
+/// `vigil feed bench`: a load generator for the feed protocol that measures throughput and
+/// ack latency (HDR histogram), open-loop at a fixed rate or closed-loop at full speed.
+struct FeedBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Stream generated transactions to a Vigil server and measure throughput and ack latency.",
+        discussion: """
+            Open loop (--rate R): records are scheduled on a fixed timetable of R per second \
+            across all connections, and each record's latency is measured from its scheduled \
+            send time, so a server that stalls cannot hide its queueing delay (no coordinated \
+            omission). Closed loop (--max): each connection keeps up to --window records \
+            unanswered and sends more as acks return; latency is measured from the actual send. \
+            Records are generated on the fly (skewed account activity, mixed channels, labeled \
+            fraud); all records of one account travel on one connection; ids carry a run id, \
+            so reruns against the same database are new records. The run stops by itself \
+            after --warmup + --duration seconds plus at most --drain seconds for late replies.
+
+            Helpers for `make bench`: --write-reference writes the reference data of exactly \
+            this generator configuration (for `vigil feed seed`); --copy-file writes the same \
+            rows in PostgreSQL COPY text format (the `\\copy` baseline); --idle N opens N \
+            connections that send nothing and holds them for --duration seconds.
+            """
+    )
+
+    @Option(help: "Server address (only this host is ever contacted).")
+    var host: String = "127.0.0.1"
+    @Option(help: "Server feed port.")
+    var port: Int = 7400
+    @Option(help: "Parallel connections.")
+    var connections: Int = 10
+    @Option(help: "Open loop: records per second offered, across all connections.")
+    var rate: Double?
+    @Flag(help: "Closed loop: send as fast as acks allow (bounded by --window per connection).")
+    var max = false
+    @Option(help: "Closed loop: unanswered records per connection at most.")
+    var window: Int = 1024
+    @Option(help: "Seconds measured (after the warmup).")
+    var duration: Double = 10
+    @Option(help: "Seconds sent before measuring starts (not counted in the figures).")
+    var warmup: Double = 2
+    @Option(help: "Seconds to wait for replies after sending stops before giving up on them.")
+    var drain: Double = 10
+    @Option(help: "Seed of the generator.")
+    var seed: UInt64 = 1
+    @Option(help: "Accounts in the generated world (must match the seeded reference data).")
+    var accounts: Int = 200_000
+    @Option(help: "RFC 3339 event time of the first record (default: 30 days ago, at midnight UTC).")
+    var start: String?
+    @Option(name: .customLong("run-id"), help: "Prefix tag of this run's ids (default: random).")
+    var runID: String?
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    @Option(name: .customLong("write-reference"), help: "Write the reference data of this configuration to FILE and exit.")
+    var writeReference: String?
+    @Option(name: .customLong("copy-file"), help: "Write --copy-rows records as COPY text rows of `transactions` to FILE and exit.")
+    var copyFile: String?
+    @Option(name: .customLong("copy-rows"), help: "Rows written by --copy-file.")
+    var copyRows: Int = 1_000_000
+    @Option(help: "Open N idle connections, hold them for --duration seconds, then close (memory test).")
+    var idle: Int?
+
+    /// Records the generator may produce: far more than any run sends, and small enough that
+    /// event times (about 600,000 records a day of event time at 200,000 accounts) stay in
+    /// the past, where the decoder accepts them.
+    static let generatorCapacity = 15_000_000
+
+    func validate() throws {
+        guard connections > 0, connections <= 10_000 else { throw ValidationError("--connections must be 1 to 10000") }
+        guard window > 0 else { throw ValidationError("--window must be positive") }
+        guard duration > 0, duration <= 3600, warmup >= 0, warmup <= 600, drain >= 0, drain <= 600 else {
+            throw ValidationError("--duration must be in (0, 3600], --warmup and --drain in [0, 600] seconds")
+        }
+        guard accounts >= 10 else { throw ValidationError("--accounts must be at least 10") }
+        if let start, RFC3339.parse(start) == nil {
+            throw ValidationError("--start must be an RFC 3339 time such as 2026-11-01T00:00:00Z")
+        }
+        if let runID, runID.isEmpty || runID.utf8.count > 32 || !runID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            throw ValidationError("--run-id must be 1 to 32 printable ASCII characters without quotes or backslashes")
+        }
+        if let idle, idle <= 0 || idle > 100_000 { throw ValidationError("--idle must be 1 to 100000") }
+        let helper = writeReference != nil || copyFile != nil || idle != nil
+        if !helper {
+            guard (rate != nil) != max else { throw ValidationError("give exactly one of --rate R or --max") }
+            if let rate { guard rate > 0, rate <= 10_000_000 else { throw ValidationError("--rate must be in (0, 10000000]") } }
+        }
+        guard copyRows > 0, copyRows <= Self.generatorCapacity else {
+            throw ValidationError("--copy-rows must be 1 to \(Self.generatorCapacity)")
+        }
+    }
+
+    /// The generator configuration every mode of this command uses.
+    func generatorConfiguration(idPrefix: String) -> GeneratorConfiguration {
+        var configuration = GeneratorConfiguration(count: Self.generatorCapacity, seed: seed, accountCount: accounts, idPrefix: idPrefix)
+        if let start, let parsed = RFC3339.parse(start) {
+            configuration.start = parsed
+        } else {
+            let day: Int64 = 86_400
+            let today = Timestamp.now().secondsSinceEpoch / day * day
+            configuration.start = Timestamp(secondsSinceEpoch: today - 30 * day)
+        }
+        return configuration
+    }
+
+    func run() async throws {
+        let runTag = runID ?? Self.randomRunID()
+        let configuration = generatorConfiguration(idPrefix: "b\(runTag)-")
+        if let writeReference {
+            try Self.writeReference(configuration, to: writeReference)
+            return
+        }
+        if let copyFile {
+            try Self.writeCopyFile(configuration, rows: copyRows, to: copyFile)
+            return
+        }
+        if let idle {
+            try await holdIdleConnections(idle)
+            return
+        }
+        let plan = BenchPlan(
+            host: host, port: port, connections: connections, rate: max ? nil : rate, window: window,
+            warmupNanos: UInt64(warmup * 1e9), durationNanos: UInt64(duration * 1e9), drainNanos: UInt64(drain * 1e9)
+        )
+        let generator = FeedGenerator(configuration: configuration)
+        let result = await BenchRun(plan: plan).run(generator: generator)
+        let report = BenchReport(plan: plan, result: result, seed: seed, runID: runTag, generatorAccounts: accounts)
+        if json {
+            print(report.jsonText)
+        } else {
+            print(report.text)
+        }
+        if result.connectionErrors.count == connections { throw ExitCode(2) }
+    }
+
+    static func randomRunID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let value = rng.next() & 0xFF_FFFF_FFFF
+        return String(value, radix: 36)
+    }
+}
+
+/// What one benchmark run does, resolved from the options.
+struct BenchPlan: Sendable {
+    var host: String
+    var port: Int
+    var connections: Int
+    /// Records per second across all connections (open loop), or `nil` for closed loop.
+    var rate: Double?
+    var window: Int
+    var warmupNanos: UInt64
+    var durationNanos: UInt64
+    var drainNanos: UInt64
+
+    /// Offset from the run's start (ns) after which latencies and acks count.
+    var measureFrom: UInt64 { warmupNanos }
+    /// Offset at which sending stops.
+    var sendUntil: UInt64 { warmupNanos + durationNanos }
+    /// Offset at which every connection is closed, answered or not.
+    var hardStop: UInt64 { sendUntil + drainNanos }
+}
+
+/// Monotonic nanoseconds (`CLOCK_MONOTONIC` through Dispatch): cheap enough per record.
+@inline(__always)
+func benchNow() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "FeedGenerator",
-            dependencies: ["VigilCore", "FeedProtocol"],
+            dependencies: ["VigilCore", "FeedProtocol", "PostgresStore"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -20,6 +20,9 @@ public struct AccountProfile: Sendable, Hashable {
     public var lastLatitude: Double?
     public var lastLongitude: Double?
     public var lastSeen: Timestamp?
+    /// Time of the last transaction that had a location (distance and speed use it:
+    /// an online purchase in between must not shorten a trip's travel time).
+    public var lastLocatedAt: Timestamp?
     /// Devices, cards, countries and merchants seen (each capped, newest kept).
     public var devices: [String] = []
     public var cards: [String] = []
@@ -51,7 +54,11 @@ public struct AccountProfile: Sendable, Hashable {
             if maxAmount.map({ amountBase > $0 }) ?? true { maxAmount = amountBase }
         }
         if let country { lastCountry = country; Self.remember(country, in: &countries) }
-        if let latitude, let longitude { lastLatitude = latitude; lastLongitude = longitude }
+        if let latitude, let longitude {
+            lastLatitude = latitude
+            lastLongitude = longitude
+            if lastLocatedAt.map({ time >= $0 }) ?? true { lastLocatedAt = time }
+        }
         if lastSeen.map({ time > $0 }) ?? true { lastSeen = time }
         if let device { Self.remember(device, in: &devices) }
         if let card { Self.remember(card, in: &cards) }

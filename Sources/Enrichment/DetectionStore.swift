@@ -27,10 +27,16 @@ public enum DetectionStore {
         for row in try await db.query("SELECT id, risk_level, country FROM merchants") {
             snapshot.merchants[try row.decode(0)] = MerchantInfo(riskLevel: try row.decodeIfPresent(1), country: try row.decodeIfPresent(2))
         }
-        for row in try await db.query("SELECT currency, rate::text FROM fx_rates WHERE base_currency = \(baseCurrency)") {
-            if let rate = DecimalValue(parsing: try row.decode(1, as: String.self)) {
-                snapshot.fxRates[try row.decode(0, as: String.self).trimmingCharacters(in: .whitespaces)] = rate
+        // Rates are exact decimals to 6 places in the rules language; round in SQL so a
+        // numeric(24,12) text such as 0.920000000000 parses.
+        for row in try await db.query("SELECT currency, round(rate, 6)::text FROM fx_rates WHERE base_currency = \(baseCurrency)") {
+            let currency = try row.decode(0, as: String.self).trimmingCharacters(in: .whitespaces)
+            let text = try row.decode(1, as: String.self)
+            guard let rate = DecimalValue(parsing: text), rate > .zero else {
+                snapshot.unreadableRates.append("\(currency)=\(text)")
+                continue
             }
+            snapshot.fxRates[currency] = rate
         }
         for row in try await db.query("SELECT l.name, e.value FROM lists l LEFT JOIN list_entries e ON e.list_name = l.name") {
             let name: String = try row.decode(0)
@@ -50,7 +56,7 @@ public enum DetectionStore {
         for row in try await db.query("""
             SELECT account_id, txn_count, mean_amount_base::float8, m2_amount_base::float8, max_amount_base::text,
                    last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards,
-                   known_countries, known_merchants, hour_counts
+                   known_countries, known_merchants, hour_counts, last_located_at
             FROM account_profiles
             """) {
             var p = AccountProfile()
@@ -68,6 +74,7 @@ public enum DetectionStore {
             p.merchants = try row.decode(12, as: PostgresTextArray.self).elements
             let hours = try row.decode(13, as: PostgresTextArray.self).elements.compactMap { Int64($0) }
             p.hours = hours.count == 24 ? hours : Array(repeating: 0, count: 24)
+            p.lastLocatedAt = try row.decodeIfPresent(14)
             profiles[try row.decode(0)] = p
         }
         return profiles
@@ -92,6 +99,7 @@ public enum DetectionStore {
             copy.append(encodable: PostgresTextArray(p.countries))
             copy.append(encodable: PostgresTextArray(p.merchants))
             copy.append("{" + p.hours.map(String.init).joined(separator: ",") + "}")
+            copy.append(encodable: p.lastLocatedAt)
             copy.endRow()
         }
         try db.execute("""
@@ -101,14 +109,15 @@ public enum DetectionStore {
         try db.copyIn("""
             COPY incoming_profiles (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country,
                 last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants,
-                hour_counts) FROM STDIN
+                hour_counts, last_located_at) FROM STDIN
             """, data: copy.bytes)
         try db.execute("""
             INSERT INTO account_profiles AS p (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base,
                 last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries,
-                known_merchants, hour_counts, updated_at)
+                known_merchants, hour_counts, last_located_at, updated_at)
             SELECT account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country, last_latitude,
-                last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants, hour_counts, now()
+                last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants, hour_counts,
+                last_located_at, now()
             FROM incoming_profiles
             ON CONFLICT (account_id) DO UPDATE SET txn_count = EXCLUDED.txn_count, mean_amount_base = EXCLUDED.mean_amount_base,
                 m2_amount_base = EXCLUDED.m2_amount_base, max_amount_base = EXCLUDED.max_amount_base,
@@ -116,7 +125,7 @@ public enum DetectionStore {
                 last_longitude = EXCLUDED.last_longitude, last_seen = EXCLUDED.last_seen,
                 known_devices = EXCLUDED.known_devices, known_cards = EXCLUDED.known_cards,
                 known_countries = EXCLUDED.known_countries, known_merchants = EXCLUDED.known_merchants,
-                hour_counts = EXCLUDED.hour_counts, updated_at = now()
+                hour_counts = EXCLUDED.hour_counts, last_located_at = EXCLUDED.last_located_at, updated_at = now()
             """)
     }
 

@@ -66,7 +66,8 @@ public enum Enricher {
         if p.count > 0, p.hours.count == 24, let share = DecimalValue(approximating: Double(p.hours[hour]) / Double(p.count)) {
             record[.profileHourShare] = .decimal(share)
         }
-        if let lat = t.latitude, let lon = t.longitude, let lastLat = p.lastLatitude, let lastLon = p.lastLongitude, let last = p.lastSeen {
+        if let lat = t.latitude, let lon = t.longitude, let lastLat = p.lastLatitude, let lastLon = p.lastLongitude,
+           let last = p.lastLocatedAt ?? p.lastSeen {
             let km = haversineKilometres(lastLat, lastLon, lat, lon)
             // Same-instant transactions count as one second apart rather than infinitely fast.
             let hours = max(1.0, Double(t.timestamp.microsecondsSinceEpoch &- last.microsecondsSinceEpoch) / 1e6) / 3600

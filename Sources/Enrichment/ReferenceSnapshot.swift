@@ -46,6 +46,8 @@ public struct ReferenceSnapshot: Sendable {
     public var lists: [String: Set<String>]
     /// When this snapshot was read (for logs and list versions).
     public var loadedAt: Timestamp
+    /// FX rows that could not be used (`CODE=text`), for a warning at load.
+    public var unreadableRates: [String] = []
 
     /// Creates a snapshot.
     public init(accounts: [String: AccountInfo] = [:], merchants: [String: MerchantInfo] = [:],

@@ -38,6 +38,9 @@ public final class DetectionBootstrap: Service, Sendable {
         }
         let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
         state.reference.replace(with: snapshot)
+        if !snapshot.unreadableRates.isEmpty {
+            logger.warning("FX rates that cannot be used were skipped; amount_base is absent for those currencies", metadata: ["rates": "\(snapshot.unreadableRates.joined(separator: ","))"])
+        }
         for name in snapshot.missingTableLists(for: state.rules.ruleset) {
             logger.warning("a rules list is read from the lists table but has no row there; it is empty until one is added", metadata: ["list": "\(name)"])
         }

@@ -76,13 +76,14 @@ public struct RecordBuilder: Sendable {
             return (raw as? String).map(Value.string)
         case .money, .decimal:
             if let s = raw as? String { return DecimalValue(parsing: s).map(Value.decimal) }
-            if let n = raw as? NSNumber, !(raw is Bool) { return DecimalValue(parsing: n.stringValue).map(Value.decimal) }
+            if let n = raw as? NSNumber, !RecordBuilder.isJSONBool(n) { return DecimalValue(parsing: n.stringValue).map(Value.decimal) }
             return nil
         case .int:
-            if let n = raw as? NSNumber, !(raw is Bool), let i = Int64(n.stringValue) { return .int(i) }
+            if let n = raw as? NSNumber, !RecordBuilder.isJSONBool(n), let i = Int64(n.stringValue) { return .int(i) }
             return nil
         case .bool:
-            return (raw as? Bool).map(Value.bool)
+            if let n = raw as? NSNumber, RecordBuilder.isJSONBool(n) { return .bool(n.boolValue) }
+            return nil
         case .duration:
             return (raw as? String).flatMap(RecordBuilder.parseDuration).map(Value.duration)
         case .timestamp:
@@ -94,5 +95,13 @@ public struct RecordBuilder: Sendable {
         case .stringSet:
             return nil
         }
+    }
+}
+
+extension RecordBuilder {
+    /// Whether a number JSONSerialization produced was a JSON `true`/`false`: on Linux
+    /// `0 is Bool` and `1 is Bool` hold for plain numbers, so ask the number's type.
+    static func isJSONBool(_ n: NSNumber) -> Bool {
+        String(cString: n.objCType) == "c" || type(of: n) == type(of: NSNumber(value: true))
     }
 }

@@ -23,6 +23,6 @@ struct FeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feed",
         abstract: "Generate, seed and send transaction feeds.",
-        subcommands: [FeedGenerateCommand.self, FeedSeedCommand.self, FeedSendCommand.self, FeedScoreCommand.self]
+        subcommands: [FeedGenerateCommand.self, FeedSeedCommand.self, FeedSendCommand.self, FeedScoreCommand.self, FeedBenchCommand.self]
     )
 }

@@ -14,6 +14,9 @@ let package = Package(
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
         .library(name: "RuleLanguage", targets: ["RuleLanguage"]),
+        .library(name: "FeedProtocol", targets: ["FeedProtocol"]),
+        .library(name: "FeedGenerator", targets: ["FeedGenerator"]),
+        .library(name: "PostgresStore", targets: ["PostgresStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),

@@ -21,5 +21,38 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "FeedDecoding",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "FeedProtocol", package: "vigil"),
+                .product(name: "FeedGenerator", package: "vigil"),
+            ],
+            path: "Benchmarks/FeedDecoding",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "CopyEncoding",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "FeedProtocol", package: "vigil"),
+                .product(name: "FeedGenerator", package: "vigil"),
+                .product(name: "PostgresStore", package: "vigil"),
+            ],
+            path: "Benchmarks/CopyEncoding",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "WindowUpdates",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RuleLanguage", package: "vigil"),
+            ],
+            path: "Benchmarks/WindowUpdates",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

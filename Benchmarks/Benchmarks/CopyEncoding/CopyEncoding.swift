@@ -1,0 +1,97 @@
+import Benchmark
+import FeedGenerator
+import FeedProtocol
+import PostgresStore
+import VigilCore
+
+/// Generated transactions with the raw line the writer stores beside them.
+struct Rows {
+    static let count = 1_024
+    static let mask = count - 1
+    var transactions: [Transaction] = []
+    var raws: [[UInt8]] = []
+
+    init() {
+        for record in FeedGenerator(configuration: GeneratorConfiguration(count: Self.count, seed: 11)) {
+            var line: [UInt8] = []
+            FeedEncoder.append(record.transaction, to: &line, newline: false)
+            transactions.append(record.transaction)
+            raws.append(line)
+        }
+    }
+}
+
+/// The per-row work of the writer stage (`PostgresConnection.encode(_:raw:into:)`, which is
+/// internal): the same `CopyTextEncoder` appends of the same columns, in the same order.
+@inline(__always)
+func encodeRow(_ tx: Transaction, raw: [UInt8], into encoder: inout CopyTextEncoder) {
+    encoder.append(tx.id)
+    encoder.append(tx.accountID)
+    encoder.append(tx.cardID)
+    encoder.append(tx.amount.minorUnits)
+    encoder.append(tx.amount.currency.code)
+    encoder.append(tx.merchantID)
+    encoder.append(tx.mcc)
+    encoder.append(tx.country)
+    encoder.append(tx.channel.rawValue)
+    encoder.append(tx.deviceID)
+    encoder.append(tx.ip)
+    encoder.append(encodable: tx.latitude)
+    encoder.append(encodable: tx.longitude)
+    encoder.append(encodable: tx.timestamp)
+    encoder.append(String(decoding: raw, as: UTF8.self))
+    encoder.endRow()
+}
+
+/// Throughput and allocations of encoding rows for `COPY ... FROM STDIN` (text format).
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.throughput, .wallClock, .mallocCountTotal, .instructions],
+        scalingFactor: .kilo,
+        maxDuration: .seconds(3),
+        maxIterations: 1_000_000
+    )
+
+    Benchmark("COPY text row (writer columns, reused buffer)") { benchmark in
+        let rows = Rows()
+        var encoder = CopyTextEncoder(capacity: Rows.count * 640)
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations {
+            let k = i & Rows.mask
+            if k == 0 { encoder.reset() }
+            encodeRow(rows.transactions[k], raw: rows.raws[k], into: &encoder)
+        }
+        benchmark.stopMeasurement()
+        blackHole(encoder.bytes.count)
+    }
+
+    // One iteration = one batch as the writer builds it: a fresh encoder sized
+    // records.count * 512, then 1,000 rows (throughput here is batches per second).
+    Benchmark("COPY text batch of 1000 rows (fresh buffer, as the writer does)",
+              configuration: .init(scalingFactor: .one, maxIterations: 100_000)) { benchmark in
+        let rows = Rows()
+        var bytes = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            var encoder = CopyTextEncoder(capacity: 1_000 * 512)
+            for k in 0..<1_000 { encodeRow(rows.transactions[k], raw: rows.raws[k], into: &encoder) }
+            bytes &+= encoder.bytes.count
+        }
+        benchmark.stopMeasurement()
+        blackHole(bytes)
+    }
+
+    Benchmark("COPY text timestamp field") { benchmark in
+        let rows = Rows()
+        var encoder = CopyTextEncoder(capacity: Rows.count * 40)
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations {
+            let k = i & Rows.mask
+            if k == 0 { encoder.reset() }
+            encoder.append(encodable: rows.transactions[k].timestamp)
+            encoder.endRow()
+        }
+        benchmark.stopMeasurement()
+        blackHole(encoder.bytes.count)
+    }
+}

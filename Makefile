@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps build release test demo clean
+.PHONY: deps build release test demo bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,6 +22,12 @@ test: deps
 demo: deps
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
 	scripts/with-postgres.sh scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)/vigil"
+
+# End-to-end benchmark against a throwaway PostgreSQL (about 10 minutes); writes
+# docs/benchmarks.md and its plots. BENCH_QUICK=1 for a short trial run.
+bench: deps
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+	scripts/with-postgres.sh scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/vigil"
 
 clean:
 	rm -rf .build

@@ -1,0 +1,73 @@
+import Foundation
+import PostgresStore
+
+/// A throwaway database on the server `make test` started (pg_virtualenv's PG*
+/// variables, or DATABASE_URL), migrated by `vigil migrate`, dropped at the end. No
+/// reachable server is a test failure, not a skip.
+struct ScratchDatabase: Sendable {
+    let name: String
+    let folder: URL
+
+    /// Where the child processes and the test's own queries connect.
+    var configuration: PostgresConfiguration {
+        var configuration = PostgresConfiguration.fromEnvironment(applicationName: "vigil-fault-tests")
+        configuration.databaseName = name
+        return configuration
+    }
+
+    /// Points a child's environment at this database.
+    func apply(to env: inout [String: String]) {
+        env["PGDATABASE"] = name
+        if let url = env["DATABASE_URL"], !url.isEmpty {
+            if var components = URLComponents(string: url), components.scheme?.hasPrefix("postgres") == true {
+                components.path = "/" + name
+                env["DATABASE_URL"] = components.string
+            } else {
+                env["DATABASE_URL"] = url + " dbname=\(name)"
+            }
+        }
+    }
+
+    /// Creates, migrates (through the binary), runs `body`, drops.
+    static func with<T: Sendable>(_ label: String, _ body: (ScratchDatabase) async throws -> T) async throws -> T {
+        let admin = try await PostgresConnection.connect(.fromEnvironment(applicationName: "vigil-fault-tests"))
+        let name = "vigil_fault_\(label)_\(UInt64.random(in: 0...UInt64.max) % 1_000_000_000)"
+        guard let identifier = PostgresIdentifier(name) else { throw FaultTestError("bad database name \(name)") }
+        try await admin.execute("CREATE DATABASE \(identifier: identifier)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let database = ScratchDatabase(name: name, folder: folder)
+        do {
+            try await VigilProcess.run(["migrate"], database: database, in: folder)
+            let value = try await body(database)
+            _ = try? await admin.execute("DROP DATABASE \(identifier: identifier) WITH (FORCE)")
+            try? FileManager.default.removeItem(at: folder)
+            await admin.close()
+            return value
+        } catch {
+            _ = try? await admin.execute("DROP DATABASE \(identifier: identifier) WITH (FORCE)")
+            await admin.close()
+            // The folder (server logs, feed) stays for the post-mortem.
+            throw error
+        }
+    }
+
+    /// A new connection to this database (for the test's checks).
+    func connect() async throws -> PostgresConnection {
+        try await PostgresConnection.connect(configuration)
+    }
+
+    /// One integer from a query on a fresh connection.
+    func count(_ query: PostgresQuery) async throws -> Int {
+        let db = try await connect()
+        defer { Task { await db.close() } }
+        return try await db.query(query).first?.decode(0, as: Int.self) ?? -1
+    }
+
+    /// One text column from a query on a fresh connection.
+    func strings(_ query: PostgresQuery) async throws -> [String] {
+        let db = try await connect()
+        defer { Task { await db.close() } }
+        return try await db.query(query).map { try $0.decode(0, as: String.self) }
+    }
+}

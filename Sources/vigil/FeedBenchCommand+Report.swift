@@ -107,7 +107,11 @@ struct BenchReport: Codable {
             "throughput \(Int(throughputPerSecond.rounded())) acks/s (offered \(Int(offeredPerSecond.rounded())) records/s)",
             "ack latency over \(latencyMicroseconds.count) records: p50 \(ms(latencyMicroseconds.p50))  p90 \(ms(latencyMicroseconds.p90))  p99 \(ms(latencyMicroseconds.p99))  p99.9 \(ms(latencyMicroseconds.p99_9))  max \(ms(latencyMicroseconds.max))",
         ]
-        if targetRate != nil { lines.append("latency is measured from each record's scheduled send time (no coordinated omission)") }
+        if latencyMicroseconds.count == 0 {
+            lines.append("no latency: no record scheduled in the measured interval was answered (the server is behind its warmup)")
+        } else if targetRate != nil {
+            lines.append("latency is measured from each record's scheduled send time (no coordinated omission)")
+        }
         for (code, count) in nacksByCode.sorted(by: { $0.key < $1.key }) { lines.append("  nack \(code): \(count)") }
         if unanswered > 0 { lines.append("unanswered: \(unanswered) (no reply before the drain timeout or the connection closed)") }
         if unsent > 0 { lines.append("not sent: \(unsent) scheduled records (the server pushed back and the timetable ran out)") }

@@ -140,7 +140,11 @@ struct BenchConnection: Sendable {
                 shared.state.withLock { state in
                     for i in position..<end { state.queue.push(chunk.intended[i]) }
                 }
-                try await outbound.write(ByteBuffer(bytes: chunk.bytes[chunk.start(of: position)..<chunk.ends[end - 1]]))
+                do {
+                    try await outbound.write(ByteBuffer(bytes: chunk.bytes[chunk.start(of: position)..<chunk.ends[end - 1]]))
+                } catch where benchNow() &- t0 >= plan.hardStop {
+                    break chunks  // still blocked by backpressure when the run was cut off
+                }
                 stats.sent += end - position
                 for i in position..<end where chunk.intended[i] >= plan.measureFrom { stats.sentInWindow += 1 }
                 position = end
@@ -153,15 +157,19 @@ struct BenchConnection: Sendable {
     private func readReplies(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, shared: Shared) async throws -> BenchStats {
         var stats = BenchStats()
         var scanner = BenchReplyScanner()
-        for try await buffer in inbound {
-            let now = benchNow() &- t0
-            buffer.withUnsafeReadableBytes { bytes in
-                scanner.scan(bytes) { kind in
-                    let sentAt = shared.state.withLock { $0.queue.pop() } ?? now
-                    stats.record(kind, sentAt: sentAt, now: now, plan: plan)
+        do {
+            for try await buffer in inbound {
+                let now = benchNow() &- t0
+                buffer.withUnsafeReadableBytes { bytes in
+                    scanner.scan(bytes) { kind in
+                        let sentAt = shared.state.withLock { $0.queue.pop() } ?? now
+                        stats.record(kind, sentAt: sentAt, now: now, plan: plan)
+                    }
                 }
+                if shared.state.withLock({ $0.senderDone && $0.queue.isEmpty }) { break }
             }
-            if shared.state.withLock({ $0.senderDone && $0.queue.isEmpty }) { break }
+        } catch where benchNow() &- t0 >= plan.hardStop {
+            // Closed at the hard stop: what was counted stands; the rest is "unanswered".
         }
         return stats
     }

@@ -156,6 +156,31 @@ public enum DetectionStore {
         return result
     }
 
+    /// Transactions stored after the last profile checkpoint, in the order they were
+    /// stored (by batch, then event time): what is replayed into the loaded profiles.
+    public static func transactionsSinceProfileCheckpoint(from db: PostgresConnection) async throws -> [Transaction] {
+        let rows = try await db.query("""
+            SELECT id, event_time, account_id, card_id, amount_minor, currency, merchant_id, mcc, country, channel,
+                   device_id, ip, latitude, longitude
+            FROM transactions
+            WHERE received_at > (SELECT through FROM profile_checkpoints WHERE id = 1)
+            ORDER BY received_at, event_time
+            """)
+        return rows.compactMap { row in try? transaction(from: row) }
+    }
+
+    static func transaction(from row: PostgresRow) throws -> Transaction? {
+        guard let currency = Currency(code: try row.decode(5, as: String.self)),
+              let channel = Channel(rawValue: try row.decode(9, as: String.self)) else { return nil }
+        return Transaction(
+            id: try row.decode(0), timestamp: try row.decode(1), accountID: try row.decode(2),
+            cardID: try row.decodeIfPresent(3), amount: Money(minorUnits: try row.decode(4), currency: currency),
+            merchantID: try row.decodeIfPresent(6), mcc: try row.decodeIfPresent(7), country: try row.decodeIfPresent(8),
+            channel: channel, deviceID: try row.decodeIfPresent(10), ip: try row.decodeIfPresent(11),
+            latitude: try row.decodeIfPresent(12), longitude: try row.decodeIfPresent(13)
+        )
+    }
+
     /// Which of `ids` are already stored.
     public static func storedIDs(_ ids: [String], on db: PostgresConnection) async throws -> Set<String> {
         guard !ids.isEmpty else { return [] }

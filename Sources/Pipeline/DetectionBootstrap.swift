@@ -79,6 +79,21 @@ public final class DetectionBootstrap: Service, Sendable {
         for (account, profile) in profiles {
             state.partitions[state.partition(of: account)].state.withLock { $0.profiles[account] = profile }
         }
+        // Profiles are checkpointed every few seconds: replay what was stored after the
+        // last checkpoint so they are exact again.
+        let sinceCheckpoint = try await DetectionStore.transactionsSinceProfileCheckpoint(from: db)
+        do {
+            let reference = state.reference.snapshot
+            var scratch = EvaluationRecord(windowCount: 0)
+            for tx in sinceCheckpoint {
+                state.partitions[state.partition(of: tx.accountID)].state.withLock { partition in
+                    var profile = partition.profiles[tx.accountID] ?? AccountProfile()
+                    let derived = Enricher.fill(&scratch, transaction: tx, reference: reference, profile: profile)
+                    Enricher.update(&profile, with: tx, derived: derived)
+                    partition.profiles[tx.accountID] = profile
+                }
+            }
+        }
         let span = state.longestWindow
         let recent = span > .zero ? try await DetectionStore.recentTransactions(from: db, span: span) : []
         let ruleset = state.rules.ruleset
@@ -93,7 +108,7 @@ public final class DetectionBootstrap: Service, Sendable {
             state.shared.observe(&record, lists: lists)
         }
         logger.info("detection state loaded", metadata: [
-            "profiles": "\(profiles.count)", "replayed_transactions": "\(recent.count)",
+            "profiles": "\(profiles.count)", "profile_replay": "\(sinceCheckpoint.count)", "replayed_transactions": "\(recent.count)",
             "window_span": "\(span)", "took": "\(ContinuousClock.now - started)",
         ])
     }

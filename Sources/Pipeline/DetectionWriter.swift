@@ -22,8 +22,10 @@ enum DetectionWriter {
     /// Hook to enqueue webhook deliveries for an alert inside the same transaction.
     typealias AlertHook = @Sendable (_ alert: CommittedAlert, _ transactionJSON: String, _ db: isolated PostgresConnection) throws -> Void
 
+    /// Writes the batch's decisions; when `checkpoint` is given, also writes those
+    /// profiles (plus the batch's own) and moves the checkpoint marker to this batch.
     static func write(_ batch: [PipelineItem], outcomes: [IngestOutcome], on db: isolated PostgresConnection,
-                      alertHook: AlertHook?, committed: AlertCollector) throws {
+                      alertHook: AlertHook?, committed: AlertCollector, checkpoint: [String: AccountProfile]?) throws {
         var hits = CopyTextEncoder()
         var profiles: [String: AccountProfile] = [:]
         var alerts: [CommittedAlert] = []
@@ -66,14 +68,26 @@ enum DetectionWriter {
                 COPY rule_hits (transaction_id, rule_id, mode, severity, score, reason, on_error, ruleset_version) FROM STDIN
                 """, data: hits.bytes)
         }
-        try DetectionStore.saveProfiles(profiles, on: db)
+        if var dirty = checkpoint {
+            dirty.merge(profiles) { _, new in new }
+            try DetectionStore.saveProfiles(dirty, on: db)
+            try db.execute("UPDATE profile_checkpoints SET through = now() WHERE id = 1")
+        }
         committed.alerts.withLock { $0 += alerts }
+        committed.profiles.withLock { $0.merge(profiles) { _, new in new } }
     }
 }
 
 /// Collects the alerts a batch's transaction inserted, to publish after its commit.
 final class AlertCollector: Sendable {
     let alerts = Mutex<[CommittedAlert]>([])
+    /// Profiles changed by the batch's stored transactions.
+    let profiles = Mutex<[String: AccountProfile]>([:])
+
+    /// Takes the collected profiles, leaving none.
+    func takeProfiles() -> [String: AccountProfile] {
+        profiles.withLock { p in defer { p = [:] }; return p }
+    }
 
     /// Takes the collected alerts, leaving none.
     func take() -> [CommittedAlert] {

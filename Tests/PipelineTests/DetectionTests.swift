@@ -88,6 +88,27 @@ struct DetectionTests {
         }
     }
 
+    @Test("profiles lost since the last checkpoint are rebuilt from the stored transactions at start")
+    func profilesRebuiltAfterCrash() async throws {
+        try await TestDatabase.withMigrated { database in
+            let ruleset = try compileRules(["v.rules": velocityRules])
+            let start = Timestamp.now().adding(microseconds: -3_000 * 1_000_000)
+            let lines = (0..<4).map { i in line("x-\(i)", account: "acc-x", at: start.adding(microseconds: Int64(i) * 60_000_000)) }
+            try await withVigil(database: database, ruleset: ruleset) { _, port in
+                _ = try await send(lines, port: port)
+            }
+            // As if the process had died before its last checkpoint.
+            let db = try await PostgresConnection.connect(database)
+            try await db.execute("DELETE FROM account_profiles")
+            try await db.execute("UPDATE profile_checkpoints SET through = '-infinity'")
+            try await withVigil(database: database, ruleset: ruleset) { server, port in
+                #expect(await eventually { server.health.readiness.ready })
+                _ = try await send([line("x-4", account: "acc-x", at: start.adding(microseconds: 4 * 60_000_000))], port: port)
+            }
+            #expect(try await db.count("SELECT txn_count FROM account_profiles WHERE account_id = 'acc-x'") == 5)
+        }
+    }
+
     @Test("a restart between two halves of a velocity pattern still catches it")
     func restartKeepsWindows() async throws {
         try await TestDatabase.withMigrated { database in
@@ -125,8 +146,10 @@ struct DetectionTests {
                 #expect(again.allSatisfy { if case .ack(_, true) = $0 { true } else { false } })
                 let db = try await PostgresConnection.connect(database)
                 #expect(try await db.count("SELECT count(*) FROM alerts") == 0)
-                #expect(try await db.count("SELECT txn_count FROM account_profiles WHERE account_id = 'acc-p'") == 3)
             }
+            // Profiles are checkpointed every few seconds and at shutdown.
+            let db = try await PostgresConnection.connect(database)
+            #expect(try await db.count("SELECT txn_count FROM account_profiles WHERE account_id = 'acc-p'") == 3)
         }
     }
 }

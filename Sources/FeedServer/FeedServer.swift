@@ -151,17 +151,25 @@ public final class FeedServer: Service, Sendable {
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(peer)"
         do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await Self.writeReplies(replies, to: outbound) }
-                    do {
-                        try await self.readRecords(inbound, replies: replies, peer: peer)
-                    } catch {
-                        logger.debug("feed connection read ended", metadata: ["error": "\(error)"])
+            // Cancelled (the tree is going down for good, e.g. a supervisor escalated): replies
+            // still owed may never come, so stop waiting for them; unanswered records are
+            // not acked, and the sender re-sends them. Without this the reply writer waits
+            // forever and the listener is abandoned only after the shutdown timeout.
+            try await withTaskCancellationHandler {
+                try await connection.executeThenClose { inbound, outbound in
+                    try await withThrowingTaskGroup(of: Void.self) { tasks in
+                        tasks.addTask { try await Self.writeReplies(replies, to: outbound) }
+                        do {
+                            try await self.readRecords(inbound, replies: replies, peer: peer)
+                        } catch {
+                            logger.debug("feed connection read ended", metadata: ["error": "\(error)"])
+                        }
+                        replies.finishSubmitting()
+                        try await tasks.waitForAll()
                     }
-                    replies.finishSubmitting()
-                    try await tasks.waitForAll()
                 }
+            } onCancel: {
+                replies.close()
             }
         } catch {
             logger.debug("feed connection ended", metadata: ["error": "\(error)"])

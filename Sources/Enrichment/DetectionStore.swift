@@ -102,10 +102,12 @@ public enum DetectionStore {
             copy.append(encodable: p.lastLocatedAt)
             copy.endRow()
         }
-        try db.execute("""
-            CREATE TEMPORARY TABLE IF NOT EXISTS incoming_profiles
-            (LIKE account_profiles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
-            """)
+        try db.ensureTemporaryTable("incoming_profiles") {
+            try db.execute("""
+                CREATE TEMPORARY TABLE IF NOT EXISTS incoming_profiles
+                (LIKE account_profiles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+                """)
+        }
         try db.copyIn("""
             COPY incoming_profiles (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country,
                 last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants,

@@ -85,10 +85,12 @@ extension PostgresConnection {
             }
         }
         if !acceptedIndexes.isEmpty {
-            try execute("""
-                CREATE TEMPORARY TABLE IF NOT EXISTS incoming_transactions
-                (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
-                """)
+            try ensureTemporaryTable("incoming_transactions") {
+                try execute("""
+                    CREATE TEMPORARY TABLE IF NOT EXISTS incoming_transactions
+                    (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+                    """)
+            }
             try copyIn("""
                 COPY incoming_transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
                     country, channel, device_id, ip, latitude, longitude, event_time, raw) FROM STDIN

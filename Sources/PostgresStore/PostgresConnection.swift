@@ -16,6 +16,8 @@ public actor PostgresConnection {
     var connection: OpaquePointer?
     let configuration: PostgresConfiguration
     private var preparedNames: Set<String> = []
+    /// Temporary tables created on this session (they live as long as the connection).
+    private var temporaryTables: Set<String> = []
 
     private init(configuration: PostgresConfiguration) {
         self.configuration = configuration
@@ -148,17 +150,38 @@ public actor PostgresConnection {
             value = try body()
         } catch {
             if isConnected { _ = try? execute("ROLLBACK") }
+            forgetTemporaryTables()
             throw error
         }
         let conn = try liveConnection()
         let result = PQexec(conn, "COMMIT")
         let status = result.map { String(cString: PQcmdStatus($0)) }
-        _ = try consume(result)
+        do {
+            _ = try consume(result)
+        } catch {
+            forgetTemporaryTables()
+            throw error
+        }
         // A COMMIT of an aborted transaction "succeeds" with status ROLLBACK.
         if status == "ROLLBACK" {
+            forgetTemporaryTables()
             throw PostgresError(code: .server, sqlState: "40000", message: "the transaction was rolled back by the server instead of committed")
         }
         return value
+    }
+
+    /// Runs `create` once per connection for the temporary table `name`: saves a round
+    /// trip per batch. If the transaction that created it rolls back, so does the table,
+    /// so the name is remembered only after `create` succeeds and is forgotten on error.
+    public func ensureTemporaryTable(_ name: String, _ create: () throws -> Void) throws {
+        guard !temporaryTables.contains(name) else { return }
+        try create()
+        temporaryTables.insert(name)
+    }
+
+    /// Forgets temporary tables (after a rollback that may have dropped them).
+    func forgetTemporaryTables() {
+        temporaryTables.removeAll()
     }
 
     func liveConnection() throws -> OpaquePointer {

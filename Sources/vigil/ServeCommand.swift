@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     var opsPort: Int?
     @Option(help: "Folder of rules files [VIGIL_RULES] (default Rules).")
     var rules: String?
-    @Option(help: "Records per database transaction [VIGIL_BATCH_SIZE] (default 1000).")
+    @Option(help: "Records per database transaction [VIGIL_BATCH_SIZE] (default 4000).")
     var batchSize: Int?
     @Option(help: "Milliseconds a batch waits to fill after its first record [VIGIL_LINGER_MS] (default 5).")
     var lingerMs: Int?

@@ -22,10 +22,10 @@ enum DetectionWriter {
     /// Hook to enqueue webhook deliveries for an alert inside the same transaction.
     typealias AlertHook = @Sendable (_ alert: CommittedAlert, _ transactionJSON: String, _ db: isolated PostgresConnection) throws -> Void
 
-    /// Writes the batch's decisions; when `checkpoint` is given, also writes those
-    /// profiles (plus the batch's own) and moves the checkpoint marker to this batch.
+    /// Writes the batch's decisions and collects the profiles it changed (with the
+    /// batch's `received_at`) for the next checkpoint.
     static func write(_ batch: [PipelineItem], outcomes: [IngestOutcome], on db: isolated PostgresConnection,
-                      alertHook: AlertHook?, committed: AlertCollector, checkpoint: [String: AccountProfile]?) throws {
+                      alertHook: AlertHook?, committed: AlertCollector) throws {
         var hits = CopyTextEncoder()
         var profiles: [String: AccountProfile] = [:]
         var alerts: [CommittedAlert] = []
@@ -68,13 +68,15 @@ enum DetectionWriter {
                 COPY rule_hits (transaction_id, rule_id, mode, severity, score, reason, on_error, ruleset_version) FROM STDIN
                 """, data: hits.bytes)
         }
-        if var dirty = checkpoint {
-            dirty.merge(profiles) { _, new in new }
-            try DetectionStore.saveProfiles(dirty, on: db)
-            try db.execute("UPDATE profile_checkpoints SET through = now() WHERE id = 1")
+        var batchTime: String?
+        if !profiles.isEmpty {
+            batchTime = try db.query("SELECT now()::text").first?.decode(0, as: String.self)
         }
         committed.alerts.withLock { $0 += alerts }
-        committed.profiles.withLock { $0.merge(profiles) { _, new in new } }
+        if let batchTime {
+            committed.profiles.withLock { $0.merge(profiles) { _, new in new } }
+            committed.batchTime.withLock { $0 = batchTime }
+        }
     }
 }
 
@@ -83,10 +85,13 @@ final class AlertCollector: Sendable {
     let alerts = Mutex<[CommittedAlert]>([])
     /// Profiles changed by the batch's stored transactions.
     let profiles = Mutex<[String: AccountProfile]>([:])
+    /// The batch transaction's `now()` (what its rows' `received_at` is).
+    let batchTime = Mutex<String?>(nil)
 
     /// Takes the collected profiles, leaving none.
-    func takeProfiles() -> [String: AccountProfile] {
-        profiles.withLock { p in defer { p = [:] }; return p }
+    func takeProfiles() -> (profiles: [String: AccountProfile], through: String?) {
+        let taken = profiles.withLock { p in defer { p = [:] }; return p }
+        return (taken, batchTime.withLock { t in defer { t = nil }; return t })
     }
 
     /// Takes the collected alerts, leaving none.

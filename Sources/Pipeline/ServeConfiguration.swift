@@ -35,6 +35,9 @@ public struct ServeConfiguration: Sendable {
     public var alertHook: (@Sendable (_ alert: CommittedAlert, _ transactionJSON: String, _ db: isolated PostgresConnection) throws -> Void)?
     /// More children of the pipeline supervisor (the webhook dispatcher).
     public var extraPipelineChildren: [ChildSpec]
+    /// How often changed account profiles are written (5 s); what a crash loses in
+    /// between is rebuilt at start from the transactions stored after the checkpoint.
+    public var profileCheckpointInterval: Duration
     /// Load a reloaded ruleset even when its rule tests fail (loudly). Off by default.
     public var allowFailingRuleTests: Bool
     /// Test-only: stages that throw on purpose (see `FaultInjection`).
@@ -59,5 +62,6 @@ public struct ServeConfiguration: Sendable {
         self.extraPipelineChildren = []
         self.faults = .none
         self.allowFailingRuleTests = false
+        self.profileCheckpointInterval = .seconds(5)
     }
 }

@@ -49,9 +49,11 @@ public final class VigilServer: Sendable {
         let detection = DetectionState(ruleset: ruleset, baseCurrency: configuration.baseCurrency, partitionCount: workerCount)
         let toWriter = Mailbox<PipelineItem>(capacity: configuration.ingestQueueCapacity)
         let partitions = (0..<workerCount).map { _ in Mailbox<PipelineItem>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
+        let dirtyProfiles = DirtyProfiles()
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
-            input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts, faults: configuration.faults
+            input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
+            dirtyProfiles: dirtyProfiles, faults: configuration.faults
         )
         let feed = FeedServer(
             configuration: configuration.feed,
@@ -59,6 +61,10 @@ public final class VigilServer: Sendable {
         )
         let restartPolicy = RestartIntensity(maxRestarts: configuration.maxRestarts, period: configuration.restartPeriod)
         var pipelineChildren = [
+            // Started before the writer and stopped after it, with a last checkpoint.
+            ChildSpec(name: "profiles", shutdownTimeout: configuration.shutdownTimeout,
+                      service: ProfileCheckpointer(dirty: dirtyProfiles, database: configuration.database,
+                                                   interval: configuration.profileCheckpointInterval)),
             ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer),
             ChildSpec(name: "state", shutdownTimeout: .seconds(5),
                       service: DetectionBootstrap(state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles)),

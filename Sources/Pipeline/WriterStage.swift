@@ -20,8 +20,6 @@ public final class WriterStage: Service, Sendable {
         public var database: PostgresConfiguration
         public var batchSize: Int
         public var linger: Duration
-        /// How often changed account profiles are written (with the batch at hand).
-        public var profileCheckpointInterval: Duration = .seconds(2)
 
         /// Creates a configuration.
         public init(database: PostgresConfiguration, batchSize: Int = 1000, linger: Duration = .milliseconds(5)) {
@@ -40,9 +38,8 @@ public final class WriterStage: Service, Sendable {
     private let faults: FaultInjection
     private let broadcaster: AlertBroadcaster?
     private let collector = AlertCollector()
-    /// Profiles changed since the last checkpoint (kept across restarts).
-    private let dirtyProfiles = Mutex<[String: AccountProfile]>([:])
-    private let lastCheckpoint = Mutex<ContinuousClock.Instant>(.now)
+    /// Profiles changed since the last checkpoint, for the `ProfileCheckpointer`.
+    private let dirtyProfiles: DirtyProfiles
     private let alertsCounter = Counter(label: "vigil_alerts_total")
     private let stored = Counter(label: "vigil_records_stored_total")
     private let duplicates = Counter(label: "vigil_records_duplicate_total")
@@ -54,7 +51,9 @@ public final class WriterStage: Service, Sendable {
     /// Creates the stage reading `input`.
     init(configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
          alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
+         dirtyProfiles: DirtyProfiles = DirtyProfiles(),
          faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")) {
+        self.dirtyProfiles = dirtyProfiles
         self.faults = faults
         self.alertHook = alertHook
         self.broadcaster = broadcaster
@@ -91,8 +90,7 @@ public final class WriterStage: Service, Sendable {
             var batch = pending.withLock { $0 }
             if batch.isEmpty {
                 guard let next = try await input.next(maxCount: configuration.batchSize, maxWait: configuration.linger) else {
-                    try await flushProfiles(database)  // finished and drained: a last checkpoint
-                    return
+                    return  // finished and drained
                 }
                 batch = next
                 pending.withLock { $0 = batch }
@@ -106,23 +104,11 @@ public final class WriterStage: Service, Sendable {
                 let hook = alertHook, collector = collector, items = batch
                 _ = collector.take()
                 _ = collector.takeProfiles()
-                let finishing = input.isFinished && input.count == 0
-                let due = finishing || ContinuousClock.now - lastCheckpoint.withLock({ $0 }) >= configuration.profileCheckpointInterval
-                    || dirtyProfiles.withLock({ $0.count }) >= 100_000
-                let checkpoint = due ? dirtyProfiles.withLock { $0 } : nil
                 outcomes = try await database.storeIngestBatch(records) { db, outcomes in
-                    try DetectionWriter.write(items, outcomes: outcomes, on: db, alertHook: hook, committed: collector, checkpoint: checkpoint)
+                    try DetectionWriter.write(items, outcomes: outcomes, on: db, alertHook: hook, committed: collector)
                 }
                 let changed = collector.takeProfiles()
-                if let checkpoint {
-                    // Written: forget what was saved, unless a newer change arrived meanwhile.
-                    dirtyProfiles.withLock { dirty in
-                        for (account, profile) in checkpoint where dirty[account] == profile { dirty.removeValue(forKey: account) }
-                    }
-                    lastCheckpoint.withLock { $0 = .now }
-                } else {
-                    dirtyProfiles.withLock { $0.merge(changed) { _, new in new } }
-                }
+                if let through = changed.through { dirtyProfiles.add(changed.profiles, through: through) }
             } catch let error as PostgresError where error.isConnectionError {
                 health.setDatabaseReachable(false, detail: error.message)
                 logger.error("lost PostgreSQL while storing a batch; it will be retried", metadata: ["records": "\(batch.count)", "error": "\(error)"])
@@ -136,18 +122,6 @@ public final class WriterStage: Service, Sendable {
             alertsCounter.increment(by: alerts.count)
             broadcaster?.publish(alerts)
         }
-    }
-
-    /// Writes every changed profile and moves the checkpoint marker.
-    private func flushProfiles(_ database: PostgresConnection) async throws {
-        let dirty = dirtyProfiles.withLock { $0 }
-        guard !dirty.isEmpty else { return }
-        try await database.transaction { db in
-            try DetectionStore.saveProfiles(dirty, on: db)
-            try db.execute("UPDATE profile_checkpoints SET through = now() WHERE id = 1")
-        }
-        dirtyProfiles.withLock { $0 = [:] }
-        lastCheckpoint.withLock { $0 = .now }
     }
 
     private func reply(_ batch: [PipelineItem], _ outcomes: [IngestOutcome]) {

@@ -35,8 +35,9 @@ public struct ServeConfiguration: Sendable {
     public var alertHook: (@Sendable (_ alert: CommittedAlert, _ transactionJSON: String, _ db: isolated PostgresConnection) throws -> Void)?
     /// More children of the pipeline supervisor (the webhook dispatcher).
     public var extraPipelineChildren: [ChildSpec]
-    /// How often changed account profiles are written (5 s); what a crash loses in
+    /// How often changed account profiles are written (30 s); what a crash loses in
     /// between is rebuilt at start from the transactions stored after the checkpoint.
+    /// Longer means fewer rewrites of wide profile rows, and a longer replay at start.
     public var profileCheckpointInterval: Duration
     /// Load a reloaded ruleset even when its rule tests fail (loudly). Off by default.
     public var allowFailingRuleTests: Bool
@@ -62,6 +63,6 @@ public struct ServeConfiguration: Sendable {
         self.extraPipelineChildren = []
         self.faults = .none
         self.allowFailingRuleTests = false
-        self.profileCheckpointInterval = .seconds(5)
+        self.profileCheckpointInterval = .seconds(30)
     }
 }

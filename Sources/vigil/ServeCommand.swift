@@ -48,6 +48,8 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownTimeout: Int?
     @Option(help: "Detection workers, each owning a partition of the accounts [VIGIL_WORKERS] (default: number of cores).")
     var workers: Int?
+    @Option(help: "Seconds between account-profile checkpoints [VIGIL_PROFILE_CHECKPOINT_SECONDS] (default 30).")
+    var profileCheckpointSeconds: Int?
     @Option(help: "Restarts of a pipeline stage allowed per --restart-period before the process exits non-zero [VIGIL_MAX_RESTARTS] (default 20).")
     var maxRestarts: Int?
     @Option(help: "Seconds over which --max-restarts is counted [VIGIL_RESTART_PERIOD] (default 60).")
@@ -114,6 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.faults = faults
         }
         configuration.allowFailingRuleTests = allowFailingRuleTests
+        configuration.profileCheckpointInterval = .seconds(max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
         configuration.enableWebhooks(allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1")
         guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0 else {
             throw CleanExit.failure("vigil serve: batch-size, queue-capacity and max-unanswered must be positive")
@@ -169,7 +172,7 @@ struct Settings {
             throw SettingsError(message: "\(configPath) is not a JSON object of settings")
         }
         let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
-                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period"]
+                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period", "profile-checkpoint-seconds"]
         for (key, raw) in object {
             guard known.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")

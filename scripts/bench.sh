@@ -41,7 +41,7 @@ log() { echo "== $(date +%H:%M:%S) $*" >&2; }
 
 # Everything about a run is derived from one start time, so the seeded reference data and
 # every generated stream agree (accounts, their opening dates, bust-out accounts).
-START="$(date -u -d "$(date -u +%F) - 30 days" +%FT00:00:00Z)"
+START="$(date -u -d "$(date -u +%F) - 60 days" +%FT00:00:00Z)"
 GEN=(--seed "$SEED" --accounts 200000 --start "$START")
 
 # --- the machine -------------------------------------------------------------------------
@@ -109,11 +109,15 @@ trap stop_server EXIT
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
 
 # One `vigil feed bench` run, appended to runs.jsonl with its time span (for RSS).
+# Each run moves a day later in event time: the same stream at the same times again
+# would be a replay burst to the velocity windows, not a realistic feed.
+RUN_INDEX=0
 bench() { # group param args...
     local group="$1" param="$2"; shift 2
     local s e result
+    RUN_INDEX=$((RUN_INDEX + 1))
     s=$(now_ms)
-    if result=$("$VIGIL" feed bench --host 127.0.0.1 --port "$FEED_PORT" "${GEN[@]}" --warmup "$WARMUP" --json "$@"); then :; else
+    if result=$("$VIGIL" feed bench --host 127.0.0.1 --port "$FEED_PORT" "${GEN[@]}" --time-offset-hours $((RUN_INDEX * 48)) --warmup "$WARMUP" --json "$@"); then :; else
         result=${result:-null}
     fi
     e=$(now_ms)

@@ -19,8 +19,9 @@ public struct CommittedAlert: Sendable {
 /// alerts (and their webhook outbox rows) and the changed account profiles. Only
 /// records stored by this batch count: a replay stored earlier raised its alert then.
 enum DetectionWriter {
-    /// Hook to enqueue webhook deliveries for an alert inside the same transaction.
-    typealias AlertHook = @Sendable (_ alert: CommittedAlert, _ transactionJSON: String, _ db: isolated PostgresConnection) throws -> Void
+    /// Hook to enqueue webhook deliveries for a batch's alerts (each with its transaction's
+    /// JSON) inside the same transaction.
+    typealias AlertHook = @Sendable (_ alerts: [(alert: CommittedAlert, transactionJSON: String)], _ db: isolated PostgresConnection) throws -> Void
 
     /// Writes the batch's decisions and collects the profiles it changed (with the
     /// batch's `received_at`) for the next checkpoint.
@@ -28,7 +29,7 @@ enum DetectionWriter {
                       alertHook: AlertHook?, committed: AlertCollector) throws {
         var hits = CopyTextEncoder()
         var profiles: [String: AccountProfile] = [:]
-        var alerts: [CommittedAlert] = []
+        var pendingAlerts: [(tx: Transaction, alert: AlertRecord, hits: [RuleHitRecord], version: String, rulesJSON: String, raw: [UInt8])] = []
         for (item, outcome) in zip(batch, outcomes) {
             guard outcome == .stored, let detection = item.detection, case .transaction(let tx) = item.record.payload else { continue }
             profiles[tx.accountID] = detection.profile
@@ -49,19 +50,37 @@ enum DetectionWriter {
                 "{\"rule\":\(JSONText.quoted(hit.ruleID)),\"severity\":\(JSONText.quoted(hit.severity)),\"score\":\(hit.score),"
                     + "\"reason\":\(JSONText.quoted(hit.reason)),\"on_error\":\(hit.onError)}"
             }.joined(separator: ",") + "]"
-            let row = try db.query("""
+            pendingAlerts.append((tx, alert, alertHits, detection.rulesetVersion, rulesJSON, item.record.rawLine))
+        }
+        var alerts: [CommittedAlert] = []
+        if !pendingAlerts.isEmpty {
+            // One statement for all the batch's alerts (an attack raises many at once).
+            let rows = try db.query("""
                 INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version)
-                VALUES (\(tx.id), \(tx.accountID), \(tx.amount.minorUnits), \(tx.amount.currency.code), \(alert.severity),
-                        \(alert.totalScore), \(PostgresJSON(rulesJSON))::jsonb, \(detection.rulesetVersion))
-                RETURNING id
-                """).first
-            guard let id = try row?.decode(0, as: Int64.self) else { continue }
-            let committedAlert = CommittedAlert(
-                id: id, transactionID: tx.id, accountID: tx.accountID, amount: tx.amount, severity: alert.severity,
-                totalScore: alert.totalScore, rules: alertHits, rulesetVersion: detection.rulesetVersion
-            )
-            try alertHook?(committedAlert, String(decoding: item.record.rawLine, as: UTF8.self), db)
-            alerts.append(committedAlert)
+                SELECT * FROM unnest(\(PostgresTextArray(pendingAlerts.map(\.tx.id)))::text[],
+                                     \(PostgresTextArray(pendingAlerts.map(\.tx.accountID)))::text[],
+                                     \(PostgresTextArray(pendingAlerts.map { String($0.tx.amount.minorUnits) }))::bigint[],
+                                     \(PostgresTextArray(pendingAlerts.map(\.tx.amount.currency.code)))::text[],
+                                     \(PostgresTextArray(pendingAlerts.map(\.alert.severity)))::text[],
+                                     \(PostgresTextArray(pendingAlerts.map { String($0.alert.totalScore) }))::int[],
+                                     \(PostgresTextArray(pendingAlerts.map(\.rulesJSON)))::jsonb[],
+                                     \(PostgresTextArray(pendingAlerts.map(\.version)))::text[])
+                RETURNING id, transaction_id
+                """)
+            var ids: [String: Int64] = [:]
+            for row in rows { ids[try row.decode(1, as: String.self)] = try row.decode(0, as: Int64.self) }
+            var hooked: [(alert: CommittedAlert, transactionJSON: String)] = []
+            for pending in pendingAlerts {
+                guard let id = ids[pending.tx.id] else { continue }
+                let committedAlert = CommittedAlert(
+                    id: id, transactionID: pending.tx.id, accountID: pending.tx.accountID, amount: pending.tx.amount,
+                    severity: pending.alert.severity, totalScore: pending.alert.totalScore, rules: pending.hits,
+                    rulesetVersion: pending.version
+                )
+                alerts.append(committedAlert)
+                hooked.append((committedAlert, String(decoding: pending.raw, as: UTF8.self)))
+            }
+            try alertHook?(hooked, db)
         }
         if !hits.bytes.isEmpty {
             try db.copyIn("""

@@ -11,14 +11,16 @@ extension ServeConfiguration {
     /// rules (demos and tests only).
     public mutating func enableWebhooks(allowLoopback: Bool = false, schedule: RetrySchedule = .standard,
                                         requestTimeout: Duration = .seconds(15)) {
-        alertHook = { alert, transactionJSON, db in
-            let body = AlertEventBody.make(
-                alertID: alert.id, transactionID: alert.transactionID, accountID: alert.accountID, amount: alert.amount,
-                severity: alert.severity, totalScore: alert.totalScore,
-                rules: alert.rules.map(AlertEventBody.RuleHit.init), rulesetVersion: alert.rulesetVersion,
-                createdAt: .now(), transactionJSON: transactionJSON
-            )
-            try WebhookOutbox.enqueue(alertID: alert.id, severity: alert.severity, body: body, on: db)
+        alertHook = { alerts, db in
+            let entries = alerts.map { alert, transactionJSON in
+                WebhookOutbox.Entry(alertID: alert.id, severity: alert.severity, body: AlertEventBody.make(
+                    alertID: alert.id, transactionID: alert.transactionID, accountID: alert.accountID, amount: alert.amount,
+                    severity: alert.severity, totalScore: alert.totalScore,
+                    rules: alert.rules.map(AlertEventBody.RuleHit.init), rulesetVersion: alert.rulesetVersion,
+                    createdAt: .now(), transactionJSON: transactionJSON
+                ))
+            }
+            try WebhookOutbox.enqueue(entries, on: db)
         }
         var webhookDatabase = database
         webhookDatabase.applicationName = "vigil-webhooks"

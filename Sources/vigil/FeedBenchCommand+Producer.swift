@@ -38,7 +38,8 @@ struct BenchProducer: Sendable {
         var dead = [Bool](repeating: false, count: mailboxes.count)
         do {
             while !Task.isCancelled, let record = iterator.next() {
-                let tx = record.transaction
+                var tx = record.transaction
+                if plan.timeOffsetMicros != 0 { tx.timestamp = tx.timestamp.adding(microseconds: plan.timeOffsetMicros) }
                 var hash = StableHash()
                 hash.combine(tx.accountID)
                 let target = Int(hash.value % UInt64(mailboxes.count))

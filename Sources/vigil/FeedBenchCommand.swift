@@ -52,6 +52,12 @@ struct FeedBenchCommand: AsyncParsableCommand {
     var accounts: Int = 200_000
     @Option(help: "RFC 3339 event time of the first record (default: 30 days ago, at midnight UTC).")
     var start: String?
+    @Option(name: .customLong("time-offset-hours"), help: """
+        Shift every record's event time this many hours later, keeping the same world. Successive runs \
+        against one server need distinct offsets: the same times again would look like a replay burst \
+        to the velocity windows (and raise alerts a real feed would not).
+        """)
+    var timeOffsetHours: Int = 0
     @Option(name: .customLong("run-id"), help: "Prefix tag of this run's ids (default: random).")
     var runID: String?
     @Flag(help: "Print the result as one JSON object.")
@@ -125,7 +131,8 @@ struct FeedBenchCommand: AsyncParsableCommand {
         }
         let plan = BenchPlan(
             host: host, port: port, connections: connections, rate: max ? nil : rate, window: window,
-            warmupNanos: UInt64(warmup * 1e9), durationNanos: UInt64(duration * 1e9), drainNanos: UInt64(drain * 1e9)
+            warmupNanos: UInt64(warmup * 1e9), durationNanos: UInt64(duration * 1e9), drainNanos: UInt64(drain * 1e9),
+            timeOffsetMicros: Int64(timeOffsetHours) * 3_600_000_000
         )
         let generator = FeedGenerator(configuration: configuration)
         let result = await BenchRun(plan: plan).run(generator: generator)
@@ -156,6 +163,8 @@ struct BenchPlan: Sendable {
     var warmupNanos: UInt64
     var durationNanos: UInt64
     var drainNanos: UInt64
+    /// Added to every generated record's event time.
+    var timeOffsetMicros: Int64 = 0
 
     /// Offset from the run's start (ns) after which latencies and acks count.
     var measureFrom: UInt64 { warmupNanos }

@@ -72,7 +72,7 @@ extension PostgresConnection {
                     continue
                 }
                 acceptedIndexes.append((tx.id, index))
-                Self.encode(tx, raw: raw, into: &transactions)
+                transactions.appendTransactionRow(tx, rawLine: raw)
             case .rejected(let line):
                 outcomes[index] = .rejectedStored
                 rejects.append(line.recordID)
@@ -112,22 +112,28 @@ extension PostgresConnection {
         return outcomes
     }
 
-    static func encode(_ tx: Transaction, raw: [UInt8], into encoder: inout CopyTextEncoder) {
-        encoder.append(tx.id)
-        encoder.append(tx.accountID)
-        encoder.append(tx.cardID)
-        encoder.append(tx.amount.minorUnits)
-        encoder.append(tx.amount.currency.code)
-        encoder.append(tx.merchantID)
-        encoder.append(tx.mcc)
-        encoder.append(tx.country)
-        encoder.append(tx.channel.rawValue)
-        encoder.append(tx.deviceID)
-        encoder.append(tx.ip)
-        encoder.append(encodable: tx.latitude)
-        encoder.append(encodable: tx.longitude)
-        encoder.append(encodable: tx.timestamp)
-        encoder.append(String(decoding: raw, as: UTF8.self))
-        encoder.endRow()
+}
+
+extension CopyTextEncoder {
+    /// One row of the columns the writer copies into `transactions` (id, account_id,
+    /// card_id, amount_minor, currency, merchant_id, mcc, country, channel, device_id, ip,
+    /// latitude, longitude, event_time, raw), in that order, for `tx` and its raw line.
+    public mutating func appendTransactionRow(_ tx: Transaction, rawLine raw: [UInt8]) {
+        append(tx.id)
+        append(tx.accountID)
+        append(tx.cardID)
+        append(tx.amount.minorUnits)
+        append(tx.amount.currency.code)
+        append(tx.merchantID)
+        append(tx.mcc)
+        append(tx.country)
+        append(tx.channel.rawValue)
+        append(tx.deviceID)
+        append(tx.ip)
+        append(encodable: tx.latitude)
+        append(encodable: tx.longitude)
+        append(encodable: tx.timestamp)
+        append(String(decoding: raw, as: UTF8.self))
+        endRow()
     }
 }

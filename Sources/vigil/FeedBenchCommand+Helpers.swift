@@ -37,22 +37,7 @@ extension FeedBenchCommand {
                 let tx = record.transaction
                 line.removeAll(keepingCapacity: true)
                 FeedEncoder.append(tx, to: &line, newline: false)
-                encoder.append(tx.id)
-                encoder.append(tx.accountID)
-                encoder.append(tx.cardID)
-                encoder.append(tx.amount.minorUnits)
-                encoder.append(tx.amount.currency.code)
-                encoder.append(tx.merchantID)
-                encoder.append(tx.mcc)
-                encoder.append(tx.country)
-                encoder.append(tx.channel.rawValue)
-                encoder.append(tx.deviceID)
-                encoder.append(tx.ip)
-                encoder.append(encodable: tx.latitude)
-                encoder.append(encodable: tx.longitude)
-                encoder.append(encodable: tx.timestamp)
-                encoder.append(String(decoding: line, as: UTF8.self))
-                encoder.endRow()
+                encoder.appendTransactionRow(tx, rawLine: line)
                 written += 1
                 if encoder.bytes.count >= 1 << 21 {
                     try handle.write(contentsOf: encoder.bytes)

@@ -21,26 +21,10 @@ struct Rows {
     }
 }
 
-/// The per-row work of the writer stage (`PostgresConnection.encode(_:raw:into:)`, which is
-/// internal): the same `CopyTextEncoder` appends of the same columns, in the same order.
+/// The per-row work of the writer stage: the same encoder call it makes.
 @inline(__always)
 func encodeRow(_ tx: Transaction, raw: [UInt8], into encoder: inout CopyTextEncoder) {
-    encoder.append(tx.id)
-    encoder.append(tx.accountID)
-    encoder.append(tx.cardID)
-    encoder.append(tx.amount.minorUnits)
-    encoder.append(tx.amount.currency.code)
-    encoder.append(tx.merchantID)
-    encoder.append(tx.mcc)
-    encoder.append(tx.country)
-    encoder.append(tx.channel.rawValue)
-    encoder.append(tx.deviceID)
-    encoder.append(tx.ip)
-    encoder.append(encodable: tx.latitude)
-    encoder.append(encodable: tx.longitude)
-    encoder.append(encodable: tx.timestamp)
-    encoder.append(String(decoding: raw, as: UTF8.self))
-    encoder.endRow()
+    encoder.appendTransactionRow(tx, rawLine: raw)
 }
 
 /// Throughput and allocations of encoding rows for `COPY ... FROM STDIN` (text format).

@@ -132,13 +132,14 @@ struct FeedServerTests {
 
     @Test("graceful shutdown answers every record already read, then closes the connection")
     func gracefulDrain() async throws {
-        let sink = RecordingSink(.answerLater(.milliseconds(300)))
+        let sink = RecordingSink(.answerWhenReleased)
         try await withFeedServer(sink: sink) { port, _, group in
             try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
                 try await connection.send(lines: (0..<50).map { validLine("g-\($0)") })
                 #expect(await eventually { sink.count == 50 })
-                // Shut down while all 50 are still waiting for their (slow) commit.
+                // Shut down while all 50 are still waiting for their commit, then let it finish.
                 await group.triggerGracefulShutdown()
+                sink.release()
                 let replies = try await connection.replies(count: 51)
                 #expect(replies.count == 50)
                 #expect(replies.map(\.id) == (0..<50).map { "g-\($0)" })

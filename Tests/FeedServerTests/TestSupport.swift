@@ -18,11 +18,21 @@ final class RecordingSink: FeedSink {
         /// Never return from submit for this account's records (a saturated partition);
         /// answer the others.
         case block(account: String)
-        /// Answer from another task after a delay (a slow database commit).
-        case answerLater(Duration)
+        /// Hold every answer until the test calls `release()` (a slow database commit).
+        case answerWhenReleased
     }
     let policy: Policy
-    private let state = Mutex<(records: [FeedRecord], held: [FeedRecord])>(([], []))
+    private let state = Mutex<(records: [FeedRecord], held: [FeedRecord], released: Bool)>(([], [], false))
+
+    /// Answers every held record (and those that come later) — `.answerWhenReleased`.
+    func release() {
+        let held = state.withLock { s in
+            s.released = true
+            defer { s.held = [] }
+            return s.held
+        }
+        for record in held { Self.answer(record) }
+    }
 
     init(_ policy: Policy) { self.policy = policy }
 
@@ -46,15 +56,21 @@ final class RecordingSink: FeedSink {
         case .block(let account):
             state.withLock { $0.records.append(record) }
             if case .transaction(let tx) = record.payload, tx.accountID == account {
-                try await Task.sleep(for: .seconds(3600))
+                // A stage that never takes the record: wait until cancelled (shutdown).
+                let (never, continuation) = AsyncStream<Never>.makeStream()
+                for await _ in never {}  // ends only when the task is cancelled
+                continuation.finish()
+                try Task.checkCancellation()
             }
             Self.answer(record)
-        case .answerLater(let delay):
-            state.withLock { $0.records.append(record) }
-            Task {
-                try? await Task.sleep(for: delay)
-                Self.answer(record)
+        case .answerWhenReleased:
+            let releasedAlready = state.withLock { s -> Bool in
+                s.records.append(record)
+                if s.released { return true }
+                s.held.append(record)
+                return false
             }
+            if releasedAlready { Self.answer(record) }
         }
     }
 

@@ -96,6 +96,9 @@ public final class DetectionWorker: Service, Sendable {
                         Self.remember(tx.id, in: &partition)
                         item.detection = detect(tx, record: &record, outcomes: &outcomes, ruleset: ruleset, shared: shared,
                                                 reference: reference, lists: lists, partition: &partition)
+                        var row = CopyTextEncoder(capacity: item.record.rawLine.count + 192)
+                        row.appendTransactionRow(tx, rawLine: item.record.rawLine)
+                        item.copyRow = row.bytes
                     }
                     results.append(item)
                 }
@@ -140,7 +143,9 @@ public final class DetectionWorker: Service, Sendable {
         Enricher.update(&profile, with: tx, derived: derived)
         partition.profiles[tx.accountID] = profile
         let alert = severity.map { AlertRecord(severity: $0.rawValue, totalScore: min(100, score)) }
-        return Detection(hits: hits, alert: alert, rulesetVersion: ruleset.version, profile: profile)
+        var detection = Detection(hits: hits, alert: alert, rulesetVersion: ruleset.version, profile: profile)
+        DetectionWriter.encode(&detection, transactionID: tx.id)
+        return detection
     }
 
     static func rank(_ severity: Severity) -> Int {

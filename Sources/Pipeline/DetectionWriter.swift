@@ -30,27 +30,21 @@ enum DetectionWriter {
         var hits = CopyTextEncoder()
         var profiles: [String: AccountProfile] = [:]
         var pendingAlerts: [(tx: Transaction, alert: AlertRecord, hits: [RuleHitRecord], version: String, rulesJSON: String, raw: [UInt8])] = []
-        for (item, outcome) in zip(batch, outcomes) {
-            guard outcome == .stored, let detection = item.detection, case .transaction(let tx) = item.record.payload else { continue }
+        for index in batch.indices {
+            guard outcomes[index] == .stored, let detection = batch[index].detection,
+                  case .transaction(let tx) = batch[index].record.payload else { continue }
             profiles[tx.accountID] = detection.profile
-            for hit in detection.hits {
-                hits.append(tx.id)
-                hits.append(hit.ruleID)
-                hits.append(hit.mode)
-                hits.append(hit.severity)
-                hits.append(Int64(hit.score))
-                hits.append(hit.reason)
-                hits.append(hit.onError ? "t" : "f")
-                hits.append(detection.rulesetVersion)
-                hits.endRow()
+            if detection.hitRows.isEmpty && !detection.hits.isEmpty {
+                var encoded = detection
+                encode(&encoded, transactionID: tx.id)
+                hits.appendRows(encoded.hitRows)
+            } else {
+                hits.appendRows(detection.hitRows)
             }
             guard let alert = detection.alert else { continue }
             let alertHits = detection.hits.filter { $0.mode == "alert" }
-            let rulesJSON = "[" + alertHits.map { hit in
-                "{\"rule\":\(JSONText.quoted(hit.ruleID)),\"severity\":\(JSONText.quoted(hit.severity)),\"score\":\(hit.score),"
-                    + "\"reason\":\(JSONText.quoted(hit.reason)),\"on_error\":\(hit.onError)}"
-            }.joined(separator: ",") + "]"
-            pendingAlerts.append((tx, alert, alertHits, detection.rulesetVersion, rulesJSON, item.record.rawLine))
+            let rulesJSON = detection.alertRulesJSON ?? Self.rulesJSON(alertHits)
+            pendingAlerts.append((tx, alert, alertHits, detection.rulesetVersion, rulesJSON, batch[index].record.rawLine))
         }
         var alerts: [CommittedAlert] = []
         if !pendingAlerts.isEmpty {
@@ -96,6 +90,39 @@ enum DetectionWriter {
             committed.profiles.withLock { $0.merge(profiles) { _, new in new } }
             committed.batchTime.withLock { $0 = batchTime }
         }
+    }
+}
+
+extension DetectionWriter {
+    /// Encodes what the writer will store for `detection` (its `rule_hits` rows and its
+    /// alert's rules JSON). Called by the detection worker, which runs in parallel with
+    /// the others, so the serial writer only concatenates.
+    static func encode(_ detection: inout Detection, transactionID: String) {
+        guard !detection.hits.isEmpty else { return }
+        var rows = CopyTextEncoder(capacity: detection.hits.count * 160)
+        for hit in detection.hits {
+            rows.append(transactionID)
+            rows.append(hit.ruleID)
+            rows.append(hit.mode)
+            rows.append(hit.severity)
+            rows.append(Int64(hit.score))
+            rows.append(hit.reason)
+            rows.append(hit.onError ? "t" : "f")
+            rows.append(detection.rulesetVersion)
+            rows.endRow()
+        }
+        detection.hitRows = rows.bytes
+        if detection.alert != nil {
+            detection.alertRulesJSON = rulesJSON(detection.hits.filter { $0.mode == "alert" })
+        }
+    }
+
+    /// The alert's `rules` column: its alert-mode hits as a JSON array.
+    static func rulesJSON(_ alertHits: [RuleHitRecord]) -> String {
+        "[" + alertHits.map { hit in
+            "{\"rule\":\(JSONText.quoted(hit.ruleID)),\"severity\":\(JSONText.quoted(hit.severity)),\"score\":\(hit.score),"
+                + "\"reason\":\(JSONText.quoted(hit.reason)),\"on_error\":\(hit.onError)}"
+        }.joined(separator: ",") + "]"
     }
 }
 

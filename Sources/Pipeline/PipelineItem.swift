@@ -12,6 +12,9 @@ public struct PipelineItem: Sendable {
     public var record: FeedRecord
     /// What detection decided (nil for rejected lines and known replays).
     public var detection: Detection?
+    /// The transaction's `transactions` row in COPY text, encoded by the detection worker
+    /// (workers run in parallel; the writer is serial and only concatenates).
+    public var copyRow: [UInt8]?
 
     /// Creates an item that has not been through detection.
     public init(record: FeedRecord, detection: Detection? = nil) {
@@ -23,7 +26,7 @@ public struct PipelineItem: Sendable {
     var ingestRecord: IngestRecord {
         switch record.payload {
         case .transaction(let transaction):
-            return .accepted(transaction, rawLine: record.rawLine)
+            return .accepted(transaction, rawLine: record.rawLine, copyRow: copyRow)
         case .rejected(let rejection):
             return .rejected(RejectedLine(
                 recordID: rejection.recordID, errorCode: rejection.code.rawValue,
@@ -43,6 +46,10 @@ public struct Detection: Sendable {
     public var rulesetVersion: String
     /// The account's profile after this transaction, to checkpoint with the batch.
     public var profile: AccountProfile
+    /// The hits as `rule_hits` rows in COPY text (encoded by the worker, off the writer's path).
+    var hitRows: [UInt8] = []
+    /// The alert-mode hits as the alert's `rules` JSON, when there is an alert.
+    var alertRulesJSON: String?
 
     /// Creates a detection result.
     public init(hits: [RuleHitRecord], alert: AlertRecord?, rulesetVersion: String, profile: AccountProfile) {

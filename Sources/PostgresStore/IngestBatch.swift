@@ -4,7 +4,10 @@ import VigilCore
 /// feed line. The store knows nothing of the feed protocol; the pipeline maps to this.
 public enum IngestRecord: Sendable {
     /// A valid transaction and the exact line it arrived as (stored as the raw payload).
-    case accepted(Transaction, rawLine: [UInt8])
+    /// `copyRow`, when given, is the transaction's row already encoded by
+    /// `CopyTextEncoder.appendTransactionRow` (stages that run in parallel encode it, so
+    /// the writer, which is serial, only concatenates).
+    case accepted(Transaction, rawLine: [UInt8], copyRow: [UInt8]? = nil)
     /// A line that was nacked, kept with the reason.
     case rejected(RejectedLine)
 }

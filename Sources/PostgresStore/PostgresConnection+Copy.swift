@@ -79,15 +79,36 @@ public struct CopyTextEncoder: Sendable {
             bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "N"))
             return
         }
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(0x5C)
-            case UInt8(ascii: "\t"): bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
-            case UInt8(ascii: "\n"): bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"): bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
-            default: bytes.append(byte)
+        var text = value
+        text.withUTF8 { appendEscaped($0) }
+    }
+
+    /// Appends a text field given as UTF-8 bytes (escaped). The bytes must be valid
+    /// UTF-8: PostgreSQL refuses the whole COPY otherwise.
+    public mutating func append(utf8 value: UnsafeBufferPointer<UInt8>) {
+        separator()
+        appendEscaped(value)
+    }
+
+    /// Escapes backslash, tab, newline and carriage return; runs without them are
+    /// copied in one piece (most fields have none).
+    private mutating func appendEscaped(_ value: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        for index in value.indices {
+            let escaped: UInt8
+            switch value[index] {
+            case UInt8(ascii: "\\"): escaped = UInt8(ascii: "\\")
+            case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
+            case UInt8(ascii: "\n"): escaped = UInt8(ascii: "n")
+            case UInt8(ascii: "\r"): escaped = UInt8(ascii: "r")
+            default: continue
             }
+            if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[runStart..<index])) }
+            bytes.append(0x5C)
+            bytes.append(escaped)
+            runStart = index + 1
         }
+        if runStart < value.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[runStart...])) }
     }
 
     /// Appends an integer field.
@@ -100,6 +121,11 @@ public struct CopyTextEncoder: Sendable {
     /// Appends any encodable value through its text form; `nil` is NULL.
     public mutating func append(encodable value: (some PostgresEncodable)?) {
         append(value?.postgresText)
+    }
+
+    /// Appends whole rows encoded earlier (by this type).
+    public mutating func appendRows(_ rows: [UInt8]) {
+        bytes.append(contentsOf: rows)
     }
 
     /// Ends the current row.

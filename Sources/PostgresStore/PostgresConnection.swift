@@ -18,6 +18,8 @@ public actor PostgresConnection {
     private var preparedNames: Set<String> = []
     /// Temporary tables created on this session (they live as long as the connection).
     private var temporaryTables: Set<String> = []
+    /// Ingest batches left to store through the duplicate-tolerant path (see `copyTransactions`).
+    var duplicateStreak = 0
 
     private init(configuration: PostgresConfiguration) {
         self.configuration = configuration

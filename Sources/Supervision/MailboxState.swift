@@ -63,8 +63,11 @@ struct MailboxState<Element: Sendable> {
     /// Takes up to `maxCount` buffered elements.
     mutating func take(_ maxCount: Int) -> [Element] {
         let count = min(maxCount, self.buffer.count)
-        let batch = Array(self.buffer.prefix(count))
-        self.buffer.removeFirst(count)
+        // Moved out one by one: copying a prefix and then removing it would retain and
+        // release every element (records carry many references).
+        var batch: [Element] = []
+        batch.reserveCapacity(count)
+        for _ in 0..<count { batch.append(self.buffer.removeFirst()) }
         return batch
     }
 

@@ -196,4 +196,34 @@ struct PostgresConnectionTests {
             #expect(received.first?.payload == "accounts")
         }
     }
+
+    @Test("an ingest batch goes straight in by COPY; a replayed id falls back and is reported as a duplicate")
+    func ingestBatchDuplicates() async throws {
+        try await TestDatabase.withMigrated { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
+            let usd = try #require(Currency(code: "USD"))
+            func record(_ id: String, preEncoded: Bool = false) -> IngestRecord {
+                let tx = Transaction(id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 1250, currency: usd),
+                                     channel: .cardPresent)
+                // Key order and spacing as sent: the raw line is stored as the exact text.
+                let raw = Array(#"{"id": "\#(id)",  "amount":"12.50"}"#.utf8)
+                guard preEncoded else { return .accepted(tx, rawLine: raw) }
+                var row = CopyTextEncoder()
+                row.appendTransactionRow(tx, rawLine: raw)
+                return .accepted(tx, rawLine: raw, copyRow: row.bytes)
+            }
+            let first = try await db.storeIngestBatch([record("tx-1"), record("tx-2", preEncoded: true), record("tx-1")])
+            #expect(first == [.stored, .stored, .duplicate])
+            // tx-2 is a replay: the direct COPY is refused, the batch falls back and stores tx-3 only.
+            let second = try await db.storeIngestBatch([record("tx-3"), record("tx-2"), record("tx-4", preEncoded: true)])
+            #expect(second == [.stored, .duplicate, .stored])
+            // The batches after a duplicate take the tolerant path directly, with the same answers.
+            let third = try await db.storeIngestBatch([record("tx-4"), record("tx-5")])
+            #expect(third == [.duplicate, .stored])
+            let rows = try await db.query("SELECT id, raw::text FROM transactions ORDER BY id")
+            #expect(try rows.map { try $0.decode(0, as: String.self) } == ["tx-1", "tx-2", "tx-3", "tx-4", "tx-5"])
+            #expect(try rows.first?.decode(1, as: String.self) == #"{"id": "tx-1",  "amount":"12.50"}"#)
+        }
+    }
 }

@@ -50,7 +50,7 @@ public enum FeedClient {
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FeedLineDecoder(maximumLength: 1 << 20)))
-                    return try NIOAsyncChannel<FeedFrame, ByteBuffer>(
+                    return try NIOAsyncChannel<[FeedFrame], ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(isOutboundHalfClosureEnabled: true)
                     )
@@ -65,12 +65,15 @@ public enum FeedClient {
 
 /// One open feed connection: send lines, read replies in order.
 public final class FeedClientConnection {
-    private var iterator: NIOAsyncChannelInboundStream<FeedFrame>.AsyncIterator
+    private var iterator: NIOAsyncChannelInboundStream<[FeedFrame]>.AsyncIterator
+    /// Frames of the last read not yet returned.
+    private var frames: [FeedFrame] = []
+    private var nextFrame = 0
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     /// The underlying channel (to close it abruptly in tests).
     public let channel: any NIOCore.Channel
 
-    init(inbound: NIOAsyncChannelInboundStream<FeedFrame>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any NIOCore.Channel) {
+    init(inbound: NIOAsyncChannelInboundStream<[FeedFrame]>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any NIOCore.Channel) {
         self.iterator = inbound.makeAsyncIterator()
         self.outbound = outbound
         self.channel = channel
@@ -101,11 +104,18 @@ public final class FeedClientConnection {
 
     /// The next reply line; `nil` when the server closed the connection.
     public func nextReply() async throws -> FeedAcknowledgement? {
-        while let frame = try await iterator.next() {
+        while true {
+            if nextFrame == frames.count {
+                guard let read = try await iterator.next() else { return nil }
+                frames = read
+                nextFrame = 0
+                continue
+            }
+            let frame = frames[nextFrame]
+            nextFrame += 1
             guard case .line(let line) = frame, line.readableBytes > 0 else { continue }
             if let reply = FeedAcknowledgement(line: line.readableBytesView) { return reply }
         }
-        return nil
     }
 
     /// Reads `count` replies, or fewer if the server closes first.

@@ -11,12 +11,17 @@ public enum FeedFrame: Sendable {
 
 /// Splits the byte stream into `\n`-terminated lines of at most `maximumLength` bytes.
 ///
+/// Every line complete in what the socket delivered goes up as one array (at most
+/// `maximumFramesPerRead`), so the reader hands records to the pipeline in batches
+/// rather than paying a hand-over per line.
+///
 /// An over-long line does not kill the connection: it is reported once as `.tooLong`
 /// and skipped up to its newline, and the lines after it are read as usual. Bytes
 /// after the last newline when the connection closes are a partial record and are
 /// dropped: a sender whose connection broke mid-line re-sends that record.
 struct FeedLineDecoder: ByteToMessageDecoder {
-    typealias InboundOut = FeedFrame
+    typealias InboundOut = [FeedFrame]
+    static let maximumFramesPerRead = 1024
 
     let maximumLength: Int
     let keptPrefix: Int
@@ -31,6 +36,17 @@ struct FeedLineDecoder: ByteToMessageDecoder {
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        var frames: [FeedFrame] = []
+        while frames.count < Self.maximumFramesPerRead, let frame = nextFrame(&buffer) {
+            frames.append(frame)
+        }
+        guard !frames.isEmpty else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(frames))
+        return .continue
+    }
+
+    /// The next frame in `buffer`, or nil when it needs more bytes.
+    private mutating func nextFrame(_ buffer: inout ByteBuffer) -> FeedFrame? {
         let newline = UInt8(ascii: "\n")
         if var skipping = discarding {
             let view = buffer.readableBytesView
@@ -39,13 +55,12 @@ struct FeedLineDecoder: ByteToMessageDecoder {
                 skipping.length += consumed
                 buffer.moveReaderIndex(forwardBy: consumed + 1)
                 discarding = nil
-                context.fireChannelRead(wrapInboundOut(.tooLong(prefix: skipping.prefix, length: skipping.length)))
-                return .continue
+                return .tooLong(prefix: skipping.prefix, length: skipping.length)
             }
             skipping.length += view.count
             discarding = skipping
             buffer.moveReaderIndex(forwardBy: view.count)
-            return .needMoreData
+            return nil
         }
 
         let view = buffer.readableBytesView
@@ -58,22 +73,20 @@ struct FeedLineDecoder: ByteToMessageDecoder {
                 buffer.moveReaderIndex(forwardBy: view.count)
                 scanned = 0
             }
-            return .needMoreData
+            return nil
         }
         scanned = 0
         var length = end - view.startIndex
         if length > maximumLength {
             let prefix = buffer.getSlice(at: buffer.readerIndex, length: keptPrefix) ?? ByteBuffer()
             buffer.moveReaderIndex(forwardBy: length + 1)
-            context.fireChannelRead(wrapInboundOut(.tooLong(prefix: prefix, length: length)))
-            return .continue
+            return .tooLong(prefix: prefix, length: length)
         }
         // Accept CRLF senders.
         if length > 0, view[view.startIndex + length - 1] == UInt8(ascii: "\r") { length -= 1 }
         let line = buffer.getSlice(at: buffer.readerIndex, length: length) ?? ByteBuffer()
         buffer.moveReaderIndex(forwardBy: end - view.startIndex + 1)
-        context.fireChannelRead(wrapInboundOut(.line(line)))
-        return .continue
+        return .line(line)
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {

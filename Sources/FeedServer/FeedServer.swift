@@ -56,7 +56,7 @@ public final class FeedServer: Service, Sendable {
 
     public func run() async throws {
         let configuration = self.configuration
-        let server: NIOAsyncChannel<NIOAsyncChannel<FeedFrame, ByteBuffer>, Never>
+        let server: NIOAsyncChannel<NIOAsyncChannel<[FeedFrame], ByteBuffer>, Never>
         do {
             var bootstrap = ServerBootstrap(group: group)
             if let size = configuration.socketSendBufferSize {
@@ -72,7 +72,7 @@ public final class FeedServer: Service, Sendable {
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(FeedLineDecoder(maximumLength: configuration.maximumLineLength))
                         )
-                        return try NIOAsyncChannel<FeedFrame, ByteBuffer>(
+                        return try NIOAsyncChannel<[FeedFrame], ByteBuffer>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(
                                 backPressureStrategy: .init(
@@ -137,7 +137,7 @@ public final class FeedServer: Service, Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<FeedFrame, ByteBuffer>) async {
+    private func serve(_ connection: NIOAsyncChannel<[FeedFrame], ByteBuffer>) async {
         let channel = connection.channel
         let key = ObjectIdentifier(channel)
         let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown"
@@ -177,41 +177,65 @@ public final class FeedServer: Service, Sendable {
         replies.close()
     }
 
-    private func readRecords(_ inbound: NIOAsyncChannelInboundStream<FeedFrame>, replies: ReplyQueue, peer: String) async throws {
+    private func readRecords(_ inbound: NIOAsyncChannelInboundStream<[FeedFrame]>, replies: ReplyQueue, peer: String) async throws {
         let limit = configuration.maximumLineLength
-        for try await frame in inbound {
-            let record: (FeedRecord.Payload, [UInt8])
-            switch frame {
-            case .line(let buffer):
-                if buffer.readableBytes == 0 { continue }  // blank lines are keep-alives
-                let raw = Array(buffer.readableBytesView)
-                let now = Timestamp.now()
-                let decoded: Result<Transaction, FeedRejection> = raw.withUnsafeBufferPointer { bytes in
-                    do throws(FeedRejection) {
-                        return .success(try decoder.decode(bytes, now: now))
-                    } catch {
-                        return .failure(error)
+        var records: [FeedRecord] = []
+        var lines = 0
+        for try await frames in inbound {
+            records.removeAll(keepingCapacity: true)
+            let now = Timestamp.now()
+            for frame in frames {
+                let record: (FeedRecord.Payload, [UInt8])
+                switch frame {
+                case .line(let buffer):
+                    if buffer.readableBytes == 0 { continue }  // blank lines are keep-alives
+                    let raw = Array(buffer.readableBytesView)
+                    let decoded: Result<Transaction, FeedRejection> = raw.withUnsafeBufferPointer { bytes in
+                        do throws(FeedRejection) {
+                            return .success(try decoder.decode(bytes, now: now))
+                        } catch {
+                            return .failure(error)
+                        }
                     }
+                    switch decoded {
+                    case .success(let transaction): record = (.transaction(transaction), raw)
+                    case .failure(let rejection): record = (.rejected(rejection), raw)
+                    }
+                case .tooLong(let prefix, let length):
+                    var rejection = FeedRejection.lineTooLong(limit: limit)
+                    rejection.message += " (this line had \(length) bytes)"
+                    record = (.rejected(rejection), Array(prefix.readableBytesView))
                 }
-                switch decoded {
-                case .success(let transaction): record = (.transaction(transaction), raw)
-                case .failure(let rejection): record = (.rejected(rejection), raw)
+                // Waits while the connection has its maximum of unanswered records: hand
+                // over what is read so far first, or their replies could never free a place.
+                var sequence = replies.tryReserve()
+                if sequence == nil {
+                    try await submit(records, replies: replies)
+                    records.removeAll(keepingCapacity: true)
+                    sequence = await replies.reserve()
                 }
-            case .tooLong(let prefix, let length):
-                var rejection = FeedRejection.lineTooLong(limit: limit)
-                rejection.message += " (this line had \(length) bytes)"
-                record = (.rejected(rejection), Array(prefix.readableBytesView))
+                guard let sequence else {
+                    try await submit(records, replies: replies)  // closing: what was read still goes in
+                    return
+                }
+                records.append(FeedRecord(payload: record.0, rawLine: record.1, peer: peer, replies: replies, sequence: sequence))
+                lines += 1
             }
-            linesCounter.increment()
-            guard let sequence = await replies.reserve() else { return }
-            let feedRecord = FeedRecord(payload: record.0, rawLine: record.1, peer: peer, replies: replies, sequence: sequence)
-            do {
-                try await sink.submit(feedRecord)
-            } catch {
-                // Not handed over, so not stored: no reply; the sender re-sends it.
-                replies.abandon(sequence)
-                throw error
-            }
+            linesCounter.increment(by: lines)
+            lines = 0
+            try await submit(records, replies: replies)
+        }
+    }
+
+    /// Hands the records of one read to the pipeline; those it could not take get no
+    /// reply (the sender re-sends them).
+    private func submit(_ records: [FeedRecord], replies: ReplyQueue) async throws {
+        guard !records.isEmpty else { return }
+        do {
+            try await sink.submit(contentsOf: records)
+        } catch {
+            replies.abandon(error.notHandedOver.map { records[$0].sequence })
+            throw error.underlying
         }
     }
 

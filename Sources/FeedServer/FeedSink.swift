@@ -6,6 +6,37 @@ public protocol FeedSink: Sendable {
     /// Accepts one record, suspending while the pipeline is full. That suspension is the
     /// backpressure: while it lasts the connection's socket is not read.
     func submit(_ record: FeedRecord) async throws
+
+    /// Accepts the records of one read, in order. When it fails part-way it throws a
+    /// ``FeedSubmitError`` naming the records not handed over (only those go unanswered).
+    func submit(contentsOf records: [FeedRecord]) async throws(FeedSubmitError)
+}
+
+/// A batch was only partly handed to the pipeline.
+public struct FeedSubmitError: Error {
+    /// Why the hand-over stopped.
+    public var underlying: any Error
+    /// Indexes (into the submitted records) of those not handed over.
+    public var notHandedOver: [Int]
+
+    /// Creates the error.
+    public init(underlying: any Error, notHandedOver: [Int]) {
+        self.underlying = underlying
+        self.notHandedOver = notHandedOver
+    }
+}
+
+extension FeedSink {
+    /// One by one, through ``submit(_:)``.
+    public func submit(contentsOf records: [FeedRecord]) async throws(FeedSubmitError) {
+        for index in records.indices {
+            do {
+                try await submit(records[index])
+            } catch {
+                throw FeedSubmitError(underlying: error, notHandedOver: Array(index..<records.count))
+            }
+        }
+    }
 }
 
 /// One line read from a connection, decoded, with the way back to its sender.

@@ -10,9 +10,16 @@ import Synchronization
 /// been. The number of records read but not yet answered on the socket is bounded:
 /// a client that never reads its acks stops being read from, and TCP pushes back.
 public final class ReplyQueue: Sendable {
+    private enum Slot {
+        case pending
+        case ready(FeedReply)
+        /// Not handed to the pipeline: no reply will come, none is written.
+        case abandoned
+    }
+
     private struct State {
         var base: UInt64 = 0              // sequence number of slots[0]
-        var slots: Deque<FeedReply?> = []
+        var slots: Deque<Slot> = []
         var nextSequence: UInt64 = 0
         var inFlight = 0
         var submitting = true
@@ -30,6 +37,18 @@ public final class ReplyQueue: Sendable {
         self.capacity = max(1, capacity)
     }
 
+    /// Reserves a sequence number for the next record if that needs no wait; nil when
+    /// `capacity` records are unanswered or the connection is closing.
+    public func tryReserve() -> UInt64? {
+        state.withLock { s in
+            guard !s.closed, s.inFlight < capacity else { return nil }
+            s.inFlight += 1
+            s.slots.append(.pending)
+            defer { s.nextSequence += 1 }
+            return s.nextSequence
+        }
+    }
+
     /// Reserves a sequence number for the next record, waiting while `capacity` records
     /// are unanswered. Returns `nil` when the connection is closing.
     public func reserve() async -> UInt64? {
@@ -38,7 +57,7 @@ public final class ReplyQueue: Sendable {
                 if s.closed { return .some(nil) }
                 guard s.inFlight < capacity else { return nil }
                 s.inFlight += 1
-                s.slots.append(nil)
+                s.slots.append(.pending)
                 defer { s.nextSequence += 1 }
                 return .some(s.nextSequence)
             }
@@ -61,8 +80,8 @@ public final class ReplyQueue: Sendable {
         let writer: CheckedContinuation<Void, Never>? = state.withLock { s in
             guard !s.closed, sequence >= s.base else { return nil }
             let offset = Int(sequence - s.base)
-            guard offset < s.slots.count else { return nil }
-            s.slots[offset] = reply
+            guard offset < s.slots.count, case .pending = s.slots[offset] else { return nil }
+            s.slots[offset] = .ready(reply)
             guard offset == 0 else { return nil }
             defer { s.writer = nil }
             return s.writer
@@ -80,15 +99,24 @@ public final class ReplyQueue: Sendable {
         writer?.resume()
     }
 
-    /// `sequence` (the last one reserved) was not handed to the pipeline: forget it, so
-    /// the replies before it can still be written. The sender re-sends that record.
-    public func abandon(_ sequence: UInt64) {
-        state.withLock { s in
-            guard sequence + 1 == s.nextSequence, sequence >= s.base, !s.slots.isEmpty else { return }
-            s.slots.removeLast()
-            s.nextSequence -= 1
-            s.inFlight -= 1
+    /// `sequences` were reserved but not handed to the pipeline: no reply will come for
+    /// them and none is written, so the replies around them still go out. The sender
+    /// re-sends those records.
+    public func abandon(_ sequences: some Sequence<UInt64>) {
+        let (writer, reader) = state.withLock { s -> (CheckedContinuation<Void, Never>?, CheckedContinuation<Bool, Never>?) in
+            for sequence in sequences where sequence >= s.base {
+                let offset = Int(sequence - s.base)
+                guard offset < s.slots.count, case .pending = s.slots[offset] else { continue }
+                s.slots[offset] = .abandoned
+                s.inFlight -= 1
+            }
+            var wake: (CheckedContinuation<Void, Never>?, CheckedContinuation<Bool, Never>?) = (nil, nil)
+            if case .abandoned = s.slots.first { wake.0 = s.writer; s.writer = nil }
+            if s.inFlight < capacity { wake.1 = s.reader; s.reader = nil }
+            return wake
         }
+        writer?.resume()
+        reader?.resume(returning: true)
     }
 
     /// The socket is gone: wake everyone; later replies are discarded.
@@ -108,13 +136,16 @@ public final class ReplyQueue: Sendable {
         while true {
             let done: Bool? = state.withLock { s in
                 if s.closed { return true }
-                var taken = 0
-                while let first = s.slots.first, let reply = first {
-                    replies.append(reply)
+                var taken = 0, skipped = 0
+                loop: while let first = s.slots.first {
+                    switch first {
+                    case .ready(let reply): replies.append(reply); taken += 1
+                    case .abandoned: skipped += 1  // its place was freed when abandoned
+                    case .pending: break loop
+                    }
                     s.slots.removeFirst()
-                    taken += 1
                 }
-                s.base += UInt64(taken)
+                s.base += UInt64(taken + skipped)
                 if taken > 0 { return false }
                 if !s.submitting && s.slots.isEmpty { return true }
                 return nil
@@ -123,7 +154,7 @@ public final class ReplyQueue: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let ready = state.withLock { s in
                     if s.closed || (!s.submitting && s.slots.isEmpty) { return true }
-                    if let first = s.slots.first, first != nil { return true }
+                    if let first = s.slots.first, case .pending = first {} else if !s.slots.isEmpty { return true }
                     s.writer = continuation
                     return false
                 }

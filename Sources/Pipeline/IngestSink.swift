@@ -19,6 +19,33 @@ public struct IngestSink: FeedSink {
         self.partitionOf = partitionOf
     }
 
+    /// Groups the records by the mailbox they go to (keeping their order within each)
+    /// and hands each group over at once: one wake-up per group, not per record.
+    public func submit(contentsOf records: [FeedRecord]) async throws(FeedSubmitError) {
+        let targets = partitions.count + 1  // the last one is the writer
+        var groups = [[Int]](repeating: [], count: targets)
+        var order: [Int] = []
+        for index in records.indices {
+            let target: Int
+            if case .transaction(let transaction) = records[index].payload, !partitions.isEmpty {
+                target = min(max(partitionOf(transaction.accountID), 0), partitions.count - 1)
+            } else {
+                target = partitions.count
+            }
+            if groups[target].isEmpty { order.append(target) }
+            groups[target].append(index)
+        }
+        for (position, target) in order.enumerated() {
+            let mailbox = target == partitions.count ? writer : partitions[target]
+            do {
+                try await mailbox.send(contentsOf: groups[target].map { PipelineItem(record: records[$0]) })
+            } catch {
+                let left = order[position...].flatMap { groups[$0] }
+                throw FeedSubmitError(underlying: error, notHandedOver: left)
+            }
+        }
+    }
+
     public func submit(_ record: FeedRecord) async throws {
         switch record.payload {
         case .transaction(let transaction) where !partitions.isEmpty:

@@ -29,7 +29,7 @@ public struct AccountProfile: Sendable, Hashable {
     public var countries: [String] = []
     public var merchants: [String] = []
     /// Transactions by hour of day (account's zone), for `profile.hour_share`.
-    public var hours: [Int64] = Array(repeating: 0, count: 24)
+    public var hours = HourCounts()
 
     /// Most entries kept per known-set: enough for any real account, bounded for bots.
     public static let setCap = 64
@@ -63,7 +63,6 @@ public struct AccountProfile: Sendable, Hashable {
         if let device { Self.remember(device, in: &devices) }
         if let card { Self.remember(card, in: &cards) }
         if let merchant { Self.remember(merchant, in: &merchants) }
-        if hours.count != 24 { hours = Array(repeating: 0, count: 24) }
         if (0..<24).contains(hour) { hours[hour] += 1 }
     }
 
@@ -75,6 +74,31 @@ public struct AccountProfile: Sendable, Hashable {
         list.append(value)
         if list.count > setCap { list.removeFirst(list.count - setCap) }
     }
+}
+
+/// Transactions by hour of day, stored inline: a profile is copied with every decision
+/// it goes out with and updated with every transaction, and an array here meant an
+/// allocation and a copy for each.
+public struct HourCounts: Sendable, Hashable {
+    private var counts = SIMD32<Int64>()
+
+    /// All zero.
+    public init() {}
+
+    /// From 24 stored counts; any other number of values gives all zero.
+    public init(_ values: [Int64]) {
+        guard values.count == 24 else { return }
+        for (hour, value) in values.enumerated() { counts[hour] = value }
+    }
+
+    /// The count for `hour` (0–23).
+    public subscript(hour: Int) -> Int64 {
+        get { counts[hour] }
+        set { counts[hour] = newValue }
+    }
+
+    /// The 24 counts, hour 0 first.
+    public var values: [Int64] { (0..<24).map { counts[$0] } }
 }
 
 /// Great-circle distance in kilometres (haversine, mean Earth radius 6,371 km).

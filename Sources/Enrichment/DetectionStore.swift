@@ -73,7 +73,7 @@ public enum DetectionStore {
             p.countries = try row.decode(11, as: PostgresTextArray.self).elements
             p.merchants = try row.decode(12, as: PostgresTextArray.self).elements
             let hours = try row.decode(13, as: PostgresTextArray.self).elements.compactMap { Int64($0) }
-            p.hours = hours.count == 24 ? hours : Array(repeating: 0, count: 24)
+            p.hours = HourCounts(hours)
             p.lastLocatedAt = try row.decodeIfPresent(14)
             profiles[try row.decode(0)] = p
         }
@@ -98,7 +98,7 @@ public enum DetectionStore {
             copy.append(encodable: PostgresTextArray(p.cards))
             copy.append(encodable: PostgresTextArray(p.countries))
             copy.append(encodable: PostgresTextArray(p.merchants))
-            copy.append("{" + p.hours.map(String.init).joined(separator: ",") + "}")
+            copy.append("{" + p.hours.values.map(String.init).joined(separator: ",") + "}")
             copy.append(encodable: p.lastLocatedAt)
             copy.endRow()
         }

@@ -63,7 +63,7 @@ public enum Enricher {
             record[.profileLastSeen] = .timestamp(last.microsecondsSinceEpoch)
             record[.timeSinceLast] = .duration(max(0, t.timestamp.microsecondsSinceEpoch &- last.microsecondsSinceEpoch))
         }
-        if p.count > 0, p.hours.count == 24, let share = DecimalValue(approximating: Double(p.hours[hour]) / Double(p.count)) {
+        if p.count > 0, let share = DecimalValue(approximating: Double(p.hours[hour]) / Double(p.count)) {
             record[.profileHourShare] = .decimal(share)
         }
         if let lat = t.latitude, let lon = t.longitude, let lastLat = p.lastLatitude, let lastLon = p.lastLongitude,

@@ -68,6 +68,12 @@ public struct FeedRecord: Sendable {
         self.sequence = sequence
     }
 
+    /// The transaction's id, for a valid transaction.
+    public var transactionID: String? {
+        if case .transaction(let transaction) = payload { return transaction.id }
+        return nil
+    }
+
     /// Sends the record's reply (written once every earlier reply on the connection is).
     public func reply(_ reply: FeedReply) {
         replies.complete(sequence, reply)

@@ -59,30 +59,27 @@ public final class DetectionWorker: Service, Sendable {
         var record = EvaluationRecord(windowCount: 0)
         var outcomes = RuleOutcomes()
         while true {
-            let carried = pending.withLock { $0 }
-            if !carried.results.isEmpty {
-                try await output.send(contentsOf: carried.results)
+            let carriedResults = pending.withLock { $0.results }
+            if !carriedResults.isEmpty {
+                try await output.send(contentsOf: carriedResults)
                 pending.withLock { $0.results = [] }
                 continue
             }
-            let batch: [PipelineItem]
-            if !carried.input.isEmpty {
-                batch = carried.input
-            } else {
+            // The batch itself stays only in `pending` (no other reference), so it can be
+            // updated in place below.
+            var ids = pending.withLock { $0.input.compactMap(\.record.transactionID) }
+            if pending.withLock({ $0.input.isEmpty }) {
                 guard let next = try await input.next(maxCount: 512) else { return }
-                batch = next
-                pending.withLock { $0.input = batch }
+                ids = next.compactMap(\.record.transactionID)
+                pending.withLock { $0.input = next }
             }
             depth.record(input.count)
             try faults.check("detect")
-            let ids = batch.compactMap { item -> String? in
-                if case .transaction(let tx) = item.record.payload { return tx.id }
-                return nil
-            }
             let stored = try await DetectionStore.storedIDs(ids, on: db)
             let reference = state.reference.snapshot
-            var results: [PipelineItem] = []
-            results.reserveCapacity(batch.count)
+            // Nothing below throws until the results are kept in `pending`, so the batch can
+            // leave it and be updated in place (no copy of each item).
+            var results = pending.withLock { p in defer { p.input = [] }; return p.input }
             state.partitions[index].state.withLock { partition in
                 // Read under the partition lock: a reload swaps ruleset and windows while
                 // holding every partition, so a batch sees one ruleset or the other.
@@ -90,17 +87,16 @@ public final class DetectionWorker: Service, Sendable {
                 let shared = state.shared
                 let lists = reference.listSnapshot(for: ruleset)
                 if record.windows.count != ruleset.windows.count { record = EvaluationRecord(for: ruleset) }
-                for var item in batch {
-                    if case .transaction(let tx) = item.record.payload,
+                for i in results.indices {
+                    if case .transaction(let tx) = results[i].record.payload,
                        !stored.contains(tx.id), partition.recentIDs.insert(tx.id).inserted {
                         Self.remember(tx.id, in: &partition)
-                        item.detection = detect(tx, record: &record, outcomes: &outcomes, ruleset: ruleset, shared: shared,
-                                                reference: reference, lists: lists, partition: &partition)
-                        var row = CopyTextEncoder(capacity: item.record.rawLine.count + 192)
-                        row.appendTransactionRow(tx, rawLine: item.record.rawLine)
-                        item.copyRow = row.bytes
+                        results[i].detection = detect(tx, record: &record, outcomes: &outcomes, ruleset: ruleset, shared: shared,
+                                                      reference: reference, lists: lists, partition: &partition)
+                        var row = CopyTextEncoder(capacity: results[i].record.rawLine.count + 192)
+                        row.appendTransactionRow(tx, rawLine: results[i].record.rawLine)
+                        results[i].copyRow = row.bytes
                     }
-                    results.append(item)
                 }
             }
             evaluated.increment(by: results.count)
@@ -114,7 +110,8 @@ public final class DetectionWorker: Service, Sendable {
         _ tx: Transaction, record: inout EvaluationRecord, outcomes: inout RuleOutcomes, ruleset: CompiledRuleset,
         shared: SharedWindows, reference: ReferenceSnapshot, lists: ListSnapshot, partition: inout PartitionState.State
     ) -> Detection {
-        var profile = partition.profiles[tx.accountID] ?? AccountProfile()
+        // Taken out and put back: updated with no other copy of it alive in the table.
+        var profile = partition.profiles.removeValue(forKey: tx.accountID) ?? AccountProfile()
         let derived = Enricher.fill(&record, transaction: tx, reference: reference, profile: profile)
         for i in partition.windows.indices { partition.windows[i].observe(&record, lists: lists) }
         shared.observe(&record, lists: lists)

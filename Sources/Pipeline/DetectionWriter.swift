@@ -28,12 +28,12 @@ enum DetectionWriter {
     static func write(_ batch: [PipelineItem], outcomes: [IngestOutcome], on db: isolated PostgresConnection,
                       alertHook: AlertHook?, committed: AlertCollector) throws {
         var hits = CopyTextEncoder()
-        var profiles: [String: AccountProfile] = [:]
+        var profiles: [(account: String, profile: AccountProfile)] = []
         var pendingAlerts: [(tx: Transaction, alert: AlertRecord, hits: [RuleHitRecord], version: String, rulesJSON: String, raw: [UInt8])] = []
         for index in batch.indices {
             guard outcomes[index] == .stored, let detection = batch[index].detection,
                   case .transaction(let tx) = batch[index].record.payload else { continue }
-            profiles[tx.accountID] = detection.profile
+            profiles.append((tx.accountID, detection.profile))
             if detection.hitRows.isEmpty && !detection.hits.isEmpty {
                 var encoded = detection
                 encode(&encoded, transactionID: tx.id)
@@ -87,7 +87,7 @@ enum DetectionWriter {
         }
         committed.alerts.withLock { $0 += alerts }
         if let batchTime {
-            committed.profiles.withLock { $0.merge(profiles) { _, new in new } }
+            committed.profiles.withLock { $0 += profiles }
             committed.batchTime.withLock { $0 = batchTime }
         }
     }
@@ -130,13 +130,13 @@ extension DetectionWriter {
 final class AlertCollector: Sendable {
     let alerts = Mutex<[CommittedAlert]>([])
     /// Profiles changed by the batch's stored transactions.
-    let profiles = Mutex<[String: AccountProfile]>([:])
+    let profiles = Mutex<[(account: String, profile: AccountProfile)]>([])
     /// The batch transaction's `now()` (what its rows' `received_at` is).
     let batchTime = Mutex<String?>(nil)
 
     /// Takes the collected profiles, leaving none.
-    func takeProfiles() -> (profiles: [String: AccountProfile], through: String?) {
-        let taken = profiles.withLock { p in defer { p = [:] }; return p }
+    func takeProfiles() -> (profiles: [(account: String, profile: AccountProfile)], through: String?) {
+        let taken = profiles.withLock { p in defer { p = [] }; return p }
         return (taken, batchTime.withLock { t in defer { t = nil }; return t })
     }
 

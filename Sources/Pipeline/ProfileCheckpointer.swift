@@ -17,11 +17,12 @@ public final class DirtyProfiles: Sendable {
     /// Creates an empty set.
     public init() {}
 
-    /// Adds the profiles a committed batch changed (newer replace older).
-    func add(_ profiles: [String: AccountProfile], through: String) {
+    /// Adds the profiles a committed batch changed, in the batch's order (later entries
+    /// for an account, and later batches, replace earlier ones).
+    func add(_ profiles: [(account: String, profile: AccountProfile)], through: String) {
         guard !profiles.isEmpty else { return }
         state.withLock { s in
-            s.profiles.merge(profiles) { _, new in new }
+            for (account, profile) in profiles { s.profiles[account] = profile }
             s.through = through
         }
     }

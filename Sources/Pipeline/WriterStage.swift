@@ -126,25 +126,31 @@ public final class WriterStage: Service, Sendable {
 
     private func reply(_ batch: [PipelineItem], _ outcomes: [IngestOutcome]) {
         var storedCount = 0, duplicateCount = 0, rejectedCount = 0
-        for (item, outcome) in zip(batch, outcomes) {
-            let record = item.record
-            switch (record.payload, outcome) {
-            case (.transaction(let tx), .stored):
-                storedCount += 1
-                record.reply(.ack(id: tx.id, duplicate: false))
-            case (.transaction(let tx), .duplicate):
-                duplicateCount += 1
-                record.reply(.ack(id: tx.id, duplicate: true))
-            case (.transaction(let tx), .refusedByDatabase(let message)):
+        for index in batch.indices {
+            // Only the id is read from each record: copying whole items here cost a
+            // retain and release of every reference they hold.
+            let record = batch[index].record
+            guard let id = record.transactionID else {
                 rejectedCount += 1
-                record.reply(.nack(FeedRejection(code: .storageRefused, recordID: tx.id, message: message)))
-            case (.rejected(let rejection), _):
-                rejectedCount += 1
-                record.reply(.nack(rejection))
-            case (.transaction(let tx), .rejectedStored):
-                // Not produced for accepted records; answer truthfully anyway.
-                record.reply(.ack(id: tx.id, duplicate: false))
+                if case .rejected(let rejection) = record.payload { record.reply(.nack(rejection)) }
+                continue
             }
+            let reply: FeedReply
+            switch outcomes[index] {
+            case .stored:
+                storedCount += 1
+                reply = .ack(id: id, duplicate: false)
+            case .duplicate:
+                duplicateCount += 1
+                reply = .ack(id: id, duplicate: true)
+            case .refusedByDatabase(let message):
+                rejectedCount += 1
+                reply = .nack(FeedRejection(code: .storageRefused, recordID: id, message: message))
+            case .rejectedStored:
+                // Not produced for accepted records; answer truthfully anyway.
+                reply = .ack(id: id, duplicate: false)
+            }
+            record.reply(reply)
         }
         stored.increment(by: storedCount)
         duplicates.increment(by: duplicateCount)

@@ -80,8 +80,9 @@ public enum DetectionStore {
         return profiles
     }
 
-    /// Upserts profiles inside the caller's transaction (the batch that changed them).
-    public static func saveProfiles(_ profiles: [String: AccountProfile], on db: isolated PostgresConnection) throws {
+    /// Upserts profiles inside the caller's transaction. `through`: every transaction of
+    /// these accounts received at or before it is counted in them.
+    public static func saveProfiles(_ profiles: [String: AccountProfile], through: Timestamp?, on db: isolated PostgresConnection) throws {
         guard !profiles.isEmpty else { return }
         var copy = CopyTextEncoder(capacity: profiles.count * 256)
         for (account, p) in profiles {
@@ -100,6 +101,7 @@ public enum DetectionStore {
             copy.append(encodable: PostgresTextArray(p.merchants))
             copy.append("{" + p.hours.values.map(String.init).joined(separator: ",") + "}")
             copy.append(encodable: p.lastLocatedAt)
+            copy.append(encodable: through)
             copy.endRow()
         }
         try db.ensureTemporaryTable("incoming_profiles") {
@@ -111,15 +113,15 @@ public enum DetectionStore {
         try db.copyIn("""
             COPY incoming_profiles (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country,
                 last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants,
-                hour_counts, last_located_at) FROM STDIN
+                hour_counts, last_located_at, checkpoint_through) FROM STDIN
             """, data: copy.bytes)
         try db.execute("""
             INSERT INTO account_profiles AS p (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base,
                 last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries,
-                known_merchants, hour_counts, last_located_at, updated_at)
+                known_merchants, hour_counts, last_located_at, checkpoint_through, updated_at)
             SELECT account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country, last_latitude,
                 last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants, hour_counts,
-                last_located_at, now()
+                last_located_at, checkpoint_through, now()
             FROM incoming_profiles
             ON CONFLICT (account_id) DO UPDATE SET txn_count = EXCLUDED.txn_count, mean_amount_base = EXCLUDED.mean_amount_base,
                 m2_amount_base = EXCLUDED.m2_amount_base, max_amount_base = EXCLUDED.max_amount_base,
@@ -127,7 +129,8 @@ public enum DetectionStore {
                 last_longitude = EXCLUDED.last_longitude, last_seen = EXCLUDED.last_seen,
                 known_devices = EXCLUDED.known_devices, known_cards = EXCLUDED.known_cards,
                 known_countries = EXCLUDED.known_countries, known_merchants = EXCLUDED.known_merchants,
-                hour_counts = EXCLUDED.hour_counts, last_located_at = EXCLUDED.last_located_at, updated_at = now()
+                hour_counts = EXCLUDED.hour_counts, last_located_at = EXCLUDED.last_located_at,
+                checkpoint_through = EXCLUDED.checkpoint_through, updated_at = now()
             """)
     }
 
@@ -158,17 +161,23 @@ public enum DetectionStore {
         return result
     }
 
-    /// Transactions stored after the last profile checkpoint, in the order they were
-    /// stored (by batch, then event time): what is replayed into the loaded profiles.
-    public static func transactionsSinceProfileCheckpoint(from db: PostgresConnection) async throws -> [Transaction] {
+    /// Transactions stored after the profile checkpoint marker that their account's
+    /// profile row does not include yet, in the order they were stored (by batch, then
+    /// event time): what is replayed into the loaded profiles.
+    public static func transactionsSinceProfileCheckpoint(from db: PostgresConnection) async throws -> [(transaction: Transaction, receivedAt: Timestamp)] {
         let rows = try await db.query("""
-            SELECT id, event_time, account_id, card_id, amount_minor, currency, merchant_id, mcc, country, channel,
-                   device_id, ip, latitude, longitude
-            FROM transactions
-            WHERE received_at > (SELECT through FROM profile_checkpoints WHERE id = 1)
-            ORDER BY received_at, event_time
+            SELECT t.id, t.event_time, t.account_id, t.card_id, t.amount_minor, t.currency, t.merchant_id, t.mcc,
+                   t.country, t.channel, t.device_id, t.ip, t.latitude, t.longitude, t.received_at
+            FROM transactions t
+            LEFT JOIN account_profiles p ON p.account_id = t.account_id
+            WHERE t.received_at > (SELECT through FROM profile_checkpoints WHERE id = 1)
+              AND (p.checkpoint_through IS NULL OR t.received_at > p.checkpoint_through)
+            ORDER BY t.received_at, t.event_time
             """)
-        return rows.compactMap { row in try? transaction(from: row) }
+        return rows.compactMap { row in
+            guard let tx = try? transaction(from: row), let receivedAt = try? row.decode(14, as: Timestamp.self) else { return nil }
+            return (tx, receivedAt)
+        }
     }
 
     static func transaction(from row: PostgresRow) throws -> Transaction? {

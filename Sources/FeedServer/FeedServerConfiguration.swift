@@ -11,7 +11,8 @@ public struct FeedServerConfiguration: Sendable {
     /// Records read from one connection but not yet answered, at most. A client that
     /// does not read its acks is not read from beyond this.
     public var maximumUnansweredPerConnection: Int
-    /// Frames buffered between the socket and the connection's reader (NIO backpressure).
+    /// Socket reads (each the lines it completed) buffered between the socket and the
+    /// connection's reader (NIO backpressure); a read is at most a few tens of KiB.
     public var readBufferLowWatermark: Int
     public var readBufferHighWatermark: Int
     /// On graceful shutdown, how long connections get to receive their last acks before
@@ -28,8 +29,8 @@ public struct FeedServerConfiguration: Sendable {
         port: Int = 7400,
         maximumLineLength: Int = 64 * 1024,
         maximumUnansweredPerConnection: Int = 2048,
-        readBufferLowWatermark: Int = 16,
-        readBufferHighWatermark: Int = 256,
+        readBufferLowWatermark: Int = 2,
+        readBufferHighWatermark: Int = 8,
         drainTimeout: Duration = .seconds(10),
         decoder: FeedDecoder.Configuration = .init()
     ) {

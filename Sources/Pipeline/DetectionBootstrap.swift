@@ -17,11 +17,13 @@ public final class DetectionBootstrap: Service, Sendable {
     private let health: PipelineHealth
     private let database: PostgresConfiguration
     private let rulesetFiles: [String]
+    private let dirtyProfiles: DirtyProfiles?
     private let logger: Logger
 
     /// Creates the loader.
     public init(state: DetectionState, health: PipelineHealth, database: PostgresConfiguration,
-                rulesetFiles: [String], logger: Logger = Logger(label: "vigil.state")) {
+                rulesetFiles: [String], dirtyProfiles: DirtyProfiles? = nil, logger: Logger = Logger(label: "vigil.state")) {
+        self.dirtyProfiles = dirtyProfiles
         self.state = state
         self.health = health
         self.database = database
@@ -79,19 +81,27 @@ public final class DetectionBootstrap: Service, Sendable {
         for (account, profile) in profiles {
             state.partitions[state.partition(of: account)].state.withLock { $0.profiles[account] = profile }
         }
-        // Profiles are checkpointed every few seconds: replay what was stored after the
-        // last checkpoint so they are exact again.
+        // Profiles are checkpointed some time after they change: replay what was stored
+        // since that their rows do not include, so they are exact again.
         let sinceCheckpoint = try await DetectionStore.transactionsSinceProfileCheckpoint(from: db)
         do {
             let reference = state.reference.snapshot
             var scratch = EvaluationRecord(windowCount: 0)
-            for tx in sinceCheckpoint {
-                state.partitions[state.partition(of: tx.accountID)].state.withLock { partition in
+            var replayed: [String: (profile: AccountProfile, since: Timestamp)] = [:]
+            for (tx, receivedAt) in sinceCheckpoint {
+                let profile = state.partitions[state.partition(of: tx.accountID)].state.withLock { partition in
                     var profile = partition.profiles[tx.accountID] ?? AccountProfile()
                     let derived = Enricher.fill(&scratch, transaction: tx, reference: reference, profile: profile)
                     Enricher.update(&profile, with: tx, derived: derived)
                     partition.profiles[tx.accountID] = profile
+                    return profile
                 }
+                replayed[tx.accountID] = (profile, replayed[tx.accountID]?.since ?? receivedAt)
+            }
+            // Their rows are still behind: checkpoint them like any changed profile, or a
+            // second crash after the marker moved on would lose what was replayed.
+            if let dirtyProfiles, let through = sinceCheckpoint.last?.receivedAt {
+                dirtyProfiles.addReplayed(replayed.map { ($0.key, $0.value.profile, $0.value.since) }, through: through)
             }
         }
         let span = state.longestWindow

@@ -81,9 +81,9 @@ enum DetectionWriter {
                 COPY rule_hits (transaction_id, rule_id, mode, severity, score, reason, on_error, ruleset_version) FROM STDIN
                 """, data: hits.bytes)
         }
-        var batchTime: String?
+        var batchTime: Timestamp?
         if !profiles.isEmpty {
-            batchTime = try db.query("SELECT now()::text").first?.decode(0, as: String.self)
+            batchTime = try db.query("SELECT now()").first?.decode(0, as: Timestamp.self)
         }
         committed.alerts.withLock { $0 += alerts }
         if let batchTime {
@@ -132,10 +132,10 @@ final class AlertCollector: Sendable {
     /// Profiles changed by the batch's stored transactions.
     let profiles = Mutex<[(account: String, profile: AccountProfile)]>([])
     /// The batch transaction's `now()` (what its rows' `received_at` is).
-    let batchTime = Mutex<String?>(nil)
+    let batchTime = Mutex<Timestamp?>(nil)
 
     /// Takes the collected profiles, leaving none.
-    func takeProfiles() -> (profiles: [(account: String, profile: AccountProfile)], through: String?) {
+    func takeProfiles() -> (profiles: [(account: String, profile: AccountProfile)], through: Timestamp?) {
         let taken = profiles.withLock { p in defer { p = [] }; return p }
         return (taken, batchTime.withLock { t in defer { t = nil }; return t })
     }

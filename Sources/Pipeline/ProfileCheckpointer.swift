@@ -4,13 +4,32 @@ import Metrics
 import PostgresStore
 import ServiceLifecycle
 import Synchronization
+import VigilCore
 
 /// Account profiles changed by committed batches and not yet checkpointed.
 public final class DirtyProfiles: Sendable {
+    struct Entry {
+        var profile: AccountProfile
+        /// `received_at` of the first batch that changed it since its last checkpoint:
+        /// every transaction its row does not include yet was received at or after this.
+        var since: Timestamp
+    }
+
+    /// Profiles taken for one checkpoint.
+    struct Checkpoint {
+        var profiles: [String: AccountProfile]
+        var sinces: [String: Timestamp]
+        /// Every transaction of these accounts received at or before this is counted in them.
+        var through: Timestamp
+        /// Where the replay at start may begin once these are written: every account with
+        /// a transaction received at or before it has a row that includes it.
+        var replayFrom: Timestamp
+    }
+
     private struct State {
-        var profiles: [String: AccountProfile] = [:]
-        /// `received_at` (text) of the newest batch whose profiles are in `profiles`.
-        var through: String?
+        var entries: [String: Entry] = [:]
+        /// `received_at` of the newest batch whose profiles are in `entries`.
+        var through: Timestamp?
     }
     private let state = Mutex(State())
 
@@ -19,88 +38,147 @@ public final class DirtyProfiles: Sendable {
 
     /// Adds the profiles a committed batch changed, in the batch's order (later entries
     /// for an account, and later batches, replace earlier ones).
-    func add(_ profiles: [(account: String, profile: AccountProfile)], through: String) {
+    func add(_ profiles: [(account: String, profile: AccountProfile)], through: Timestamp) {
         guard !profiles.isEmpty else { return }
         state.withLock { s in
-            for (account, profile) in profiles { s.profiles[account] = profile }
+            for (account, profile) in profiles {
+                if s.entries[account] != nil {
+                    s.entries[account]!.profile = profile
+                } else {
+                    s.entries[account] = Entry(profile: profile, since: through)
+                }
+            }
             s.through = through
         }
     }
 
-    /// Takes everything for a checkpoint.
-    func take() -> (profiles: [String: AccountProfile], through: String)? {
+    /// Adds profiles rebuilt at start by replaying stored transactions their rows do not
+    /// include: `since` is the first such transaction's `received_at`, `through` the last.
+    func addReplayed(_ profiles: [(account: String, profile: AccountProfile, since: Timestamp)], through: Timestamp) {
+        guard !profiles.isEmpty else { return }
         state.withLock { s in
-            guard let through = s.through, !s.profiles.isEmpty else { return nil }
-            defer { s = State() }
-            return (s.profiles, through)
+            for (account, profile, since) in profiles {
+                s.entries[account] = Entry(profile: profile, since: min(since, s.entries[account]?.since ?? since))
+            }
+            s.through = max(s.through ?? through, through)
+        }
+    }
+
+    /// Takes at most `limit` profiles first changed at or before `changedBy` (all of them
+    /// when nil), oldest first.
+    func take(changedBy cutoff: Timestamp?, limit: Int) -> Checkpoint? {
+        state.withLock { s in
+            guard let through = s.through, !s.entries.isEmpty else { return nil }
+            var due: [(String, Timestamp)] = []
+            for (account, entry) in s.entries where cutoff.map({ entry.since <= $0 }) ?? true {
+                due.append((account, entry.since))
+            }
+            guard !due.isEmpty else { return nil }
+            if due.count > limit {
+                due.sort { $0.1 < $1.1 }
+                due.removeLast(due.count - limit)
+            }
+            var checkpoint = Checkpoint(profiles: [:], sinces: [:], through: through, replayFrom: through)
+            checkpoint.profiles.reserveCapacity(due.count)
+            for (account, since) in due {
+                checkpoint.profiles[account] = s.entries.removeValue(forKey: account)!.profile
+                checkpoint.sinces[account] = since
+            }
+            if let oldest = s.entries.values.lazy.map(\.since).min() {
+                checkpoint.replayFrom = oldest.adding(microseconds: -1)
+            }
+            return checkpoint
         }
     }
 
     /// Puts back a checkpoint that failed; entries added meanwhile are newer and win.
-    func restore(_ profiles: [String: AccountProfile], through: String) {
+    func restore(_ checkpoint: Checkpoint) {
         state.withLock { s in
-            s.profiles.merge(profiles) { newer, _ in newer }
-            if s.through == nil { s.through = through }
+            for (account, profile) in checkpoint.profiles {
+                let since = checkpoint.sinces[account] ?? checkpoint.through
+                if let newer = s.entries[account] {
+                    s.entries[account] = Entry(profile: newer.profile, since: min(newer.since, since))
+                } else {
+                    s.entries[account] = Entry(profile: profile, since: since)
+                }
+            }
+            if s.through == nil { s.through = checkpoint.through }
         }
     }
 
     /// Profiles waiting.
-    public var count: Int { state.withLock { $0.profiles.count } }
+    public var count: Int { state.withLock { $0.entries.count } }
 }
 
-/// Writes changed account profiles every `interval`, off the writer's path.
+/// Writes changed account profiles, each about `interval` after it changed, a few at a
+/// time and off the writer's path.
 ///
-/// Rewriting a wide profile row with every batch cost more than storing the batch, so
-/// profiles are written here, on a connection of their own, together with a marker
-/// (`profile_checkpoints.through`) naming the last batch they include. At start the
-/// profiles are loaded and the transactions stored after the marker are replayed into
-/// them, so a crash between checkpoints loses nothing. Runs before the writer starts
-/// and stops after it, with a last checkpoint.
+/// Rewriting a wide profile row with every batch cost more than storing the batch, and
+/// writing them all every `interval` made a burst that stalled the batches committing
+/// beside it. So every second the checkpointer writes, on a connection of its own, the
+/// profiles first changed `interval` ago or more (each account at most once per
+/// `interval`), marks each row with the newest batch it includes, and moves the marker
+/// from which the start-up replay reads. At start the profiles are loaded and the
+/// transactions stored after the marker that a row does not include yet are replayed
+/// into it, so a crash between checkpoints loses nothing. Runs before the writer starts
+/// and stops after it, writing everything left.
 public final class ProfileCheckpointer: Service, Sendable {
     private let dirty: DirtyProfiles
     private let database: PostgresConfiguration
     private let interval: Duration
+    private let tick: Duration
     private let logger: Logger
     private let written = Counter(label: "vigil_profile_checkpoint_rows_total")
     private let timer = Timer(label: "vigil_profile_checkpoint_seconds")
+    /// Most profiles written in one checkpoint transaction.
+    static let chunk = 20_000
 
     /// Creates the checkpointer.
-    public init(dirty: DirtyProfiles, database: PostgresConfiguration, interval: Duration = .seconds(5),
+    public init(dirty: DirtyProfiles, database: PostgresConfiguration, interval: Duration = .seconds(30),
                 logger: Logger = Logger(label: "vigil.profiles")) {
         self.dirty = dirty
         self.database = database
         self.interval = interval
+        self.tick = min(interval, .seconds(1))
         self.logger = logger
     }
 
     public func run() async throws {
         let db = try await PostgresConnection.connect(database)
         defer { Task { await db.close() } }
+        let intervalMicros = interval.components.seconds * 1_000_000 + interval.components.attoseconds / 1_000_000_000_000
         while !Task.isShuttingDownGracefully {
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.tick) }
             } catch is CancellationError {
                 if !Task.isShuttingDownGracefully { throw CancellationError() }
             }
-            try await checkpoint(db)
+            let cutoff = Timestamp.now().adding(microseconds: -intervalMicros)
+            while let checkpoint = dirty.take(changedBy: cutoff, limit: Self.chunk) {
+                try await write(checkpoint, on: db)
+                if checkpoint.profiles.count < Self.chunk { break }
+            }
         }
-        try await checkpoint(db)  // the writer has stopped: the last one
+        // The writer has stopped: everything left.
+        while let checkpoint = dirty.take(changedBy: nil, limit: Self.chunk) {
+            try await write(checkpoint, on: db)
+        }
     }
 
-    private func checkpoint(_ db: PostgresConnection) async throws {
-        guard let (profiles, through) = dirty.take() else { return }
+    private func write(_ checkpoint: DirtyProfiles.Checkpoint, on db: PostgresConnection) async throws {
         let started = ContinuousClock.now
+        let profiles = checkpoint.profiles, through = checkpoint.through, replayFrom = checkpoint.replayFrom
         do {
             try await db.transaction { db in
-                try DetectionStore.saveProfiles(profiles, on: db)
-                try db.execute("UPDATE profile_checkpoints SET through = greatest(through, \(through)::timestamptz) WHERE id = 1")
+                try DetectionStore.saveProfiles(profiles, through: through, on: db)
+                try db.execute("UPDATE profile_checkpoints SET through = greatest(through, \(replayFrom)) WHERE id = 1")
             }
         } catch {
-            dirty.restore(profiles, through: through)
+            dirty.restore(checkpoint)
             throw error
         }
         written.increment(by: profiles.count)
         timer.record(duration: ContinuousClock.now - started)
-        logger.debug("profiles checkpointed", metadata: ["profiles": "\(profiles.count)", "through": "\(through)"])
+        logger.debug("profiles checkpointed", metadata: ["profiles": "\(profiles.count)", "replay_from": "\(replayFrom)"])
     }
 }

@@ -53,7 +53,7 @@ public struct ServeConfiguration: Sendable {
         self.rulesPath = "Rules"
         self.database = database
         self.batchSize = 4000
-        self.linger = .milliseconds(5)
+        self.linger = .zero
         self.ingestQueueCapacity = 10_000
         self.baseCurrency = "EUR"
         self.shutdownTimeout = .seconds(30)

@@ -67,7 +67,8 @@ public final class VigilServer: Sendable {
                                                    interval: configuration.profileCheckpointInterval)),
             ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer),
             ChildSpec(name: "state", shutdownTimeout: .seconds(5),
-                      service: DetectionBootstrap(state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles)),
+                      service: DetectionBootstrap(state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles,
+                                                  dirtyProfiles: dirtyProfiles)),
         ]
         for index in 0..<workerCount {
             pipelineChildren.append(ChildSpec(

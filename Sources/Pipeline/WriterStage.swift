@@ -10,7 +10,9 @@ import Enrichment
 /// Stores batches in PostgreSQL and only then answers the senders.
 ///
 /// Takes up to `batchSize` records, or what arrived within `linger` of the first, and
-/// stores them in one database transaction. A batch in hand when the connection
+/// stores them in one database transaction. With no linger (the default) this is group
+/// commit: the next batch is whatever arrived while the previous one committed, so
+/// batches grow with the load and a quiet feed waits for nothing but its own commit. A batch in hand when the connection
 /// breaks is kept and stored first when the supervisor restarts the stage, so every
 /// record read is eventually stored and acked exactly once, and nothing is acked
 /// before its commit. Meanwhile the mailbox fills and the feed stops reading.
@@ -22,7 +24,7 @@ public final class WriterStage: Service, Sendable {
         public var linger: Duration
 
         /// Creates a configuration.
-        public init(database: PostgresConfiguration, batchSize: Int = 1000, linger: Duration = .milliseconds(5)) {
+        public init(database: PostgresConfiguration, batchSize: Int = 1000, linger: Duration = .zero) {
             self.database = database
             self.batchSize = batchSize
             self.linger = linger

@@ -15,6 +15,9 @@ struct BenchStats: Sendable {
     var nacksByCode: [String: Int] = [:]
     /// Ack latency in microseconds of records sent (or scheduled) inside the measured interval.
     var latency = BenchStats.makeHistogram()
+    /// The slowest ack of the records sent in each second of the measured interval, in
+    /// microseconds (a stall shows as one bad second; a slow server as all of them).
+    var maxPerSecond: [UInt64] = []
 
     /// 1 µs to 1 hour at 3 significant digits (about 0.1% resolution).
     static func makeHistogram() -> Histogram<UInt64> {
@@ -31,6 +34,10 @@ struct BenchStats: Sendable {
         sentInWindow += other.sentInWindow
         nacksByCode.merge(other.nacksByCode, uniquingKeysWith: +)
         latency.add(other.latency)
+        if maxPerSecond.count < other.maxPerSecond.count {
+            maxPerSecond += [UInt64](repeating: 0, count: other.maxPerSecond.count - maxPerSecond.count)
+        }
+        for (second, value) in other.maxPerSecond.enumerated() { maxPerSecond[second] = Swift.max(maxPerSecond[second], value) }
     }
 
     /// Counts one reply whose record was sent (or scheduled) at `sentAt`; `now` is its arrival.
@@ -49,6 +56,9 @@ struct BenchStats: Sendable {
         if sentAt >= plan.measureFrom, sentAt < plan.sendUntil {
             let micros = now > sentAt ? (now - sentAt) / 1000 : 0
             _ = latency.record(Swift.min(Swift.max(micros, 1), 3_600_000_000))
+            let second = Int((sentAt - plan.measureFrom) / 1_000_000_000)
+            if second >= maxPerSecond.count { maxPerSecond += [UInt64](repeating: 0, count: second + 1 - maxPerSecond.count) }
+            maxPerSecond[second] = Swift.max(maxPerSecond[second], micros)
         }
     }
 }

@@ -44,6 +44,8 @@ struct BenchReport: Codable {
     /// Records sent during the measured interval, per second.
     var offeredPerSecond: Double
     var latencyMicroseconds: Latency
+    /// Slowest ack per second of the measured interval (by send time), microseconds.
+    var latencyMaxPerSecondMicroseconds: [UInt64]
     var nacksByCode: [String: Int]
     var connectionErrors: [String]
 
@@ -51,7 +53,8 @@ struct BenchReport: Codable {
         case mode, host, port, connections, targetRate = "target_rate", window, warmupSeconds = "warmup_s",
              durationSeconds = "duration_s", seed, runID = "run_id", accounts, sent, sentInWindow = "sent_in_window",
              acked, duplicates, nacked, unparsed, unanswered, unsent, throughputPerSecond = "throughput_per_s",
-             offeredPerSecond = "offered_per_s", latencyMicroseconds = "latency_us", nacksByCode = "nacks_by_code",
+             offeredPerSecond = "offered_per_s", latencyMicroseconds = "latency_us",
+             latencyMaxPerSecondMicroseconds = "latency_max_per_second_us", nacksByCode = "nacks_by_code",
              connectionErrors = "connection_errors"
     }
 
@@ -87,6 +90,7 @@ struct BenchReport: Codable {
             p99: empty ? 0 : h.valueAtPercentile(99), p99_9: empty ? 0 : h.valueAtPercentile(99.9),
             max: empty ? 0 : h.max, mean: empty ? 0 : h.mean
         )
+        latencyMaxPerSecondMicroseconds = stats.maxPerSecond
         nacksByCode = stats.nacksByCode
         connectionErrors = result.connectionErrors
     }
@@ -111,6 +115,10 @@ struct BenchReport: Codable {
             lines.append("no latency: no record scheduled in the measured interval was answered (the server is behind its warmup)")
         } else if targetRate != nil {
             lines.append("latency is measured from each record's scheduled send time (no coordinated omission)")
+        }
+        if latencyMaxPerSecondMicroseconds.count > 1 {
+            let perSecond = latencyMaxPerSecondMicroseconds.map { String(format: "%.0f", Double($0) / 1000) }
+            lines.append("slowest ack per second sent (ms): " + perSecond.joined(separator: " "))
         }
         for (code, count) in nacksByCode.sorted(by: { $0.key < $1.key }) { lines.append("  nack \(code): \(count)") }
         if unanswered > 0 { lines.append("unanswered: \(unanswered) (no reply before the drain timeout or the connection closed)") }

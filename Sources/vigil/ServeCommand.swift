@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     var rules: String?
     @Option(help: "Records per database transaction [VIGIL_BATCH_SIZE] (default 4000).")
     var batchSize: Int?
-    @Option(help: "Milliseconds a batch waits to fill after its first record [VIGIL_LINGER_MS] (default 5).")
+    @Option(help: "Milliseconds a batch waits to fill after its first record [VIGIL_LINGER_MS] (default 0: a batch is what arrived while the previous one committed).")
     var lingerMs: Int?
     @Option(help: "Capacity of the ingest mailbox, in records [VIGIL_QUEUE_CAPACITY] (default 10000).")
     var queueCapacity: Int?
@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownTimeout: Int?
     @Option(help: "Detection workers, each owning a partition of the accounts [VIGIL_WORKERS] (default: number of cores).")
     var workers: Int?
-    @Option(help: "Seconds between account-profile checkpoints [VIGIL_PROFILE_CHECKPOINT_SECONDS] (default 30).")
+    @Option(help: "Seconds after its first change that an account profile is checkpointed [VIGIL_PROFILE_CHECKPOINT_SECONDS] (default 30).")
     var profileCheckpointSeconds: Int?
     @Option(help: "Restarts of a pipeline stage allowed per --restart-period before the process exits non-zero [VIGIL_MAX_RESTARTS] (default 20).")
     var maxRestarts: Int?
@@ -100,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.opsPort = try value(opsPort, "VIGIL_OPS_PORT", "ops-port", configuration.opsPort)
         configuration.rulesPath = try value(rules, "VIGIL_RULES", "rules", configuration.rulesPath)
         configuration.batchSize = try value(batchSize, "VIGIL_BATCH_SIZE", "batch-size", configuration.batchSize)
-        configuration.linger = .milliseconds(try value(lingerMs, "VIGIL_LINGER_MS", "linger-ms", 5))
+        configuration.linger = .milliseconds(try value(lingerMs, "VIGIL_LINGER_MS", "linger-ms", 0))
         configuration.ingestQueueCapacity = try value(queueCapacity, "VIGIL_QUEUE_CAPACITY", "queue-capacity", configuration.ingestQueueCapacity)
         configuration.feed.maximumUnansweredPerConnection = try value(maxUnanswered, "VIGIL_MAX_UNANSWERED", "max-unanswered", configuration.feed.maximumUnansweredPerConnection)
         configuration.baseCurrency = try value(baseCurrency, "VIGIL_BASE_CURRENCY", "base-currency", configuration.baseCurrency)

@@ -11,9 +11,10 @@ extension FaultToleranceTests {
           .timeLimit(.minutes(3)))
     func gracefulShutdownUnderLoad() async throws {
         try await ScratchDatabase.with("term") { database in
-            // 5,000 records a connection and at most 256 unanswered each: when the signal
-            // comes, much of the feed is still unread in the sockets.
-            let count = 20_000, connections = 4
+            // 10,000 records a connection and at most 256 unanswered each, the signal after
+            // the first 500 acks: when it comes, much of the feed is still unread in the
+            // sockets (the server stores about 50,000 a second).
+            let count = 40_000, connections = 4
             let feed = try await GeneratedFeed.make(count: count, seed: 29, fraudRate: 5, into: database)
             let shutdownTimeout = 10
             let server = try await ServeProcess.start(database: database, name: "serve", extra: ["--shutdown-timeout", "\(shutdownTimeout)", "--max-unanswered", "256"])
@@ -27,7 +28,7 @@ extension FaultToleranceTests {
                     group.addTask {
                         let outcome = await FeedStreaming.once(indices.map { feed.lines[$0] }, port: server.feedPort) { _ in
                             let n = total.withLock { $0 += 1; return $0 }
-                            if n == count / 10 {
+                            if n == 500 {
                                 signalled.withLock { $0 = .now }
                                 server.child.kill(SIGTERM)
                             }

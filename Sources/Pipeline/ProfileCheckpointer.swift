@@ -28,8 +28,27 @@ public final class DirtyProfiles: Sendable {
 
     private struct State {
         var entries: [String: Entry] = [:]
+        /// Each waiting account once, in order of `since` (first changed first), from
+        /// `head` on: a tick takes from the front without looking at the rest.
+        var order: [(account: String, since: Timestamp)] = []
+        var head = 0
         /// `received_at` of the newest batch whose profiles are in `entries`.
         var through: Timestamp?
+
+        mutating func popFront() -> (account: String, since: Timestamp)? {
+            guard head < order.count else { return nil }
+            defer {
+                head += 1
+                if head > 4096 && head * 2 > order.count { order.removeFirst(head); head = 0 }
+            }
+            return order[head]
+        }
+
+        /// Rebuilds `order` from `entries` (after out-of-order insertions; rare).
+        mutating func reorder() {
+            order = entries.map { ($0.key, $0.value.since) }.sorted { $0.since < $1.since }
+            head = 0
+        }
     }
     private let state = Mutex(State())
 
@@ -46,6 +65,7 @@ public final class DirtyProfiles: Sendable {
                     s.entries[account]!.profile = profile
                 } else {
                     s.entries[account] = Entry(profile: profile, since: through)
+                    s.order.append((account, through))  // batches come in time order
                 }
             }
             s.through = through
@@ -60,6 +80,7 @@ public final class DirtyProfiles: Sendable {
             for (account, profile, since) in profiles {
                 s.entries[account] = Entry(profile: profile, since: min(since, s.entries[account]?.since ?? since))
             }
+            s.reorder()
             s.through = max(s.through ?? through, through)
         }
     }
@@ -69,23 +90,16 @@ public final class DirtyProfiles: Sendable {
     func take(changedBy cutoff: Timestamp?, limit: Int) -> Checkpoint? {
         state.withLock { s in
             guard let through = s.through, !s.entries.isEmpty else { return nil }
-            var due: [(String, Timestamp)] = []
-            for (account, entry) in s.entries where cutoff.map({ entry.since <= $0 }) ?? true {
-                due.append((account, entry.since))
-            }
-            guard !due.isEmpty else { return nil }
-            if due.count > limit {
-                due.sort { $0.1 < $1.1 }
-                due.removeLast(due.count - limit)
-            }
             var checkpoint = Checkpoint(profiles: [:], sinces: [:], through: through, replayFrom: through)
-            checkpoint.profiles.reserveCapacity(due.count)
-            for (account, since) in due {
-                checkpoint.profiles[account] = s.entries.removeValue(forKey: account)!.profile
+            while checkpoint.profiles.count < limit, s.head < s.order.count,
+                  cutoff.map({ s.order[s.head].since <= $0 }) ?? true, let (account, since) = s.popFront() {
+                guard let entry = s.entries.removeValue(forKey: account) else { continue }
+                checkpoint.profiles[account] = entry.profile
                 checkpoint.sinces[account] = since
             }
-            if let oldest = s.entries.values.lazy.map(\.since).min() {
-                checkpoint.replayFrom = oldest.adding(microseconds: -1)
+            guard !checkpoint.profiles.isEmpty else { return nil }
+            if s.head < s.order.count {
+                checkpoint.replayFrom = s.order[s.head].since.adding(microseconds: -1)
             }
             return checkpoint
         }
@@ -102,6 +116,7 @@ public final class DirtyProfiles: Sendable {
                     s.entries[account] = Entry(profile: profile, since: since)
                 }
             }
+            s.reorder()
             if s.through == nil { s.through = checkpoint.through }
         }
     }
@@ -110,14 +125,14 @@ public final class DirtyProfiles: Sendable {
     public var count: Int { state.withLock { $0.entries.count } }
 }
 
-/// Writes changed account profiles, each about `interval` after it changed, a few at a
-/// time and off the writer's path.
+/// Writes changed account profiles, each about `interval` (at most about twice that)
+/// after it changed, a few at a time and off the writer's path.
 ///
 /// Rewriting a wide profile row with every batch cost more than storing the batch, and
 /// writing them all every `interval` made a burst that stalled the batches committing
-/// beside it. So every second the checkpointer writes, on a connection of its own, the
-/// profiles first changed `interval` ago or more (each account at most once per
-/// `interval`), marks each row with the newest batch it includes, and moves the marker
+/// beside it. So every tick (a 300th of `interval`) the checkpointer writes, on a connection of its own, some
+/// of the profiles first changed `interval` ago or more (each account at most once per
+/// `interval`; at most a tick's share of all waiting ones), marks each row with the newest batch it includes, and moves the marker
 /// from which the start-up replay reads. At start the profiles are loaded and the
 /// transactions stored after the marker that a row does not include yet are replayed
 /// into it, so a crash between checkpoints loses nothing. Runs before the writer starts
@@ -132,6 +147,8 @@ public final class ProfileCheckpointer: Service, Sendable {
     private let timer = Timer(label: "vigil_profile_checkpoint_seconds")
     /// Most profiles written in one checkpoint transaction.
     static let chunk = 20_000
+    /// Fewest profiles written a tick when some are due.
+    static let minimumPerTick = 200
 
     /// Creates the checkpointer.
     public init(dirty: DirtyProfiles, database: PostgresConfiguration, interval: Duration = .seconds(30),
@@ -139,7 +156,8 @@ public final class ProfileCheckpointer: Service, Sendable {
         self.dirty = dirty
         self.database = database
         self.interval = interval
-        self.tick = min(interval, .seconds(1))
+        // Small and often: each write competes with the batches for the same cores and WAL.
+        self.tick = min(max(interval / 300, .milliseconds(50)), .seconds(1))
         self.logger = logger
     }
 
@@ -153,10 +171,13 @@ public final class ProfileCheckpointer: Service, Sendable {
             } catch is CancellationError {
                 if !Task.isShuttingDownGracefully { throw CancellationError() }
             }
+            // At most a period's share of the waiting profiles a tick: after a burst of
+            // traffic most accounts come due in the same second, and writing them all at
+            // once stalled the batches committing beside it for over a second.
             let cutoff = Timestamp.now().adding(microseconds: -intervalMicros)
-            while let checkpoint = dirty.take(changedBy: cutoff, limit: Self.chunk) {
+            let share = dirty.count / max(1, Int(interval / tick)) + 1
+            if let checkpoint = dirty.take(changedBy: cutoff, limit: min(Self.chunk, max(Self.minimumPerTick, share))) {
                 try await write(checkpoint, on: db)
-                if checkpoint.profiles.count < Self.chunk { break }
             }
         }
         // The writer has stopped: everything left.

@@ -1,4 +1,5 @@
 import CLibPQ
+import VigilCore
 
 extension PostgresConnection {
     /// Streams `data` to a `COPY ... FROM STDIN` statement and returns the rows copied.
@@ -116,6 +117,33 @@ public struct CopyTextEncoder: Sendable {
         guard let value else { return append(nil as String?) }
         separator()
         appendDecimal(value)
+    }
+
+    /// Appends a timestamp as RFC 3339 UTC with microseconds, written straight into the
+    /// buffer (every transaction row has one; building its `String` was an allocation).
+    public mutating func append(_ value: Timestamp?) {
+        guard let value else { return append(nil as String?) }
+        let (date, time) = RFC3339.components(value)
+        guard (0...9999).contains(date.year) else { return append(value.postgresText) }
+        separator()
+        appendPadded(date.year, 4); bytes.append(UInt8(ascii: "-"))
+        appendPadded(date.month, 2); bytes.append(UInt8(ascii: "-"))
+        appendPadded(date.day, 2); bytes.append(UInt8(ascii: "T"))
+        appendPadded(time.hour, 2); bytes.append(UInt8(ascii: ":"))
+        appendPadded(time.minute, 2); bytes.append(UInt8(ascii: ":"))
+        appendPadded(time.second, 2); bytes.append(UInt8(ascii: "."))
+        appendPadded(time.micros, 6); bytes.append(UInt8(ascii: "Z"))
+    }
+
+    private mutating func appendPadded(_ value: Int64, _ width: Int) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: rest / divisor) &+ UInt8(ascii: "0"))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// Appends any encodable value through its text form; `nil` is NULL.

@@ -171,7 +171,7 @@ extension CopyTextEncoder {
         append(tx.ip)
         append(encodable: tx.latitude)
         append(encodable: tx.longitude)
-        append(encodable: tx.timestamp)
+        append(tx.timestamp)
         raw.withUnsafeBufferPointer { bytes in
             // An accepted line was decoded as JSON, but a byte sequence that is not UTF-8
             // inside a string the decoder skipped would make PostgreSQL refuse the batch:

@@ -226,4 +226,15 @@ struct PostgresConnectionTests {
             #expect(try rows.first?.decode(1, as: String.self) == #"{"id": "tx-1",  "amount":"12.50"}"#)
         }
     }
+
+    @Test("COPY timestamps are written as RFC 3339 UTC with microseconds, like the text form")
+    func copyTimestamps() throws {
+        let samples: [Int64] = [0, 1, -1, 1_764_064_800_123_456, -62_135_596_800_000_000, 253_402_300_799_999_999, 253_402_300_800_000_000]
+        for micros in samples {
+            let t = Timestamp(microsecondsSinceEpoch: micros)
+            var encoder = CopyTextEncoder()
+            encoder.append(t)
+            #expect(String(decoding: encoder.bytes, as: UTF8.self) == t.postgresText, "\(micros)")
+        }
+    }
 }

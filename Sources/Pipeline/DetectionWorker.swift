@@ -67,15 +67,15 @@ public final class DetectionWorker: Service, Sendable {
             }
             // The batch itself stays only in `pending` (no other reference), so it can be
             // updated in place below.
-            var ids = pending.withLock { $0.input.compactMap(\.record.transactionID) }
-            if pending.withLock({ $0.input.isEmpty }) {
+            var ids = pending.withLock { $0.input.isEmpty ? nil : $0.input.compactMap(\.record.transactionID) }
+            if ids == nil {
                 guard let next = try await input.next(maxCount: 512) else { return }
                 ids = next.compactMap(\.record.transactionID)
                 pending.withLock { $0.input = next }
             }
             depth.record(input.count)
             try faults.check("detect")
-            let stored = try await DetectionStore.storedIDs(ids, on: db)
+            let stored = try await DetectionStore.storedIDs(ids ?? [], on: db)
             let reference = state.reference.snapshot
             // Nothing below throws until the results are kept in `pending`, so the batch can
             // leave it and be updated in place (no copy of each item).

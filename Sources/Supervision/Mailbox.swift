@@ -39,6 +39,11 @@ public final class Mailbox<Element: Sendable>: Sendable {
         self.state.withLock { $0.senders.count }
     }
 
+    /// Whether a consumer is suspended waiting for elements.
+    public var hasWaitingConsumer: Bool {
+        self.state.withLock { $0.consumer != nil }
+    }
+
     /// Whether ``finish()`` has been called.
     public var isFinished: Bool {
         self.state.withLock { $0.isFinished }

@@ -21,6 +21,25 @@ struct FeedServerTests {
         }
     }
 
+    @Test("records the pipeline refuses get no reply; those handed over before them are answered; other connections go on")
+    func refusedHandOver() async throws {
+        let sink = RecordingSink(.refuse(account: "acc-refused"))
+        try await withFeedServer(sink: sink) { port, _, _ in
+            let lines = [validLine("a"), validLine("b"), validLine("c", account: "acc-refused"), validLine("d")]
+            let replies = try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
+                try await connection.send(lines: lines)
+                return try await connection.replies(count: lines.count)  // fewer: the server closes the connection
+            }
+            #expect(replies.map(\.id) == ["a", "b"])
+            #expect(!sink.records.contains { $0.transactionID == "d" })  // never handed over, never acked
+            let next = try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
+                try await connection.send(lines: [validLine("e")])
+                return try await connection.replies(count: 1)
+            }
+            #expect(next.map(\.id) == ["e"])
+        }
+    }
+
     @Test("malformed lines are nacked with their code and the connection goes on")
     func malformed() async throws {
         let sink = RecordingSink(.answer)

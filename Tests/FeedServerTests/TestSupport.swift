@@ -20,7 +20,11 @@ final class RecordingSink: FeedSink {
         case block(account: String)
         /// Hold every answer until the test calls `release()` (a slow database commit).
         case answerWhenReleased
+        /// Refuse (throw for) this account's records, as a pipeline shutting down does;
+        /// answer the others.
+        case refuse(account: String)
     }
+    struct Refused: Error {}
     let policy: Policy
     private let state = Mutex<(records: [FeedRecord], held: [FeedRecord], released: Bool)>(([], [], false))
 
@@ -62,6 +66,10 @@ final class RecordingSink: FeedSink {
                 continuation.finish()
                 try Task.checkCancellation()
             }
+            Self.answer(record)
+        case .refuse(let account):
+            if case .transaction(let tx) = record.payload, tx.accountID == account { throw Refused() }
+            state.withLock { $0.records.append(record) }
             Self.answer(record)
         case .answerWhenReleased:
             let releasedAlready = state.withLock { s -> Bool in

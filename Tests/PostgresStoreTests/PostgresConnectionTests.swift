@@ -237,4 +237,30 @@ struct PostgresConnectionTests {
             #expect(String(decoding: encoder.bytes, as: UTF8.self) == t.postgresText, "\(micros)")
         }
     }
+
+    @Test("a record PostgreSQL refuses costs only itself: the rest of the batch is stored, it is kept as a rejected line")
+    func refusedRecordInBatch() async throws {
+        try await TestDatabase.withMigrated { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
+            let usd = try #require(Currency(code: "USD"))
+            func record(_ id: String, merchant: String? = nil) -> IngestRecord {
+                let tx = Transaction(id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 100, currency: usd),
+                                     merchantID: merchant, channel: .cardPresent)
+                return .accepted(tx, rawLine: Array(#"{"id":"\#(id)"}"#.utf8))
+            }
+            // A NUL character cannot be stored in a text column: the direct COPY fails.
+            let outcomes = try await db.storeIngestBatch([record("ok-1"), record("bad-1", merchant: "m\u{0}x"), record("ok-2")])
+            #expect(outcomes[0] == .stored && outcomes[2] == .stored)
+            guard case .refusedByDatabase(let message) = outcomes[1] else {
+                Issue.record("expected the database to refuse bad-1: \(outcomes[1])"); return
+            }
+            #expect(message.contains("refused"))
+            let ids = try await db.query("SELECT id FROM transactions ORDER BY id").map { try $0.decode(0, as: String.self) }
+            #expect(ids == ["ok-1", "ok-2"])
+            let rejected = try await db.query("SELECT record_id, error_code FROM rejected_records")
+            #expect(try rejected.map { try $0.decode(1, as: String.self) } == ["storage_refused"])
+            #expect(try rejected.first?.decode(0, as: String.self) == "bad-1")
+        }
+    }
 }

@@ -64,7 +64,7 @@ struct MailboxTests {
     @Test func finishWakesAWaitingConsumer() async throws {
         let mailbox = Mailbox<Int>(capacity: 3)
         let receiver = Task { try await mailbox.next(maxCount: 5) }
-        try await Task.sleep(for: .milliseconds(5))  // not a synchronisation: either order must end in nil
+        #expect(await eventually { mailbox.hasWaitingConsumer })  // finish() must wake it, not find it absent
         mailbox.finish()
         #expect(try await receiver.value == nil)
     }

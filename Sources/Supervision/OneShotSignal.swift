@@ -5,7 +5,7 @@ import Synchronization
 /// The supervisor uses it for "this child has exited" and "this child is ready". Waiting is
 /// cancellation-aware: a cancelled waiter is resumed with `false` and its continuation removed,
 /// so a wait never outlives its timeout.
-final class OneShotSignal: Sendable {
+public final class OneShotSignal: Sendable {
     private struct State {
         var isRaised = false
         var nextWaiter: UInt64 = 0
@@ -14,13 +14,14 @@ final class OneShotSignal: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    /// Creates a lowered flag.
+    public init() {}
 
     /// Whether ``raise()`` has been called.
-    var isRaised: Bool { self.state.withLock { $0.isRaised } }
+    public var isRaised: Bool { self.state.withLock { $0.isRaised } }
 
     /// Raises the flag and wakes every waiter; later calls do nothing.
-    func raise() {
+    public func raise() {
         let waiters = self.state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             guard !state.isRaised else { return [] }
             state.isRaised = true
@@ -31,7 +32,7 @@ final class OneShotSignal: Sendable {
     }
 
     /// Waits until raised (`true`) or until the calling task is cancelled (`false`).
-    func wait() async -> Bool {
+    public func wait() async -> Bool {
         let id = self.state.withLock { state -> UInt64 in
             defer { state.nextWaiter += 1 }
             return state.nextWaiter
@@ -54,7 +55,7 @@ final class OneShotSignal: Sendable {
     }
 
     /// Waits until raised (`true`) or until `timeout` has passed or the task is cancelled (`false`).
-    func wait(timeout: Duration) async -> Bool {
+    public func wait(timeout: Duration) async -> Bool {
         if self.isRaised { return true }
         return await withTaskGroup(of: Bool.self) { group in
             group.addTask { await self.wait() }

@@ -12,6 +12,9 @@ public struct SupervisorConfiguration: Sendable {
     public var cancellationGracePeriod: Duration
     /// Random samples in `0..<1` for the backoff jitter; replace it for deterministic tests.
     public var jitterSource: @Sendable () -> Double
+    /// Whether an error a child threw means a dependency is unavailable (restart with backoff,
+    /// without spending the restart intensity) rather than a bug (counted, and escalated past it).
+    public var isTransient: @Sendable (any Error) -> Bool
 
     /// Creates a configuration; the defaults follow OTP (one-for-one, 3 restarts in 5 s) plus backoff.
     public init(
@@ -20,8 +23,10 @@ public struct SupervisorConfiguration: Sendable {
         intensity: RestartIntensity = .init(),
         backoff: RestartBackoff = .init(),
         cancellationGracePeriod: Duration = .seconds(1),
-        jitterSource: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        jitterSource: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        isTransient: @escaping @Sendable (any Error) -> Bool = { _ in false }
     ) {
+        self.isTransient = isTransient
         self.name = name
         self.strategy = strategy
         self.intensity = intensity

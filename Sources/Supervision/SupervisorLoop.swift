@@ -12,6 +12,8 @@ struct SupervisorLoop {
     var machine: Machine
     var runs: [ChildRun?]
     var lastErrors: [(any Error)?]
+    /// Whether each child's last exit was a dependency failure (logged as a warning, not counted as a crash).
+    var lastExitTransient: [Bool]
     var timers: [Int: Task<Void, Never>] = [:]
     var gracefulShutdown = false
     var supervisorState = SupervisorStatus.State.running
@@ -29,6 +31,7 @@ struct SupervisorLoop {
         )
         self.runs = Array(repeating: nil, count: supervisor.children.count)
         self.lastErrors = Array(repeating: nil, count: supervisor.children.count)
+        self.lastExitTransient = Array(repeating: false, count: supervisor.children.count)
     }
 
     mutating func run(_ stream: AsyncStream<SupervisorEvent>) async throws {
@@ -50,7 +53,9 @@ struct SupervisorLoop {
             switch event {
             case .exited(let child, let generation, let error):
                 if let error { self.lastErrors[child] = error }
-                action = self.machine.childExited(child, generation: generation, failed: error != nil, now: .now)
+                let transient = error.map { self.supervisor.configuration.isTransient($0) } ?? false
+                self.lastExitTransient[child] = transient
+                action = self.machine.childExited(child, generation: generation, failed: error != nil, transient: transient, now: .now)
             case .timer(let timer):
                 self.timers[timer] = nil
                 action = self.machine.restartTimerFired(timer, now: .now)
@@ -160,7 +165,12 @@ struct SupervisorLoop {
         }
         if let error = self.lastErrors[plan.cause] {
             metadata["error"] = .string("\(error)")
-            self.supervisor.logger.error("child failed; restarting it", metadata: metadata)
+            if self.lastExitTransient[plan.cause] {
+                self.supervisor.logger.warning(
+                    "child lost a dependency; retrying it with backoff (not counted against the restart intensity)", metadata: metadata)
+            } else {
+                self.supervisor.logger.error("child failed; restarting it", metadata: metadata)
+            }
         } else {
             self.supervisor.logger.warning("child returned; restarting it", metadata: metadata)
         }

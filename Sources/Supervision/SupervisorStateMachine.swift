@@ -129,7 +129,12 @@ public struct SupervisorStateMachine<Instant: InstantProtocol>: Sendable where I
     }
 
     /// A child's run ended, normally (`failed == false`) or by throwing.
-    public mutating func childExited(_ child: ChildID, generation: Int, failed: Bool, now: Instant) -> Action {
+    ///
+    /// A `transient` failure (a dependency such as the database is unreachable, as the
+    /// supervisor's ``SupervisorConfiguration/isTransient`` classifies it) is restarted
+    /// with the same capped backoff but does not count against the restart intensity:
+    /// an outage is a state to wait out, not a crash loop to escalate.
+    public mutating func childExited(_ child: ChildID, generation: Int, failed: Bool, transient: Bool = false, now: Instant) -> Action {
         guard self.phase == .running, self.children.indices.contains(child),
               self.children[child].state == .running(generation: generation)
         else { return .none }  // stale report, or we are stopping anyway
@@ -140,11 +145,13 @@ public struct SupervisorStateMachine<Instant: InstantProtocol>: Sendable where I
             return .none
         }
 
-        self.restartTimes.append(now)
+        if !(failed && transient) {
+            self.restartTimes.append(now)
+        }
         while let first = self.restartTimes.first, first.duration(to: now) > self.intensity.period {
             self.restartTimes.removeFirst()
         }
-        if self.restartTimes.count > self.intensity.maxRestarts {
+        if !(failed && transient), self.restartTimes.count > self.intensity.maxRestarts {
             self.children[child].state = .failed
             self.phase = .escalated
             return .escalate(cause: child, stop: self.runningInStopOrder())

@@ -52,6 +52,17 @@ public struct SupervisorStatus: Sendable, Hashable {
             case .idle, .restarting: return false
             }
         }
+
+        /// Not given up on: running, waiting out a restart backoff (say while a dependency is
+        /// down), or deliberately not running. Only a permanent child that failed for good is not.
+        public var isAlive: Bool {
+            switch self.state {
+            case .running: return self.nested?.isAlive ?? true
+            case .idle, .restarting: return true
+            case .stopped: return true
+            case .failed: return self.restart == .temporary
+            }
+        }
     }
 
     /// The supervisor's name.
@@ -64,5 +75,11 @@ public struct SupervisorStatus: Sendable, Hashable {
     /// The supervisor runs and every child is healthy.
     public var isHealthy: Bool {
         self.state == .running && self.children.allSatisfy(\.isHealthy)
+    }
+
+    /// The supervisor runs and none of its children has been given up on (what `/healthz`
+    /// reports: a stage retrying an unreachable database is alive, not broken).
+    public var isAlive: Bool {
+        self.state == .running && self.children.allSatisfy(\.isAlive)
     }
 }

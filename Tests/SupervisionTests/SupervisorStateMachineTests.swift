@@ -118,6 +118,37 @@ struct SupervisorStateMachineTests {
         #expect(machine.childExited(1, generation: 1, failed: true, now: now) == .none)
     }
 
+    @Test func dependencyFailuresRestartWithCappedBackoffButNeverEscalate() throws {
+        // An outage: every stage keeps failing to reach the database, many times within
+        // the period. That is waited out with backoff, never escalated.
+        var machine = self.makeMachine(.oneForOne, intensity: .init(maxRestarts: 3, period: .seconds(5)))
+        _ = machine.start(now: .zero)
+        var now = FakeInstant.zero
+        var delays: [Duration] = []
+        for generation in 1...50 {
+            for child in 0..<3 {
+                let plan = try #require(self.plan(machine.childExited(child, generation: generation, failed: true, transient: true, now: now)))
+                if child == 0 { delays.append(plan.delay) }
+                _ = machine.restartTimerFired(plan.timer, now: now)
+            }
+            now = now.advanced(by: .milliseconds(10))
+        }
+        #expect(delays.prefix(4) == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800)])
+        #expect(delays.last == .seconds(1), "the backoff is capped at its maximum")
+        // A real crash still counts from zero: three are allowed, the fourth escalates.
+        for generation in 51...53 {
+            let plan = try #require(self.plan(machine.childExited(0, generation: generation, failed: true, now: now)))
+            _ = machine.restartTimerFired(plan.timer, now: now)
+        }
+        #expect(machine.childExited(0, generation: 54, failed: true, now: now) == .escalate(cause: 0, stop: [2, 1]))
+    }
+
+    @Test func aTransientFlagOnANormalReturnIsAnOrdinaryRestart() throws {
+        var machine = self.makeMachine(.oneForOne, intensity: .init(maxRestarts: 0, period: .seconds(5)))
+        _ = machine.start(now: .zero)
+        #expect(machine.childExited(0, generation: 1, failed: false, transient: true, now: .zero) == .escalate(cause: 0, stop: [2, 1]))
+    }
+
     @Test func restartsOutsideThePeriodDoNotCount() throws {
         var machine = self.makeMachine(.oneForOne, intensity: .init(maxRestarts: 1, period: .seconds(5)))
         _ = machine.start(now: .zero)

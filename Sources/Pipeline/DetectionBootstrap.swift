@@ -32,6 +32,7 @@ public final class DetectionBootstrap: Service, Sendable {
     }
 
     public func run() async throws {
+        guard (try? await cancelWhenGracefulShutdown({ await self.health.databaseVerified.wait() })) == true else { return }
         let db = try await PostgresConnection.connect(database)
         defer { Task { await db.close() } }
         let baseCurrency = state.reference.snapshot.baseCurrency
@@ -47,9 +48,9 @@ public final class DetectionBootstrap: Service, Sendable {
             logger.warning("a rules list is read from the lists table but has no row there; it is empty until one is added", metadata: ["list": "\(name)"])
         }
         try await recordRuleset(on: db)
-        if !state.ready.isSet {
+        if !state.ready.isRaised {
             try await loadState(db)
-            state.ready.signal()
+            state.ready.raise()
             health.setStateLoaded(true)
         }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {

@@ -1,5 +1,6 @@
 import Enrichment
 import RuleLanguage
+import Supervision
 import Synchronization
 import VigilCore
 
@@ -61,10 +62,17 @@ public final class DetectionState: Sendable {
     /// The shared windows in force.
     public var shared: SharedWindows { sharedBox.withLock { $0 } }
     /// Set once profiles and windows have been loaded at start.
-    let ready = ReadySignal()
+    let ready = OneShotSignal()
+    /// How far before its account's newest transaction a record may be dated and still
+    /// count in windows and the profile (see "Late records" in docs/rules-language.md).
+    public let allowedLateness: Duration
+    let allowedLatenessMicroseconds: Int64
 
     /// Creates empty state for `ruleset`, split over `partitionCount` workers.
-    public init(ruleset: CompiledRuleset, baseCurrency: String, partitionCount: Int) {
+    public init(ruleset: CompiledRuleset, baseCurrency: String, partitionCount: Int, allowedLateness: Duration = .seconds(300)) {
+        self.allowedLateness = allowedLateness
+        let parts = allowedLateness.components
+        allowedLatenessMicroseconds = max(0, parts.seconds &* 1_000_000 &+ parts.attoseconds / 1_000_000_000_000)
         rules = RulesetBox(ruleset)
         reference = ReferenceBox(baseCurrency: baseCurrency)
         let accountWindows = ruleset.windows.filter { $0.key == .accountID }
@@ -131,32 +139,5 @@ public final class DetectionState: Sendable {
     /// The longest window of the ruleset: how far back state is rebuilt at start.
     public var longestWindow: Duration {
         .microseconds(rules.ruleset.windows.map(\.duration).max() ?? 0)
-    }
-}
-
-/// A one-time signal that tasks can wait for.
-final class ReadySignal: Sendable {
-    private let state = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func signal() {
-        let waiters = state.withLock { s in
-            s.done = true
-            defer { s.waiters = [] }
-            return s.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    var isSet: Bool { state.withLock { $0.done } }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { s in
-                if s.done { return true }
-                s.waiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
     }
 }

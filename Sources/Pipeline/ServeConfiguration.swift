@@ -17,7 +17,7 @@ public struct ServeConfiguration: Sendable {
     public var database: PostgresConfiguration
     /// Records per database transaction, at most (4000: fewer commits, each fsync amortized).
     public var batchSize: Int
-    /// How long the writer waits for a batch to fill after its first record (5 ms).
+    /// How long the writer waits for a batch to fill after its first record (0: group commit).
     public var linger: Duration
     /// Capacity of the mailbox between ingest and the writer (10,000 records).
     public var ingestQueueCapacity: Int
@@ -42,6 +42,13 @@ public struct ServeConfiguration: Sendable {
     public var profileCheckpointInterval: Duration
     /// Load a reloaded ruleset even when its rule tests fail (loudly). Off by default.
     public var allowFailingRuleTests: Bool
+    /// How far before its account's newest transaction a record may be dated and still
+    /// count in windows and the profile (5 minutes); later ones are stored, flagged and
+    /// evaluated without window figures.
+    public var allowedLateness: Duration
+    /// The folder of migrations the database schema must be current with at start
+    /// (`Schemas`); nil skips the check.
+    public var schemasDirectory: URL?
     /// Test-only: stages that throw on purpose (see `FaultInjection`).
     public var faults: FaultInjection
 
@@ -63,6 +70,8 @@ public struct ServeConfiguration: Sendable {
         self.alertHook = nil
         self.extraPipelineChildren = []
         self.faults = .none
+        self.schemasDirectory = nil
+        self.allowedLateness = .seconds(300)
         self.allowFailingRuleTests = false
         self.profileCheckpointInterval = .seconds(30)
     }

@@ -11,7 +11,8 @@ import Synchronization
 ///
 /// ```
 /// ServiceGroup (signals, graceful shutdown in reverse order)
-/// ├── pipeline supervisor (rest-for-one): writer
+/// ├── start-up check: waits for PostgreSQL, checks the schema (then ends)
+/// ├── pipeline supervisor (one-for-one): profiles, writer, state, detect-N, webhooks
 /// ├── feed supervisor: TCP listener ──► ingest mailbox ──► writer
 /// └── ops supervisor: /healthz /readyz /metrics
 /// ```
@@ -33,6 +34,9 @@ public final class VigilServer: Sendable {
     /// Rule hot reload (SIGHUP, `POST /admin/reload-rules`).
     public let reloader: RulesReloader
     let supervisors: [Supervisor]
+    /// Waits for PostgreSQL and checks its schema before the stages write (not supervised:
+    /// a schema that is behind ends the process with the fix in the message).
+    let startupCheck: StartupCheck
     let configuration: ServeConfiguration
     let logger: Logger
 
@@ -43,10 +47,12 @@ public final class VigilServer: Sendable {
     ) {
         self.configuration = configuration
         self.logger = logger
-        let health = PipelineHealth(needsStateLoad: true)
+        let health = PipelineHealth(needsStateLoad: true, verified: false)
+        let probe = DatabaseProbe(database: configuration.database)
         let alerts = AlertBroadcaster()
         let workerCount = max(1, configuration.detectionWorkers)
-        let detection = DetectionState(ruleset: ruleset, baseCurrency: configuration.baseCurrency, partitionCount: workerCount)
+        let detection = DetectionState(ruleset: ruleset, baseCurrency: configuration.baseCurrency, partitionCount: workerCount,
+                                       allowedLateness: configuration.allowedLateness)
         let toWriter = Mailbox<PipelineItem>(capacity: configuration.ingestQueueCapacity)
         let partitions = (0..<workerCount).map { _ in Mailbox<PipelineItem>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let dirtyProfiles = DirtyProfiles()
@@ -60,6 +66,9 @@ public final class VigilServer: Sendable {
             sink: IngestSink(partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) })
         )
         let restartPolicy = RestartIntensity(maxRestarts: configuration.maxRestarts, period: configuration.restartPeriod)
+        // Losing PostgreSQL is an outage to wait out (capped backoff, /readyz 503), not a
+        // crash: it never spends the restart intensity, which is kept for real crash loops.
+        let isTransient: @Sendable (any Error) -> Bool = { ($0 as? PostgresError)?.isConnectionError == true }
         var pipelineChildren = [
             // Started before the writer and stopped after it, with a last checkpoint.
             ChildSpec(name: "profiles", shutdownTimeout: configuration.shutdownTimeout,
@@ -79,12 +88,12 @@ public final class VigilServer: Sendable {
         }
         for extra in configuration.extraPipelineChildren { pipelineChildren.append(extra) }
         let pipeline = Supervisor(
-            configuration: .init(name: "pipeline", strategy: .oneForOne, intensity: restartPolicy),
+            configuration: .init(name: "pipeline", strategy: .oneForOne, intensity: restartPolicy, isTransient: isTransient),
             children: pipelineChildren,
             logger: logger
         )
         let feedSupervisor = Supervisor(
-            configuration: .init(name: "feed", intensity: restartPolicy),
+            configuration: .init(name: "feed", intensity: restartPolicy, isTransient: isTransient),
             children: [ChildSpec(name: "listener", shutdownTimeout: configuration.shutdownTimeout, service: feed)],
             logger: logger
         )
@@ -94,13 +103,15 @@ public final class VigilServer: Sendable {
         let ops = OpsServer(host: configuration.opsHost, port: configuration.opsPort) { method, path, _ in
             switch (method, path) {
             case (.GET, "/healthz"):
-                let statuses = supervisorsBox.statuses()
-                let healthy = statuses.allSatisfy(\.isHealthy)
-                return .full(status: healthy ? .ok : .serviceUnavailable, contentType: "text/plain",
-                             body: (healthy ? "ok\n" : "unhealthy\n") + statuses.map { "\($0)" }.joined(separator: "\n") + "\n")
+                // Alive: no supervisor has given up. A stage retrying an unreachable
+                // database is alive (that is /readyz's business), so a liveness probe
+                // never kills a process that is waiting out an outage.
+                let liveness = PipelineHealth.liveness(supervisorsBox.statuses())
+                return .full(status: liveness.alive ? .ok : .serviceUnavailable, contentType: "application/json", body: liveness.body)
             case (.GET, "/readyz"):
-                let readiness = health.readiness
-                return .full(status: readiness.ready ? .ok : .serviceUnavailable, contentType: "text/plain", body: readiness.detail + "\n")
+                let readiness = await health.check(probe: probe)
+                return .full(status: readiness.ready ? .ok : .serviceUnavailable, contentType: "application/json",
+                             body: PipelineHealth.readyBody(readiness))
             case (.GET, "/metrics"):
                 return .full(status: .ok, contentType: "text/plain; version=0.0.4", body: metricsText?() ?? "")
             case (.POST, "/admin/reload-rules"):
@@ -127,7 +138,7 @@ public final class VigilServer: Sendable {
             }
         }
         let opsSupervisor = Supervisor(
-            configuration: .init(name: "ops", intensity: restartPolicy),
+            configuration: .init(name: "ops", intensity: restartPolicy, isTransient: isTransient),
             children: [ChildSpec(name: "http", service: ops), ChildSpec(name: "sighup", service: ReloadOnHangup(reloader: reloader))],
             logger: logger
         )
@@ -140,14 +151,16 @@ public final class VigilServer: Sendable {
         self.alerts = alerts
         self.reloader = reloader
         self.supervisors = [pipeline, feedSupervisor, opsSupervisor]
+        self.startupCheck = StartupCheck(database: configuration.database, schemas: configuration.schemasDirectory, health: health)
     }
 
     /// The service group to run: with signal handling for `vigil serve`, without for tests.
     public func serviceGroup(handleSignals: Bool) -> ServiceGroup {
         var groupConfiguration = ServiceGroupConfiguration(
-            services: supervisors.map {
-                .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup)
-            },
+            services: [.init(service: startupCheck, successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup)]
+                + supervisors.map {
+                    .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup)
+                },
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger
         )

@@ -69,6 +69,8 @@ public final class WriterStage: Service, Sendable {
     public var uncommitted: Int { pending.withLock { $0.count } }
 
     public func run() async throws {
+        // Not before the start-up check has found the schema current.
+        guard (try? await cancelWhenGracefulShutdown({ await self.health.databaseVerified.wait() })) == true else { return }
         let database: PostgresConnection
         do {
             database = try await PostgresConnection.connect(configuration.database)

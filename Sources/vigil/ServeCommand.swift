@@ -54,6 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maxRestarts: Int?
     @Option(help: "Seconds over which --max-restarts is counted [VIGIL_RESTART_PERIOD] (default 60).")
     var restartPeriod: Int?
+    @Option(help: "Seconds a record may be dated before its account's newest transaction and still count in windows and profiles; later ones are stored with late=true and evaluated without window figures [VIGIL_ALLOWED_LATENESS] (default 300).")
+    var allowedLateness: Int?
     @Flag(help: "Allow webhook endpoints on loopback addresses (demos and tests; refused by default against SSRF) [VIGIL_WEBHOOK_ALLOW_LOOPBACK=1].")
     var webhookAllowLoopback = false
     @Flag(help: "On reload (SIGHUP, POST /admin/reload-rules), load a ruleset even if its rule tests fail — loudly.")
@@ -107,6 +109,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.shutdownTimeout = .seconds(try value(shutdownTimeout, "VIGIL_SHUTDOWN_TIMEOUT", "shutdown-timeout", 30))
         configuration.feed.drainTimeout = configuration.shutdownTimeout / 3
         configuration.detectionWorkers = try value(workers, "VIGIL_WORKERS", "workers", configuration.detectionWorkers)
+        let lateness = try value(allowedLateness, "VIGIL_ALLOWED_LATENESS", "allowed-lateness", 300)
+        guard lateness >= 0 else { throw CleanExit.failure("vigil serve: allowed-lateness must be 0 or more seconds, not \(lateness)") }
+        configuration.allowedLateness = .seconds(lateness)
         configuration.maxRestarts = try value(maxRestarts, "VIGIL_MAX_RESTARTS", "max-restarts", configuration.maxRestarts)
         configuration.restartPeriod = .seconds(try value(restartPeriod, "VIGIL_RESTART_PERIOD", "restart-period", 60))
         if let plan = ProcessInfo.processInfo.environment["VIGIL_TEST_FAULTS"] {
@@ -131,16 +136,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw CleanExit.failure("vigil serve: the rules in \(configuration.rulesPath) do not compile (see above); fix them or point --rules elsewhere")
         }
         logger.info("ruleset loaded", metadata: ["version": "\(ruleset.version)", "rules": "\(ruleset.rules.count)", "windows": "\(ruleset.windows.count)"])
-        do {
-            let database = try await PostgresConnection.connect(configuration.database)
-            let migrator = Migrator(directory: URL(fileURLWithPath: ProcessInfo.processInfo.environment["VIGIL_SCHEMAS"] ?? "Schemas"))
-            if let pending = try? await migrator.pendingMigrations(on: database), !pending.isEmpty {
-                throw CleanExit.failure("vigil serve: the database schema is \(pending.count) migration(s) behind (next: \(pending[0].version)_\(pending[0].name)) — run `vigil migrate` first")
-            }
-            await database.close()
-        } catch let error as PostgresError {
-            throw CleanExit.failure("vigil serve: \(error)")
-        }
+        // Checked by the server once PostgreSQL answers (it may be down now: serve waits for it).
+        configuration.schemasDirectory = URL(fileURLWithPath: ProcessInfo.processInfo.environment["VIGIL_SCHEMAS"] ?? "Schemas")
 
         let server = VigilServer(configuration: configuration, ruleset: ruleset, rulesetFiles: loaded.sources.keys.sorted(), logger: logger) {
             var buffer: [UInt8] = []
@@ -172,7 +169,8 @@ struct Settings {
             throw SettingsError(message: "\(configPath) is not a JSON object of settings")
         }
         let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
-                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period", "profile-checkpoint-seconds"]
+                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period", "profile-checkpoint-seconds",
+                                  "allowed-lateness"]
         for (key, raw) in object {
             guard known.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")

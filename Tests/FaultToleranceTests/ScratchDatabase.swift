@@ -7,17 +7,31 @@ import PostgresStore
 struct ScratchDatabase: Sendable {
     let name: String
     let folder: URL
+    /// A server of the test's own (which it may stop), instead of the run's shared one.
+    var cluster: PrivateCluster? = nil
 
     /// Where the child processes and the test's own queries connect.
     var configuration: PostgresConfiguration {
-        var configuration = PostgresConfiguration.fromEnvironment(applicationName: "vigil-fault-tests")
+        var configuration = Self.adminConfiguration(cluster)
         configuration.databaseName = name
         return configuration
+    }
+
+    /// The shared server of the run, or `cluster`.
+    static func adminConfiguration(_ cluster: PrivateCluster?) -> PostgresConfiguration {
+        guard let cluster else { return .fromEnvironment(applicationName: "vigil-fault-tests") }
+        return PostgresConfiguration(connectionString: "host=\(cluster.socketDirectory) port=5432 user=postgres dbname=postgres",
+                                     applicationName: "vigil-fault-tests")
     }
 
     /// Points a child's environment at this database.
     func apply(to env: inout [String: String]) {
         env["PGDATABASE"] = name
+        if let cluster {
+            env.removeValue(forKey: "DATABASE_URL")
+            for (key, value) in cluster.environment { env[key] = value }
+            return
+        }
         if let url = env["DATABASE_URL"], !url.isEmpty {
             if var components = URLComponents(string: url), components.scheme?.hasPrefix("postgres") == true {
                 components.path = "/" + name
@@ -29,14 +43,14 @@ struct ScratchDatabase: Sendable {
     }
 
     /// Creates, migrates (through the binary), runs `body`, drops.
-    static func with<T: Sendable>(_ label: String, _ body: (ScratchDatabase) async throws -> T) async throws -> T {
-        let admin = try await PostgresConnection.connect(.fromEnvironment(applicationName: "vigil-fault-tests"))
+    static func with<T: Sendable>(_ label: String, cluster: PrivateCluster? = nil, _ body: (ScratchDatabase) async throws -> T) async throws -> T {
+        let admin = try await PostgresConnection.connect(adminConfiguration(cluster))
         let name = "vigil_fault_\(label)_\(UInt64.random(in: 0...UInt64.max) % 1_000_000_000)"
         guard let identifier = PostgresIdentifier(name) else { throw FaultTestError("bad database name \(name)") }
         try await admin.execute("CREATE DATABASE \(identifier: identifier)")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let database = ScratchDatabase(name: name, folder: folder)
+        let database = ScratchDatabase(name: name, folder: folder, cluster: cluster)
         do {
             try await VigilProcess.run(["migrate"], database: database, in: folder)
             let value = try await body(database)

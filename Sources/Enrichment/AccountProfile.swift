@@ -53,11 +53,16 @@ public struct AccountProfile: Sendable, Hashable {
             m2 += delta * (x - mean)
             if maxAmount.map({ amountBase > $0 }) ?? true { maxAmount = amountBase }
         }
-        if let country { lastCountry = country; Self.remember(country, in: &countries) }
-        if let latitude, let longitude {
+        // "Last" means newest in event time: a record dated earlier (out of order) joins
+        // the sets and statistics but does not move the last country or location back.
+        if let country {
+            if lastSeen.map({ time >= $0 }) ?? true { lastCountry = country }
+            Self.remember(country, in: &countries)
+        }
+        if let latitude, let longitude, lastLocatedAt.map({ time >= $0 }) ?? true {
             lastLatitude = latitude
             lastLongitude = longitude
-            if lastLocatedAt.map({ time >= $0 }) ?? true { lastLocatedAt = time }
+            lastLocatedAt = time
         }
         if lastSeen.map({ time > $0 }) ?? true { lastSeen = time }
         if let device { Self.remember(device, in: &devices) }

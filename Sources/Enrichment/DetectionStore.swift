@@ -143,6 +143,7 @@ public enum DetectionStore {
                    device_id, ip, latitude, longitude
             FROM transactions
             WHERE event_time > (SELECT max(event_time) FROM transactions) - make_interval(secs => \(seconds))
+              AND NOT late
             ORDER BY event_time, received_at
             """)
         var result: [Transaction] = []
@@ -172,6 +173,7 @@ public enum DetectionStore {
             LEFT JOIN account_profiles p ON p.account_id = t.account_id
             WHERE t.received_at > (SELECT through FROM profile_checkpoints WHERE id = 1)
               AND (p.checkpoint_through IS NULL OR t.received_at > p.checkpoint_through)
+              AND NOT t.late
             ORDER BY t.received_at, t.event_time
             """)
         return rows.compactMap { row in

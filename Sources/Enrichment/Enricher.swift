@@ -70,7 +70,8 @@ public enum Enricher {
            let last = p.lastLocatedAt ?? p.lastSeen {
             let km = haversineKilometres(lastLat, lastLon, lat, lon)
             // Same-instant transactions count as one second apart rather than infinitely fast.
-            let hours = max(1.0, Double(t.timestamp.microsecondsSinceEpoch &- last.microsecondsSinceEpoch) / 1e6) / 3600
+            // Out of order (dated before the last located one) the time between them is the same.
+            let hours = max(1.0, Double((t.timestamp.microsecondsSinceEpoch &- last.microsecondsSinceEpoch).magnitude) / 1e6) / 3600
             if let d = DecimalValue(approximating: (km * 10).rounded() / 10) { record[.distanceKmFromLast] = .decimal(d) }
             if let s = DecimalValue(approximating: (km / hours).rounded()) { record[.speedKmhFromLast] = .decimal(s) }
         }

@@ -24,6 +24,7 @@ public final class DetectionWorker: Service, Sendable {
     private let logger: Logger
     private let evaluated = Counter(label: "vigil_transactions_evaluated_total")
     private let ruleErrors = Counter(label: "vigil_rule_evaluation_errors_total")
+    private let lateRecords = Counter(label: "vigil_records_late_total")
     private let depth: Gauge
     /// A batch taken from the mailbox and not yet handed on, kept across restarts so a
     /// lost database connection loses no record: `input` still to evaluate, `results`
@@ -44,7 +45,8 @@ public final class DetectionWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        await state.ready.wait()
+        // Until state is loaded; a shutdown meanwhile ends the wait (there is nothing to drain yet).
+        guard (try? await cancelWhenGracefulShutdown({ await self.state.ready.wait() })) == true else { return }
         let db = try await PostgresConnection.connect(database)
         defer { Task { await db.close() } }
         try await withGracefulShutdownHandler {
@@ -113,8 +115,23 @@ public final class DetectionWorker: Service, Sendable {
         // Taken out and put back: updated with no other copy of it alive in the table.
         var profile = partition.profiles.removeValue(forKey: tx.accountID) ?? AccountProfile()
         let derived = Enricher.fill(&record, transaction: tx, reference: reference, profile: profile)
-        for i in partition.windows.indices { partition.windows[i].observe(&record, lists: lists) }
-        shared.observe(&record, lists: lists)
+        // Event time, not arrival, orders windows. A record dated further back than the
+        // allowed lateness before its account's newest one would be judged against
+        // activity that came after it (and would stretch windows back to its own time):
+        // it is evaluated with no window or previous-transaction figures, and counts in
+        // neither the windows nor the profile.
+        let late = profile.lastSeen.map { tx.timestamp.microsecondsSinceEpoch < $0.microsecondsSinceEpoch &- state.allowedLatenessMicroseconds } ?? false
+        record[.isLate] = .bool(late)
+        if late {
+            lateRecords.increment()
+            record[.timeSinceLast] = .absent
+            record[.distanceKmFromLast] = .absent
+            record[.speedKmhFromLast] = .absent
+            for i in record.windows.indices { record.windows[i] = .absent }
+        } else {
+            for i in partition.windows.indices { partition.windows[i].observe(&record, lists: lists) }
+            shared.observe(&record, lists: lists)
+        }
         ruleset.evaluate(record, lists: lists, into: &outcomes)
 
         var hits: [RuleHitRecord] = []
@@ -137,10 +154,11 @@ public final class DetectionWorker: Service, Sendable {
                 if severity.map({ Self.rank(rule.severity) > Self.rank($0) }) ?? true { severity = rule.severity }
             }
         }
-        Enricher.update(&profile, with: tx, derived: derived)
+        if !late { Enricher.update(&profile, with: tx, derived: derived) }
         partition.profiles[tx.accountID] = profile
         let alert = severity.map { AlertRecord(severity: $0.rawValue, totalScore: min(100, score)) }
         var detection = Detection(hits: hits, alert: alert, rulesetVersion: ruleset.version, profile: profile)
+        detection.late = late
         DetectionWriter.encode(&detection, transactionID: tx.id)
         return detection
     }

@@ -29,11 +29,13 @@ enum DetectionWriter {
                       alertHook: AlertHook?, committed: AlertCollector) throws {
         var hits = CopyTextEncoder()
         var profiles: [(account: String, profile: AccountProfile)] = []
+        var late: [String] = []
         var pendingAlerts: [(tx: Transaction, alert: AlertRecord, hits: [RuleHitRecord], version: String, rulesJSON: String, raw: [UInt8])] = []
         for index in batch.indices {
             guard outcomes[index] == .stored, let detection = batch[index].detection,
                   case .transaction(let tx) = batch[index].record.payload else { continue }
             profiles.append((tx.accountID, detection.profile))
+            if detection.late { late.append(tx.id) }
             if detection.hitRows.isEmpty && !detection.hits.isEmpty {
                 var encoded = detection
                 encode(&encoded, transactionID: tx.id)
@@ -80,6 +82,10 @@ enum DetectionWriter {
             try db.copyIn("""
                 COPY rule_hits (transaction_id, rule_id, mode, severity, score, reason, on_error, ruleset_version) FROM STDIN
                 """, data: hits.bytes)
+        }
+        if !late.isEmpty {
+            // Rare, so a statement of its own rather than a column in every COPY row.
+            try db.execute("UPDATE transactions SET late = true WHERE id = ANY(\(PostgresTextArray(late))::text[])")
         }
         var batchTime: Timestamp?
         if !profiles.isEmpty {

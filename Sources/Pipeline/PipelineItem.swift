@@ -46,6 +46,9 @@ public struct Detection: Sendable {
     public var rulesetVersion: String
     /// The account's profile after this transaction, to checkpoint with the batch.
     public var profile: AccountProfile
+    /// Dated more than the allowed lateness before its account's newest transaction:
+    /// kept out of windows and the profile, stored with `late = true`.
+    public var late = false
     /// The hits as `rule_hits` rows in COPY text (encoded by the worker, off the writer's path).
     var hitRows: [UInt8] = []
     /// The alert-mode hits as the alert's `rules` JSON, when there is an alert.

@@ -23,6 +23,8 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
     case distanceKmFromLast, speedKmhFromLast, timeSinceLast
     case hourOfDay, dayOfWeek
     case isNewDevice, isNewCountry, isNewCard, isNewMerchant
+    // Ingest: the record's place in event time
+    case isLate
 
     /// Name, type and documentation of one field.
     public struct Info: Sendable {
@@ -107,6 +109,8 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
         case .isNewCountry: f("is_new_country", .bool, "The account has not transacted in this country before.")
         case .isNewCard: f("is_new_card", .bool, "The account has not used this card before.")
         case .isNewMerchant: f("is_new_merchant", .bool, "The account has not paid this merchant before.")
+        case .isLate: f("is_late", .bool,
+                        "Dated earlier than the account's newest transaction by more than the allowed lateness: windows and profile-relative times are absent for it.")
         }
     }
 }

@@ -65,7 +65,7 @@ public struct RecordBuilder: Sendable {
         if case .absent = record[.baseCurrency], case .string = record[.currency] { record[.baseCurrency] = record[.currency] }
         if case .absent = record[.amountBase] { record[.amountBase] = record[.amount] }
         if case .absent = record[.profileCount] { record[.profileCount] = .int(0) }
-        for flag in [Field.isNewDevice, .isNewCountry, .isNewCard, .isNewMerchant] {
+        for flag in [Field.isNewDevice, .isNewCountry, .isNewCard, .isNewMerchant, .isLate] {
             if case .absent = record[flag] { record[flag] = .bool(false) }
         }
     }

@@ -29,7 +29,7 @@ extension FeedServer {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptErrorReporter(logger: logger, counter: acceptErrors))
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(listener: "feed", logger: logger, counter: acceptErrors))
                 }
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)

@@ -77,6 +77,16 @@ final class ConnectionWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client half-closed (or the listener is draining): an unfinished line can
+            // no longer be finished; the framing drops it. Only the idle rule is left, and
+            // the connection is not idle while replies are owed to it.
+            partialSince = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
         pausedAt = .now()
         context.fireChannelReadComplete()

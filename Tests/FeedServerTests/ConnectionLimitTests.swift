@@ -1,5 +1,5 @@
 import FeedProtocol
-import FeedServer
+@testable import FeedServer
 import Foundation
 import NIOCore
 import Testing
@@ -167,6 +167,27 @@ struct ConnectionLimitTests {
             }
         }
     }
+
+    @Test("a client that half-closes after a partial line still gets the acks it is owed, however long they take")
+    func halfClosedWithPartialLine() async throws {
+        let sink = RecordingSink(.answerWhenReleased)
+        let timeout = Duration.milliseconds(200)
+        try await withFeedServer(sink: sink, configure: { $0.lineTimeout = timeout; $0.idleTimeout = .seconds(1) }) { port, _, _ in
+            try await FeedClient.withConnection(host: "127.0.0.1", port: port) { client in
+                try await client.send(bytes: Array((validLine("owed") + "\n" + validLine("cut").prefix(25)).utf8))
+                #expect(await eventually { sink.count == 1 })
+                client.finishSending()
+                // Well past the line timeout (and the close that would follow it): a silent
+                // connection is closed for idleness after 1 s.
+                let silent = try await FeedClient.withConnection(host: "127.0.0.1", port: port) { try await $0.nextReply() }
+                #expect(silent == nil)
+                sink.release()
+                #expect(try await client.nextReply() == .ack(id: "owed", duplicate: false))
+                #expect(try await client.nextReply() == nil)
+            }
+            #expect(sink.count == 1, "the cut line is dropped, not a record")
+        }
+    }
 }
 
 /// Opens `count` feed connections, runs `body` with them, closes them.
@@ -176,5 +197,28 @@ func withConnections<R: Sendable>(
     if opened.count == count { return try await body(opened) }
     return try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
         try await withConnections(count, port: port, opened: opened + [connection], body)
+    }
+}
+
+@Suite("Feed limits: the descriptor budget and the log throttle")
+struct FeedLimitArithmeticTests {
+    @Test("the default cap leaves 128 and a tenth of the descriptor limit free", arguments: [
+        (1_024, 794), (4_096, 3_559), (65_536, 58_855), (100, 1),
+    ])
+    func budget(limit: Int, expected: Int) {
+        #expect(FileDescriptorBudget.defaultMaximumConnections(forLimit: limit) == expected)
+        #expect(FileDescriptorBudget.defaultMaximumConnections(forLimit: limit) + FileDescriptorBudget.reserve(forLimit: limit) >= limit)
+    }
+
+    @Test("a repeated event is logged at once, then at most once per interval with the count it held back")
+    func throttle() {
+        var throttle = LogThrottle(interval: .seconds(10))
+        let start = ContinuousClock.now
+        #expect(throttle.record(at: start) == 0)
+        #expect(throttle.record(at: start + .seconds(1)) == nil)
+        #expect(throttle.record(at: start + .seconds(9)) == nil)
+        #expect(throttle.record(at: start + .seconds(10)) == 2)
+        #expect(throttle.record(at: start + .seconds(11)) == nil)
+        #expect(throttle.record(at: start + .seconds(30)) == 1)
     }
 }

@@ -4,8 +4,9 @@ import NIOCore
 ///
 /// Sits in front of the line framing and sees the raw bytes: a connection that sends
 /// nothing for `idle` (and has no record waiting for its reply) is closed; a line begun
-/// and not finished within `line` (slow loris) stops the reading, and the connection's
-/// task answers it `line_timeout` after the replies still owed, then closes.
+/// and not finished within `line` (slow loris) ends the reader's input (later bytes are
+/// read and dropped), and the connection's task answers it `line_timeout` after the
+/// replies still owed, then closes.
 ///
 /// Time during which the listener itself does not read the socket (the pipeline is
 /// full and NIO holds back `read()`) is not held against the sender: the clocks are
@@ -30,6 +31,10 @@ final class ConnectionWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var finished = false
+    /// After a line timeout: the reader was told the input ended; what still arrives is
+    /// read and dropped, so that closing does not meet unread bytes (which would turn
+    /// the close into a reset that can destroy the replies not yet read by the client).
+    private var discarding = false
 
     init(idle: Duration?, line: Duration?, replies: ReplyQueue, outcome: LineTimeout, reporter: TimeoutReporter) {
         self.idle = idle.map(TimeAmount.init)
@@ -58,6 +63,7 @@ final class ConnectionWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if discarding { return }
         let now = NIODeadline.now()
         lastInbound = now
         if line != nil {
@@ -79,6 +85,7 @@ final class ConnectionWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
+            if discarding { return }  // the reader was told already
             // The client half-closed (or the listener is draining): an unfinished line can
             // no longer be finished; the framing drops it. Only the idle rule is left, and
             // the connection is not idle while replies are owed to it.
@@ -88,6 +95,10 @@ final class ConnectionWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if discarding {
+            context.read()
+            return
+        }
         pausedAt = .now()
         context.fireChannelReadComplete()
     }
@@ -140,10 +151,13 @@ final class ConnectionWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
             finished = true
             outcome.record(bytes: partialBytes)
             reporter.lineTimedOut(peer: context.channel.remoteAddress, bytes: partialBytes)
-            // Stop reading; the connection's task sends what is owed, then the nack, then
-            // closes. Should the client not take those replies, close anyway in a while.
+            // End the reader's input (the framing drops the unfinished line); the
+            // connection's task sends what is owed, then the nack, then closes. The socket
+            // is drained meanwhile. Should the client not take its replies, close anyway.
+            discarding = true
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            context.read()
             let channel = context.channel
-            context.close(mode: .input, promise: nil)
             context.eventLoop.scheduleTask(in: line) { channel.close(promise: nil) }
             return
         }

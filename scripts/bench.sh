@@ -31,10 +31,14 @@ fi
 
 # 10,000 idle connections need that many descriptors in the server and in the client.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# The server admits at most limit - 128 - limit/10 feed connections (--max-connections default).
 if [ "$(ulimit -n)" != "unlimited" ] && [ "$(ulimit -n)" -lt $((IDLE + 500)) ]; then
     IDLE=$(( $(ulimit -n) - 500 ))
-    echo "bench: open-file limit $(ulimit -n): idle-connection test lowered to $IDLE connections" >&2
 fi
+if [ "$(ulimit -n)" != "unlimited" ] && [ $(( $(ulimit -n) - 128 - $(ulimit -n) / 10 - 16 )) -lt "$IDLE" ]; then
+    IDLE=$(( $(ulimit -n) - 128 - $(ulimit -n) / 10 - 16 ))
+fi
+[ "$IDLE" -lt 10000 ] && echo "bench: open-file limit $(ulimit -n): idle-connection test lowered to $IDLE connections" >&2
 
 now_ms() { date +%s%3N; }
 log() { echo "== $(date +%H:%M:%S) $*" >&2; }

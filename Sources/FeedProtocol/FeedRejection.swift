@@ -39,6 +39,12 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
         /// The record passed validation but PostgreSQL refused to store it (the message
         /// says why); it is kept in the rejects table like any other refused line.
         case storageRefused = "storage_refused"
+        /// A line was begun but not finished (no `\n`) within the listener's line
+        /// timeout; the connection is closed after this reply (slow senders, slow loris).
+        case lineTimeout = "line_timeout"
+        /// The listener is at its connection limit; this reply is the only line the
+        /// connection gets before it is closed. Not a record's reply: no id, nothing stored.
+        case tooManyConnections = "too_many_connections"
     }
 
     /// What was wrong.
@@ -63,6 +69,24 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
         FeedRejection(
             code: .lineTooLong,
             message: "line exceeds the \(limit)-byte limit; send one transaction per line of at most \(limit) bytes"
+        )
+    }
+
+    /// The rejection of a line left unfinished for `timeout` (`received` bytes had come).
+    public static func lineTimeout(after timeout: Duration, received: Int) -> FeedRejection {
+        FeedRejection(
+            code: .lineTimeout,
+            message: "a line was not completed within \(timeout) of its first byte (\(received) bytes, no newline); "
+                + "send each record as one whole line ending in \\n and re-send this one on a new connection"
+        )
+    }
+
+    /// The one line a connection over the listener's limit receives before it is closed.
+    public static func tooManyConnections(limit: Int) -> FeedRejection {
+        FeedRejection(
+            code: .tooManyConnections,
+            message: "the feed is at its limit of \(limit) connections; retry with backoff, "
+                + "or send on one of your open connections (one connection carries thousands of records a second)"
         )
     }
 

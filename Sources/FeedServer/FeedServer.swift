@@ -19,14 +19,16 @@ import VigilCore
 /// input), answer every record already read, then close; connections that have not
 /// taken their acks after `drainTimeout` are closed anyway.
 public final class FeedServer: Service, Sendable {
-    private let configuration: FeedServerConfiguration
+    let configuration: FeedServerConfiguration
     private let sink: any FeedSink
-    private let logger: Logger
-    private let group: any EventLoopGroup
+    let logger: Logger
+    let group: any EventLoopGroup
     private let decoder: FeedDecoder
     private let connections = Mutex<[ObjectIdentifier: (channel: any NIOCore.Channel, replies: ReplyQueue)]>([:])
     private let listening = Listening()
-    private let connectionGauge = Gauge(label: "vigil_feed_connections")
+    let gate: ConnectionGate
+    let timeouts: TimeoutReporter
+    let acceptErrors = Counter(label: "vigil_feed_accept_errors_total")
     private let linesCounter = Counter(label: "vigil_feed_lines_total")
 
     /// Creates a server that hands records to `sink`.
@@ -41,6 +43,8 @@ public final class FeedServer: Service, Sendable {
         self.logger = logger
         self.group = eventLoopGroup
         self.decoder = FeedDecoder(configuration: configuration.decoder)
+        self.gate = ConnectionGate(limit: configuration.maximumConnections, logger: logger)
+        self.timeouts = TimeoutReporter(logger: logger, idleTimeout: configuration.idleTimeout, lineTimeout: configuration.lineTimeout)
     }
 
     /// The bound address once listening (waits for it); `nil` if binding failed.
@@ -51,45 +55,25 @@ public final class FeedServer: Service, Sendable {
     /// Records read and not yet answered on the socket, over all connections.
     public var unansweredRecords: Int { connections.withLock { $0.values.reduce(0) { $0 + $1.replies.unanswered } } }
 
-    /// The number of open feed connections.
-    public var connectionCount: Int { connections.withLock { $0.count } }
+    /// The number of open feed connections (admitted and not yet closed).
+    public var connectionCount: Int { gate.count }
 
     public func run() async throws {
         let configuration = self.configuration
-        let server: NIOAsyncChannel<NIOAsyncChannel<[FeedFrame], ByteBuffer>, Never>
+        let server: NIOAsyncChannel<AcceptedConnection, Never>
         do {
-            var bootstrap = ServerBootstrap(group: group)
-            if let size = configuration.socketSendBufferSize {
-                bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
-            }
-            server = try await bootstrap
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: configuration.host, port: configuration.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(FeedLineDecoder(maximumLength: configuration.maximumLineLength))
-                        )
-                        return try NIOAsyncChannel<[FeedFrame], ByteBuffer>(
-                            wrappingChannelSynchronously: channel,
-                            configuration: .init(
-                                backPressureStrategy: .init(
-                                    lowWatermark: configuration.readBufferLowWatermark,
-                                    highWatermark: configuration.readBufferHighWatermark
-                                ),
-                                isOutboundHalfClosureEnabled: true
-                            )
-                        )
-                    }
-                }
+            server = try await bind()
         } catch {
             listening.set(nil)
             throw FeedServerError(code: .bindFailed, message: "cannot listen for the feed on \(configuration.host):\(configuration.port): \(error)")
         }
         listening.set(server.channel.localAddress)
-        logger.info("feed listening", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
+        logger.info("feed listening", metadata: [
+            "address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")", "max_connections": "\(gate.limit)",
+            "idle_timeout": "\(configuration.idleTimeout.map { "\($0)" } ?? "off")",
+            "line_timeout": "\(configuration.lineTimeout.map { "\($0)" } ?? "off")",
+        ])
+        warnIfOverBudget()
 
         let drainTimeout = configuration.drainTimeout
         try await withThrowingTaskGroup(of: Void.self) { outer in
@@ -97,8 +81,10 @@ public final class FeedServer: Service, Sendable {
                 try await withGracefulShutdownHandler {
                     try await withThrowingDiscardingTaskGroup { tasks in
                         try await server.executeThenClose { inbound in
-                            for try await connection in inbound {
-                                tasks.addTask { await self.serve(connection) }
+                            for try await accepted in inbound {
+                                // Refused connections were answered and closed in NIO already.
+                                guard case .admitted(let connection, let replies, let lineTimeout) = accepted else { continue }
+                                tasks.addTask { await self.serve(connection, replies: replies, lineTimeout: lineTimeout) }
                             }
                         }
                     }
@@ -137,17 +123,12 @@ public final class FeedServer: Service, Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<[FeedFrame], ByteBuffer>) async {
+    private func serve(_ connection: NIOAsyncChannel<[FeedFrame], ByteBuffer>, replies: ReplyQueue, lineTimeout: LineTimeout) async {
         let channel = connection.channel
         let key = ObjectIdentifier(channel)
         let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown"
-        let replies = ReplyQueue(capacity: configuration.maximumUnansweredPerConnection)
         connections.withLock { $0[key] = (channel, replies) }
-        connectionGauge.record(connectionCount)
-        defer {
-            connections.withLock { _ = $0.removeValue(forKey: key) }
-            connectionGauge.record(connectionCount)
-        }
+        defer { connections.withLock { _ = $0.removeValue(forKey: key) } }
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(peer)"
         do {
@@ -161,6 +142,7 @@ public final class FeedServer: Service, Sendable {
                         tasks.addTask { try await Self.writeReplies(replies, to: outbound) }
                         do {
                             try await self.readRecords(inbound, replies: replies, peer: peer)
+                            try await self.answerTimedOutLine(lineTimeout, replies: replies, peer: peer)
                         } catch {
                             logger.debug("feed connection read ended", metadata: ["error": "\(error)"])
                         }
@@ -225,6 +207,17 @@ public final class FeedServer: Service, Sendable {
             lines = 0
             try await submit(records, replies: replies)
         }
+    }
+
+    /// After a line timeout: the unfinished line is answered `line_timeout` (and kept in
+    /// the rejects table, without its bytes) after every reply still owed.
+    private func answerTimedOutLine(_ lineTimeout: LineTimeout, replies: ReplyQueue, peer: String) async throws {
+        guard let received = lineTimeout.receivedBytes, let timeout = configuration.lineTimeout else { return }
+        var sequence = replies.tryReserve()
+        if sequence == nil { sequence = await replies.reserve() }
+        guard let sequence else { return }
+        let rejection = FeedRejection.lineTimeout(after: timeout, received: received)
+        try await submit([FeedRecord(payload: .rejected(rejection), rawLine: [], peer: peer, replies: replies, sequence: sequence)], replies: replies)
     }
 
     /// Hands the records of one read to the pipeline; those it could not take get no

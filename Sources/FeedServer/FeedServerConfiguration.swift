@@ -22,6 +22,18 @@ public struct FeedServerConfiguration: Sendable {
     public var socketSendBufferSize: Int32?
     /// Validation settings for feed lines.
     public var decoder: FeedDecoder.Configuration
+    /// Open feed connections at most; one more is sent a `too_many_connections` nack
+    /// and closed. Defaults to the file-descriptor limit less a reserve
+    /// (see ``FileDescriptorBudget``), so the rest of the process keeps working.
+    public var maximumConnections: Int
+    /// A connection that sends nothing for this long, with no record of its waiting for
+    /// a reply, is closed; `nil` never closes one. Time the listener is not reading the
+    /// connection (backpressure) does not count.
+    public var idleTimeout: Duration?
+    /// A line begun and not finished within this is answered `line_timeout` and the
+    /// connection closed (slow loris); `nil` waits forever. Time the listener is not
+    /// reading the connection (backpressure) does not count.
+    public var lineTimeout: Duration?
 
     /// Creates a configuration.
     public init(
@@ -32,7 +44,10 @@ public struct FeedServerConfiguration: Sendable {
         readBufferLowWatermark: Int = 2,
         readBufferHighWatermark: Int = 8,
         drainTimeout: Duration = .seconds(10),
-        decoder: FeedDecoder.Configuration = .init()
+        decoder: FeedDecoder.Configuration = .init(),
+        maximumConnections: Int = FileDescriptorBudget.defaultMaximumConnections(),
+        idleTimeout: Duration? = .seconds(300),
+        lineTimeout: Duration? = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -43,5 +58,8 @@ public struct FeedServerConfiguration: Sendable {
         self.drainTimeout = drainTimeout
         self.decoder = decoder
         self.socketSendBufferSize = nil
+        self.maximumConnections = maximumConnections
+        self.idleTimeout = idleTimeout
+        self.lineTimeout = lineTimeout
     }
 }

@@ -1,4 +1,6 @@
+import FeedServer
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -56,8 +58,16 @@ public final class OpsServer: Service, Sendable {
     public func run() async throws {
         let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
+            let logger = self.logger
             server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelInitializer { channel in
+                    // Out of descriptors, back off instead of spinning on accept (see the handler).
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(
+                            listener: "ops endpoint", logger: logger, counter: Counter(label: "vigil_ops_accept_errors_total")))
+                    }
+                }
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()

@@ -42,6 +42,12 @@ struct ServeCommand: AsyncParsableCommand {
     var queueCapacity: Int?
     @Option(help: "Unanswered records per connection before it stops being read [VIGIL_MAX_UNANSWERED] (default 2048).")
     var maxUnanswered: Int?
+    @Option(help: "Open feed connections at most; one more is answered too_many_connections and closed [VIGIL_MAX_CONNECTIONS] (default: the file-descriptor limit less 128 and a tenth of it, e.g. 794 at ulimit -n 1024).")
+    var maxConnections: Int?
+    @Option(help: "Seconds a feed connection may send nothing, with no reply owed, before it is closed; 0 never [VIGIL_IDLE_TIMEOUT] (default 300).")
+    var idleTimeout: Double?
+    @Option(help: "Seconds a begun feed line may take to finish before it is nacked line_timeout and the connection closed; 0 never [VIGIL_LINE_TIMEOUT] (default 10).")
+    var lineTimeout: Double?
     @Option(help: "Base currency for amount_base [VIGIL_BASE_CURRENCY] (default EUR).")
     var baseCurrency: String?
     @Option(help: "Seconds a graceful shutdown may take [VIGIL_SHUTDOWN_TIMEOUT] (default 30).")
@@ -105,6 +111,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.linger = .milliseconds(try value(lingerMs, "VIGIL_LINGER_MS", "linger-ms", 0))
         configuration.ingestQueueCapacity = try value(queueCapacity, "VIGIL_QUEUE_CAPACITY", "queue-capacity", configuration.ingestQueueCapacity)
         configuration.feed.maximumUnansweredPerConnection = try value(maxUnanswered, "VIGIL_MAX_UNANSWERED", "max-unanswered", configuration.feed.maximumUnansweredPerConnection)
+        configuration.feed.maximumConnections = try value(maxConnections, "VIGIL_MAX_CONNECTIONS", "max-connections", configuration.feed.maximumConnections)
+        configuration.feed.idleTimeout = try Self.timeout(value(idleTimeout, "VIGIL_IDLE_TIMEOUT", "idle-timeout", 300), "idle-timeout")
+        configuration.feed.lineTimeout = try Self.timeout(value(lineTimeout, "VIGIL_LINE_TIMEOUT", "line-timeout", 10), "line-timeout")
         configuration.baseCurrency = try value(baseCurrency, "VIGIL_BASE_CURRENCY", "base-currency", configuration.baseCurrency)
         configuration.shutdownTimeout = .seconds(try value(shutdownTimeout, "VIGIL_SHUTDOWN_TIMEOUT", "shutdown-timeout", 30))
         configuration.feed.drainTimeout = configuration.shutdownTimeout / 3
@@ -123,8 +132,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.allowFailingRuleTests = allowFailingRuleTests
         configuration.profileCheckpointInterval = .seconds(max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
         configuration.enableWebhooks(allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1")
-        guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0 else {
-            throw CleanExit.failure("vigil serve: batch-size, queue-capacity and max-unanswered must be positive")
+        guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0,
+              configuration.feed.maximumConnections > 0 else {
+            throw CleanExit.failure("vigil serve: batch-size, queue-capacity, max-unanswered and max-connections must be positive")
         }
 
         let logger = Logger(label: "vigil")
@@ -152,6 +162,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         logger.info("vigil serve stopped cleanly")
     }
+
+    /// Seconds as a timeout: 0 turns it off; negative or not finite is refused.
+    private static func timeout(_ seconds: Double, _ name: String) throws -> Duration? {
+        guard seconds.isFinite, seconds >= 0, seconds <= 31_536_000 else {
+            throw CleanExit.failure("vigil serve: \(name) \(seconds) must be a number of seconds from 0 (off) to 31536000")
+        }
+        return seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded()))
+    }
 }
 
 /// Settings read from a `--config` JSON file: string values by option name.
@@ -170,7 +188,7 @@ struct Settings {
         }
         let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
                                   "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period", "profile-checkpoint-seconds",
-                                  "allowed-lateness"]
+                                  "allowed-lateness", "max-connections", "idle-timeout", "line-timeout"]
         for (key, raw) in object {
             guard known.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")

@@ -15,7 +15,7 @@ final class ServeProcess: Sendable {
     /// waits until `/readyz` answers 200.
     static func start(
         database: ScratchDatabase, name: String, extra: [String] = [], environment: [String: String] = [:],
-        feedPort: Int? = nil, opsPort: Int? = nil, waitReady: Bool = true
+        feedPort: Int? = nil, opsPort: Int? = nil, waitReady: Bool = true, openFileLimit: Int? = nil
     ) async throws -> ServeProcess {
         let feed = try feedPort ?? Network.freePort()
         let ops = try opsPort ?? Network.freePort()
@@ -24,7 +24,7 @@ final class ServeProcess: Sendable {
             "--rules", "Rules",
         ] + (extra.contains("--workers") ? [] : ["--workers", "2"]) + extra
         let log = database.folder.appendingPathComponent("\(name).log")
-        let child = try VigilProcess.start(arguments, database: database, environment: environment, log: log)
+        let child = try VigilProcess.start(arguments, database: database, environment: environment, log: log, openFileLimit: openFileLimit)
         let server = ServeProcess(feedPort: feed, opsPort: ops, database: database, arguments: arguments, extra: extra, environment: environment, child: child)
         if waitReady { try await server.waitReady() }
         return server

@@ -36,14 +36,22 @@ final class VigilProcess: @unchecked Sendable {
         self.logURL = logURL
     }
 
-    /// Starts `vigil arguments...` with `environment` added to the inherited one.
-    static func start(_ arguments: [String], database: ScratchDatabase?, environment: [String: String] = [:], log: URL) throws -> VigilProcess {
+    /// Starts `vigil arguments...` with `environment` added to the inherited one; with
+    /// `openFileLimit`, under that descriptor limit (`ulimit -n` in a shell that then
+    /// execs vigil, so the pid is vigil's).
+    static func start(_ arguments: [String], database: ScratchDatabase?, environment: [String: String] = [:], log: URL,
+                      openFileLimit: Int? = nil) throws -> VigilProcess {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw FaultTestError("no vigil executable at \(binary.path): build it with `swift build --build-tests` (or set VIGIL_BINARY)")
         }
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if let openFileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = repositoryRoot
         var env = ProcessInfo.processInfo.environment
         if let database { database.apply(to: &env) }

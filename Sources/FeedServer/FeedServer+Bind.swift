@@ -1,0 +1,83 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A connection as the listener hands it over: admitted (with what its task needs), or
+/// already refused and closed in NIO.
+enum AcceptedConnection: Sendable {
+    case admitted(NIOAsyncChannel<[FeedFrame], ByteBuffer>, ReplyQueue, LineTimeout)
+    case refused
+}
+
+extension FeedServer {
+    /// Binds the listener. Each accepted connection is admitted or refused in its
+    /// initializer, on its own event loop: an admitted one gets its watchdog (idle and
+    /// line timeouts), the line framing and an async channel; a refused one gets the
+    /// `too_many_connections` line and is closed without ever reaching a task.
+    func bind() async throws -> NIOAsyncChannel<AcceptedConnection, Never> {
+        let configuration = self.configuration
+        let gate = self.gate
+        let timeouts = self.timeouts
+        let logger = self.logger
+        let acceptErrors = self.acceptErrors
+        var bootstrap = ServerBootstrap(group: group)
+        if let size = configuration.socketSendBufferSize {
+            bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
+        }
+        return try await bootstrap
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(listener: "feed", logger: logger, counter: acceptErrors))
+                }
+            }
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard gate.admit(channel) else {
+                        try gate.refuse(channel)
+                        return AcceptedConnection.refused
+                    }
+                    let replies = ReplyQueue(capacity: configuration.maximumUnansweredPerConnection)
+                    let lineTimeout = LineTimeout()
+                    if configuration.idleTimeout != nil || configuration.lineTimeout != nil {
+                        try channel.pipeline.syncOperations.addHandler(ConnectionWatchdog(
+                            idle: configuration.idleTimeout, line: configuration.lineTimeout,
+                            replies: replies, outcome: lineTimeout, reporter: timeouts
+                        ))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(FeedLineDecoder(maximumLength: configuration.maximumLineLength))
+                    )
+                    let connection = try NIOAsyncChannel<[FeedFrame], ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(
+                            backPressureStrategy: .init(
+                                lowWatermark: configuration.readBufferLowWatermark,
+                                highWatermark: configuration.readBufferHighWatermark
+                            ),
+                            isOutboundHalfClosureEnabled: true
+                        )
+                    )
+                    return AcceptedConnection.admitted(connection, replies, lineTimeout)
+                }
+            }
+    }
+
+    /// Warns at start when `--max-connections` leaves less than the reserve of the
+    /// file-descriptor limit: at the cap, accepts would fail and the ops port go dark.
+    func warnIfOverBudget() {
+        guard let limit = FileDescriptorBudget.openFileLimit() else { return }
+        let budget = FileDescriptorBudget.defaultMaximumConnections(forLimit: limit)
+        guard gate.limit > budget else { return }
+        logger.warning(
+            "--max-connections is above what the file-descriptor limit leaves for the feed; under a flood the process may run out of descriptors (ops port, PostgreSQL, webhooks). Raise the limit (ulimit -n, LimitNOFILE=) or lower --max-connections",
+            metadata: [
+                "max_connections": "\(gate.limit)", "open_file_limit": "\(limit)",
+                "reserve": "\(FileDescriptorBudget.reserve(forLimit: limit))", "suggested_max": "\(budget)",
+            ]
+        )
+    }
+}

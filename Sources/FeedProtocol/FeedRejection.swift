@@ -39,6 +39,10 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
         /// The record passed validation but PostgreSQL refused to store it (the message
         /// says why); it is kept in the rejects table like any other refused line.
         case storageRefused = "storage_refused"
+        /// The record's id was already stored with different content (a replay carries
+        /// the same content and is acked as a duplicate); it is kept in the rejects table
+        /// and the stored transaction is unchanged. Send a new transaction with a new id.
+        case idConflict = "id_conflict"
     }
 
     /// What was wrong.

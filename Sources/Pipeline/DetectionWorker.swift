@@ -94,7 +94,7 @@ public final class DetectionWorker: Service, Sendable {
                         results[i].detection = detect(tx, record: &record, outcomes: &outcomes, ruleset: ruleset, shared: shared,
                                                       reference: reference, lists: lists, partition: &partition)
                         var row = CopyTextEncoder(capacity: results[i].record.rawLine.count + 192)
-                        row.appendTransactionRow(tx, rawLine: results[i].record.rawLine)
+                        results[i].contentDigest = row.appendTransactionRow(tx, rawLine: results[i].record.rawLine)
                         results[i].copyRow = row.bytes
                     }
                 }

@@ -46,6 +46,7 @@ public final class WriterStage: Service, Sendable {
     private let stored = Counter(label: "vigil_records_stored_total")
     private let duplicates = Counter(label: "vigil_records_duplicate_total")
     private let rejected = Counter(label: "vigil_records_rejected_total")
+    private let idConflicts = Counter(label: "vigil_records_id_conflict_total")
     private let batches = Counter(label: "vigil_writer_batches_total")
     private let depth = Gauge(label: "vigil_mailbox_depth", dimensions: [("stage", "writer")])
     private let commitTimer = Timer(label: "vigil_writer_commit_seconds")
@@ -127,7 +128,7 @@ public final class WriterStage: Service, Sendable {
     }
 
     private func reply(_ batch: [PipelineItem], _ outcomes: [IngestOutcome]) {
-        var storedCount = 0, duplicateCount = 0, rejectedCount = 0
+        var storedCount = 0, duplicateCount = 0, rejectedCount = 0, conflictCount = 0
         for index in batch.indices {
             // Only the id is read from each record: copying whole items here cost a
             // retain and release of every reference they hold.
@@ -148,6 +149,15 @@ public final class WriterStage: Service, Sendable {
             case .refusedByDatabase(let message):
                 rejectedCount += 1
                 reply = .nack(FeedRejection(code: .storageRefused, recordID: id, message: message))
+            case .idConflict(let message, let storedDigest, let receivedDigest):
+                rejectedCount += 1
+                conflictCount += 1
+                // A sender reusing ids loses transactions unless someone looks: say it loudly.
+                logger.warning("id conflict: a record reused a stored transaction id with different content; nacked and kept in rejected_records", metadata: [
+                    "id": "\(id)", "peer": "\(record.peer)",
+                    "stored_digest": "\(storedDigest)", "received_digest": "\(receivedDigest)",
+                ])
+                reply = .nack(FeedRejection(code: .idConflict, recordID: id, message: message))
             case .rejectedStored:
                 // Not produced for accepted records; answer truthfully anyway.
                 reply = .ack(id: id, duplicate: false)
@@ -157,5 +167,6 @@ public final class WriterStage: Service, Sendable {
         stored.increment(by: storedCount)
         duplicates.increment(by: duplicateCount)
         rejected.increment(by: rejectedCount)
+        if conflictCount > 0 { idConflicts.increment(by: conflictCount) }
     }
 }

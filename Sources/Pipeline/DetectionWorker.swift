@@ -88,8 +88,11 @@ public final class DetectionWorker: Service, Sendable {
                 let lists = reference.listSnapshot(for: ruleset)
                 if record.windows.count != ruleset.windows.count { record = EvaluationRecord(for: ruleset) }
                 for i in results.indices {
+                    // A record of another partition's account is here only because its id
+                    // was in flight here (see `InFlightIDs`): a repeat, never evaluated.
                     if case .transaction(let tx) = results[i].record.payload,
-                       !stored.contains(tx.id), partition.recentIDs.insert(tx.id).inserted {
+                       !stored.contains(tx.id), state.partition(of: tx.accountID) == index,
+                       partition.recentIDs.insert(tx.id).inserted {
                         Self.remember(tx.id, in: &partition)
                         results[i].detection = detect(tx, record: &record, outcomes: &outcomes, ruleset: ruleset, shared: shared,
                                                       reference: reference, lists: lists, partition: &partition)

@@ -50,14 +50,15 @@ public final class VigilServer: Sendable {
         let toWriter = Mailbox<PipelineItem>(capacity: configuration.ingestQueueCapacity)
         let partitions = (0..<workerCount).map { _ in Mailbox<PipelineItem>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let dirtyProfiles = DirtyProfiles()
+        let inFlight = InFlightIDs()
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
-            dirtyProfiles: dirtyProfiles, faults: configuration.faults
+            dirtyProfiles: dirtyProfiles, inFlight: inFlight, faults: configuration.faults
         )
         let feed = FeedServer(
             configuration: configuration.feed,
-            sink: IngestSink(partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) })
+            sink: IngestSink(partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight)
         )
         let restartPolicy = RestartIntensity(maxRestarts: configuration.maxRestarts, period: configuration.restartPeriod)
         var pipelineChildren = [

@@ -42,6 +42,8 @@ public final class WriterStage: Service, Sendable {
     private let collector = AlertCollector()
     /// Profiles changed since the last checkpoint, for the `ProfileCheckpointer`.
     private let dirtyProfiles: DirtyProfiles
+    /// Ids routed by the feed and not yet settled; released after each commit.
+    private let inFlight: InFlightIDs?
     private let alertsCounter = Counter(label: "vigil_alerts_total")
     private let stored = Counter(label: "vigil_records_stored_total")
     private let duplicates = Counter(label: "vigil_records_duplicate_total")
@@ -54,9 +56,10 @@ public final class WriterStage: Service, Sendable {
     /// Creates the stage reading `input`.
     init(configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
          alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
-         dirtyProfiles: DirtyProfiles = DirtyProfiles(),
+         dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil,
          faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")) {
         self.dirtyProfiles = dirtyProfiles
+        self.inFlight = inFlight
         self.faults = faults
         self.alertHook = alertHook
         self.broadcaster = broadcaster
@@ -120,6 +123,8 @@ public final class WriterStage: Service, Sendable {
             commitTimer.record(duration: ContinuousClock.now - started)
             pending.withLock { $0 = [] }
             batches.increment()
+            // Committed: a later record with one of these ids finds it stored.
+            inFlight?.release(batch.lazy.compactMap(\.record.transactionID))
             reply(batch, outcomes)
             let alerts = collector.take()
             alertsCounter.increment(by: alerts.count)

@@ -63,16 +63,12 @@ public struct ContentDigest: Sendable, Hashable, CustomStringConvertible {
     }
 
     private init(_ digest: SHA256.Digest) {
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        for (index, byte) in digest.enumerated() {
-            switch index / 8 {
-            case 0: words.0 = words.0 << 8 | UInt64(byte)
-            case 1: words.1 = words.1 << 8 | UInt64(byte)
-            case 2: words.2 = words.2 << 8 | UInt64(byte)
-            default: words.3 = words.3 << 8 | UInt64(byte)
-            }
+        // Read through the bytes in place: iterating a digest copies it into an array.
+        (w0, w1, w2, w3) = digest.withUnsafeBytes { raw in
+            guard raw.count == 32 else { return (0, 0, 0, 0) }
+            func word(_ offset: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+            return (word(0), word(8), word(16), word(24))
         }
-        (w0, w1, w2, w3) = words
     }
 
     /// The 32 bytes, big-endian word by word (what the `bytea` columns hold).
@@ -96,20 +92,24 @@ public struct ContentDigest: Sendable, Hashable, CustomStringConvertible {
     private static func length(_ text: String?) -> Int { text?.utf8.count ?? 0 }
 }
 
-/// Writes the canonical encoding into a buffer sized for it.
+/// Writes the canonical encoding into a buffer sized for it (whole runs copied at once:
+/// byte by byte, the encoding cost as much as the hash).
 private struct CanonicalWriter {
     let buffer: UnsafeMutableBufferPointer<UInt8>
     var count = 0
 
     mutating func write(bytes: [UInt8]) {
-        for byte in bytes { put(byte) }
+        bytes.withUnsafeBufferPointer { copy($0) }
     }
 
     mutating func write(text: String?) {
         guard let text else { return put(0) }
         put(1)
-        putBigEndian(UInt64(text.utf8.count), width: 4)
-        for byte in text.utf8 { put(byte) }
+        let utf8 = text.utf8
+        putBigEndian(UInt64(utf8.count), width: 4)
+        if utf8.withContiguousStorageIfAvailable({ copy($0) }) == nil {
+            for byte in utf8 { put(byte) }
+        }
     }
 
     mutating func write(integer: Int64) {
@@ -123,12 +123,25 @@ private struct CanonicalWriter {
         putBigEndian(double == 0 ? 0 : double.bitPattern, width: 8)
     }
 
+    private mutating func copy(_ source: UnsafeBufferPointer<UInt8>) {
+        // Sized by the caller; the guard keeps a mistake there from writing out of bounds.
+        guard let from = source.baseAddress, let to = buffer.baseAddress, source.count <= buffer.count - count else { return }
+        (to + count).update(from: from, count: source.count)
+        count += source.count
+    }
+
     private mutating func putBigEndian(_ value: UInt64, width: Int) {
-        for index in stride(from: width - 1, through: 0, by: -1) { put(UInt8(truncatingIfNeeded: value >> UInt64(index * 8))) }
+        guard width <= buffer.count - count, let to = buffer.baseAddress else { return }
+        let raw = UnsafeMutableRawPointer(to + count)
+        if width == 8 {
+            raw.storeBytes(of: value.bigEndian, as: UInt64.self)
+        } else {
+            raw.storeBytes(of: UInt32(truncatingIfNeeded: value).bigEndian, as: UInt32.self)
+        }
+        count += width
     }
 
     private mutating func put(_ byte: UInt8) {
-        // Sized by the caller; the guard keeps a mistake there from writing out of bounds.
         guard count < buffer.count else { return }
         buffer[count] = byte
         count += 1

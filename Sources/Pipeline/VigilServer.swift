@@ -32,6 +32,8 @@ public final class VigilServer: Sendable {
     public let alerts: AlertBroadcaster
     /// Rule hot reload (SIGHUP, `POST /admin/reload-rules`).
     public let reloader: RulesReloader
+    /// Transaction ids between the feed and their commit (empty when all is answered).
+    public let inFlight: InFlightIDs
     let supervisors: [Supervisor]
     let configuration: ServeConfiguration
     let logger: Logger
@@ -138,6 +140,7 @@ public final class VigilServer: Sendable {
         self.health = health
         self.writer = writer
         self.detection = detection
+        self.inFlight = inFlight
         self.alerts = alerts
         self.reloader = reloader
         self.supervisors = [pipeline, feedSupervisor, opsSupervisor]

@@ -35,7 +35,7 @@ struct IDConflictTests {
     func replayIsDuplicate() async throws {
         try await TestDatabase.withMigrated { database in
             let ruleset = try compileRules(["r.rules": repeatRules])
-            try await withVigil(database: database, ruleset: ruleset) { _, port in
+            try await withVigil(database: database, ruleset: ruleset) { server, port in
                 let original = #"{"id":"r-1","timestamp":"2026-11-24T10:15:00.123Z","account_id":"acc-1","amount":"25.00","currency":"EUR","channel":"card_present","card_id":"card-1","lat":52.52,"lon":13.4}"#
                 // The same transaction: other key order, whitespace, an escaped character,
                 // the amount with one decimal, the time in another offset.
@@ -54,6 +54,7 @@ struct IDConflictTests {
                 #expect(try await db.count("SELECT count(*) FROM transactions WHERE content_digest IS NULL") == 0)
                 // Counted once in the windows: no second transaction on the account or card.
                 #expect(try await db.count("SELECT count(*) FROM rule_hits") == 0)
+                #expect(server.inFlight.count == 0)
             }
         }
     }
@@ -125,6 +126,8 @@ struct IDConflictTests {
                 let db = try await PostgresConnection.connect(database)
                 #expect(try await db.count("SELECT count(*) FROM rule_hits") == 0)
                 #expect(try await db.count("SELECT count(*) FROM rejected_records WHERE error_code = 'id_conflict'") == 1)
+                // Every id was let go once its record was answered (the table does not grow).
+                #expect(server.inFlight.count == 0)
             }
             // Profiles are checkpointed at shutdown: the other account has seen one transaction.
             let db = try await PostgresConnection.connect(database)

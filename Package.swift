@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "CLibPQ",
                 "VigilCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -45,6 +45,10 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
         /// The listener is at its connection limit; this reply is the only line the
         /// connection gets before it is closed. Not a record's reply: no id, nothing stored.
         case tooManyConnections = "too_many_connections"
+        /// The record's id was already stored with different content (a replay carries
+        /// the same content and is acked as a duplicate); it is kept in the rejects table
+        /// and the stored transaction is unchanged. Send a new transaction with a new id.
+        case idConflict = "id_conflict"
     }
 
     /// What was wrong.

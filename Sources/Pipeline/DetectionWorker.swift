@@ -93,10 +93,17 @@ public final class DetectionWorker: Service, Sendable {
                     if case .transaction(let tx) = results[i].record.payload,
                        !stored.contains(tx.id), partition.recentIDs.insert(tx.id).inserted {
                         Self.remember(tx.id, in: &partition)
+                        // A record of another partition's account is here only because its id
+                        // was in flight here (see `InFlightIDs`): never evaluated here. It is
+                        // remembered all the same, so that in the rare order where it arrives
+                        // before the record it repeats (two connections, a full mailbox), that
+                        // record is not evaluated either: one of them is refused as a conflict,
+                        // and no state may count it.
+                        guard state.partition(of: tx.accountID) == index else { continue }
                         results[i].detection = detect(tx, record: &record, outcomes: &outcomes, ruleset: ruleset, shared: shared,
                                                       reference: reference, lists: lists, partition: &partition)
                         var row = CopyTextEncoder(capacity: results[i].record.rawLine.count + 192)
-                        row.appendTransactionRow(tx, rawLine: results[i].record.rawLine)
+                        results[i].contentDigest = row.appendTransactionRow(tx, rawLine: results[i].record.rawLine)
                         results[i].copyRow = row.bytes
                     }
                 }

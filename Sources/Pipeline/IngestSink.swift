@@ -11,12 +11,35 @@ public struct IngestSink: FeedSink {
     let partitions: [Mailbox<PipelineItem>]
     let writer: Mailbox<PipelineItem>
     let partitionOf: @Sendable (String) -> Int
+    /// Sends a record whose id is in flight after the earlier one (see `InFlightIDs`);
+    /// the writer releases each id after its commit.
+    let inFlight: InFlightIDs?
 
     /// Creates a sink that routes to detection `partitions` and the `writer`.
-    public init(partitions: [Mailbox<PipelineItem>], writer: Mailbox<PipelineItem>, partitionOf: @escaping @Sendable (String) -> Int) {
+    public init(partitions: [Mailbox<PipelineItem>], writer: Mailbox<PipelineItem>, partitionOf: @escaping @Sendable (String) -> Int,
+                inFlight: InFlightIDs? = nil) {
         self.partitions = partitions
         self.writer = writer
         self.partitionOf = partitionOf
+        self.inFlight = inFlight
+    }
+
+    /// The partition each transaction goes to (its account's, unless its id is in flight
+    /// elsewhere); nil for a record that goes to the writer.
+    private func route(_ records: [FeedRecord]) -> [Int?] {
+        guard !partitions.isEmpty else { return records.map { _ in nil } }
+        var claims: [(id: String, proposed: Int)] = []
+        var targets = [Int?](repeating: nil, count: records.count)
+        for index in records.indices {
+            guard case .transaction(let transaction) = records[index].payload else { continue }
+            let proposed = min(max(partitionOf(transaction.accountID), 0), partitions.count - 1)
+            targets[index] = proposed
+            claims.append((transaction.id, proposed))
+        }
+        guard let inFlight, !claims.isEmpty else { return targets }
+        var routed = inFlight.route(claims).makeIterator()
+        for index in targets.indices where targets[index] != nil { targets[index] = routed.next() }
+        return targets
     }
 
     /// Groups the records by the mailbox they go to (keeping their order within each)
@@ -25,13 +48,8 @@ public struct IngestSink: FeedSink {
         let targets = partitions.count + 1  // the last one is the writer
         var groups = [[Int]](repeating: [], count: targets)
         var order: [Int] = []
-        for index in records.indices {
-            let target: Int
-            if case .transaction(let transaction) = records[index].payload, !partitions.isEmpty {
-                target = min(max(partitionOf(transaction.accountID), 0), partitions.count - 1)
-            } else {
-                target = partitions.count
-            }
+        for (index, partition) in route(records).enumerated() {
+            let target = partition ?? partitions.count
             if groups[target].isEmpty { order.append(target) }
             groups[target].append(index)
         }
@@ -41,18 +59,21 @@ public struct IngestSink: FeedSink {
                 try await mailbox.send(contentsOf: groups[target].map { PipelineItem(record: records[$0]) })
             } catch {
                 let left = order[position...].flatMap { groups[$0] }
+                inFlight?.release(left.compactMap { records[$0].transactionID })
                 throw FeedSubmitError(underlying: error, notHandedOver: left)
             }
         }
     }
 
     public func submit(_ record: FeedRecord) async throws {
-        switch record.payload {
-        case .transaction(let transaction) where !partitions.isEmpty:
-            let index = partitionOf(transaction.accountID)
-            try await partitions[min(max(index, 0), partitions.count - 1)].send(PipelineItem(record: record))
-        default:
-            try await writer.send(PipelineItem(record: record))
+        guard let partition = route([record])[0] else {
+            return try await writer.send(PipelineItem(record: record))
+        }
+        do {
+            try await partitions[partition].send(PipelineItem(record: record))
+        } catch {
+            inFlight?.release(record.transactionID.map { [$0] } ?? [])
+            throw error
         }
     }
 }

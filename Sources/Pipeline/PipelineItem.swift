@@ -15,6 +15,9 @@ public struct PipelineItem: Sendable {
     /// The transaction's `transactions` row in COPY text, encoded by the detection worker
     /// (workers run in parallel; the writer is serial and only concatenates).
     public var copyRow: [UInt8]?
+    /// The transaction's content digest, computed with `copyRow` (the writer tells a
+    /// replay from an id conflict by it).
+    public var contentDigest: ContentDigest?
 
     /// Creates an item that has not been through detection.
     public init(record: FeedRecord, detection: Detection? = nil) {
@@ -26,7 +29,7 @@ public struct PipelineItem: Sendable {
     var ingestRecord: IngestRecord {
         switch record.payload {
         case .transaction(let transaction):
-            return .accepted(transaction, rawLine: record.rawLine, copyRow: copyRow)
+            return .accepted(transaction, rawLine: record.rawLine, copyRow: copyRow, digest: contentDigest, peer: record.peer)
         case .rejected(let rejection):
             return .rejected(RejectedLine(
                 recordID: rejection.recordID, errorCode: rejection.code.rawValue,

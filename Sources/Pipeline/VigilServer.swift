@@ -33,6 +33,8 @@ public final class VigilServer: Sendable {
     public let alerts: AlertBroadcaster
     /// Rule hot reload (SIGHUP, `POST /admin/reload-rules`).
     public let reloader: RulesReloader
+    /// Transaction ids between the feed and their commit (empty when all is answered).
+    public let inFlight: InFlightIDs
     let supervisors: [Supervisor]
     /// Waits for PostgreSQL and checks its schema before the stages write (not supervised:
     /// a schema that is behind ends the process with the fix in the message).
@@ -56,14 +58,15 @@ public final class VigilServer: Sendable {
         let toWriter = Mailbox<PipelineItem>(capacity: configuration.ingestQueueCapacity)
         let partitions = (0..<workerCount).map { _ in Mailbox<PipelineItem>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let dirtyProfiles = DirtyProfiles()
+        let inFlight = InFlightIDs()
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
-            dirtyProfiles: dirtyProfiles, faults: configuration.faults
+            dirtyProfiles: dirtyProfiles, inFlight: inFlight, faults: configuration.faults
         )
         let feed = FeedServer(
             configuration: configuration.feed,
-            sink: IngestSink(partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) })
+            sink: IngestSink(partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight)
         )
         let restartPolicy = RestartIntensity(maxRestarts: configuration.maxRestarts, period: configuration.restartPeriod)
         // Losing PostgreSQL is an outage to wait out (capped backoff, /readyz 503), not a
@@ -148,6 +151,7 @@ public final class VigilServer: Sendable {
         self.health = health
         self.writer = writer
         self.detection = detection
+        self.inFlight = inFlight
         self.alerts = alerts
         self.reloader = reloader
         self.supervisors = [pipeline, feedSupervisor, opsSupervisor]

@@ -42,10 +42,13 @@ public final class WriterStage: Service, Sendable {
     private let collector = AlertCollector()
     /// Profiles changed since the last checkpoint, for the `ProfileCheckpointer`.
     private let dirtyProfiles: DirtyProfiles
+    /// Ids routed by the feed and not yet settled; released after each commit.
+    private let inFlight: InFlightIDs?
     private let alertsCounter = Counter(label: "vigil_alerts_total")
     private let stored = Counter(label: "vigil_records_stored_total")
     private let duplicates = Counter(label: "vigil_records_duplicate_total")
     private let rejected = Counter(label: "vigil_records_rejected_total")
+    private let idConflicts = Counter(label: "vigil_records_id_conflict_total")
     private let batches = Counter(label: "vigil_writer_batches_total")
     private let depth = Gauge(label: "vigil_mailbox_depth", dimensions: [("stage", "writer")])
     private let commitTimer = Timer(label: "vigil_writer_commit_seconds")
@@ -53,9 +56,10 @@ public final class WriterStage: Service, Sendable {
     /// Creates the stage reading `input`.
     init(configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
          alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
-         dirtyProfiles: DirtyProfiles = DirtyProfiles(),
+         dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil,
          faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")) {
         self.dirtyProfiles = dirtyProfiles
+        self.inFlight = inFlight
         self.faults = faults
         self.alertHook = alertHook
         self.broadcaster = broadcaster
@@ -121,6 +125,8 @@ public final class WriterStage: Service, Sendable {
             commitTimer.record(duration: ContinuousClock.now - started)
             pending.withLock { $0 = [] }
             batches.increment()
+            // Committed: a later record with one of these ids finds it stored.
+            inFlight?.release(batch.lazy.compactMap(\.record.transactionID))
             reply(batch, outcomes)
             let alerts = collector.take()
             alertsCounter.increment(by: alerts.count)
@@ -129,7 +135,7 @@ public final class WriterStage: Service, Sendable {
     }
 
     private func reply(_ batch: [PipelineItem], _ outcomes: [IngestOutcome]) {
-        var storedCount = 0, duplicateCount = 0, rejectedCount = 0
+        var storedCount = 0, duplicateCount = 0, rejectedCount = 0, conflictCount = 0
         for index in batch.indices {
             // Only the id is read from each record: copying whole items here cost a
             // retain and release of every reference they hold.
@@ -150,6 +156,15 @@ public final class WriterStage: Service, Sendable {
             case .refusedByDatabase(let message):
                 rejectedCount += 1
                 reply = .nack(FeedRejection(code: .storageRefused, recordID: id, message: message))
+            case .idConflict(let message, let storedDigest, let receivedDigest):
+                rejectedCount += 1
+                conflictCount += 1
+                // A sender reusing ids loses transactions unless someone looks: say it loudly.
+                logger.warning("id conflict: a record reused a stored transaction id with different content; nacked and kept in rejected_records", metadata: [
+                    "id": "\(id)", "peer": "\(record.peer)",
+                    "stored_digest": "\(storedDigest)", "received_digest": "\(receivedDigest)",
+                ])
+                reply = .nack(FeedRejection(code: .idConflict, recordID: id, message: message))
             case .rejectedStored:
                 // Not produced for accepted records; answer truthfully anyway.
                 reply = .ack(id: id, duplicate: false)
@@ -159,5 +174,6 @@ public final class WriterStage: Service, Sendable {
         stored.increment(by: storedCount)
         duplicates.increment(by: duplicateCount)
         rejected.increment(by: rejectedCount)
+        if conflictCount > 0 { idConflicts.increment(by: conflictCount) }
     }
 }

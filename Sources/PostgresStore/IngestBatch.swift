@@ -6,8 +6,10 @@ public enum IngestRecord: Sendable {
     /// A valid transaction and the exact line it arrived as (stored as the raw payload).
     /// `copyRow`, when given, is the transaction's row already encoded by
     /// `CopyTextEncoder.appendTransactionRow` (stages that run in parallel encode it, so
-    /// the writer, which is serial, only concatenates).
-    case accepted(Transaction, rawLine: [UInt8], copyRow: [UInt8]? = nil)
+    /// the writer, which is serial, only concatenates), and `digest` its
+    /// `ContentDigest` (computed here when not given). `peer` is the sender's address,
+    /// kept with the record if it is rejected as an id conflict.
+    case accepted(Transaction, rawLine: [UInt8], copyRow: [UInt8]? = nil, digest: ContentDigest? = nil, peer: String? = nil)
     /// A line that was nacked, kept with the reason.
     case rejected(RejectedLine)
 }
@@ -24,14 +26,21 @@ public struct RejectedLine: Sendable, Hashable {
     public var rawLine: [UInt8]
     /// The connection's remote address.
     public var peer: String?
+    /// For an id conflict: the content digest stored under the id (nil when it was
+    /// stored before digests were kept) and the one this record carried.
+    public var storedDigest: ContentDigest?
+    public var receivedDigest: ContentDigest?
 
     /// Creates a rejected line.
-    public init(recordID: String?, errorCode: String, message: String, rawLine: [UInt8], peer: String?) {
+    public init(recordID: String?, errorCode: String, message: String, rawLine: [UInt8], peer: String?,
+                storedDigest: ContentDigest? = nil, receivedDigest: ContentDigest? = nil) {
         self.recordID = recordID
         self.errorCode = errorCode
         self.message = message
         self.rawLine = rawLine
         self.peer = peer
+        self.storedDigest = storedDigest
+        self.receivedDigest = receivedDigest
     }
 
     /// The raw bytes as text: valid UTF-8 kept, each invalid byte written `\xNN`, so
@@ -87,4 +96,8 @@ public enum IngestOutcome: Sendable, Hashable {
     /// The database refused this record (e.g. a value PostgreSQL cannot hold); it was
     /// stored in `rejected_records` with this reason instead.
     case refusedByDatabase(message: String)
+    /// Its id was already stored (earlier, or earlier in this batch) with different
+    /// content: not stored, kept in `rejected_records` (code `id_conflict`, both digests)
+    /// with this message for the sender.
+    case idConflict(message: String, stored: ContentDigest, received: ContentDigest)
 }

@@ -146,6 +146,23 @@ public struct CopyTextEncoder: Sendable {
         }
     }
 
+    /// Appends a digest as a `bytea` field (`\\x` and lower-case hex, written straight
+    /// into the buffer); `nil` is NULL.
+    public mutating func append(_ digest: ContentDigest?) {
+        guard let digest else { return append(nil as String?) }
+        separator()
+        // In COPY text the bytea's own backslash is escaped: `\\x...`.
+        bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "x"))
+        appendHex(digest.w0); appendHex(digest.w1); appendHex(digest.w2); appendHex(digest.w3)
+    }
+
+    private mutating func appendHex(_ word: UInt64) {
+        for shift in stride(from: 60, through: 0, by: -4) {
+            let nibble = UInt8(truncatingIfNeeded: (word >> UInt64(shift)) & 0xF)
+            bytes.append(nibble < 10 ? nibble &+ 48 : nibble &+ 87)
+        }
+    }
+
     /// Appends any encodable value through its text form; `nil` is NULL.
     public mutating func append(encodable value: (some PostgresEncodable)?) {
         append(value?.postgresText)

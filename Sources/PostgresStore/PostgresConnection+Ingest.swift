@@ -2,8 +2,9 @@ import VigilCore
 
 extension PostgresConnection {
     /// Stores a batch in one database transaction: accepted transactions through COPY
-    /// into a temporary table and `INSERT ... ON CONFLICT DO NOTHING` (a replayed id is
-    /// stored once and reported as a duplicate), rejected lines into `rejected_records`.
+    /// (a replayed id, stored before or earlier in the batch, is stored once and reported
+    /// as a duplicate when its `ContentDigest` matches, as an id conflict and kept in
+    /// `rejected_records` when it does not), rejected lines into `rejected_records`.
     ///
     /// `extra` runs inside the same transaction after the rows are in (the detection
     /// stage writes alerts, hits and outbox rows there), and receives the outcomes.
@@ -46,8 +47,8 @@ extension PostgresConnection {
                 let message = "the database refused the record: \(error.message)"
                 let rejected: RejectedLine
                 switch record {
-                case .accepted(let transaction, let raw, _):
-                    rejected = RejectedLine(recordID: transaction.id, errorCode: "storage_refused", message: message, rawLine: raw, peer: nil)
+                case .accepted(let transaction, let raw, _, _, let peer):
+                    rejected = RejectedLine(recordID: transaction.id, errorCode: "storage_refused", message: message, rawLine: raw, peer: peer)
                 case .rejected(let line):
                     rejected = RejectedLine(recordID: line.recordID, errorCode: line.errorCode, message: line.message + " (" + message + ")", rawLine: [], peer: line.peer)
                 }
@@ -62,50 +63,83 @@ extension PostgresConnection {
         var outcomes = [IngestOutcome](repeating: .stored, count: records.count)
         var transactions = CopyTextEncoder(capacity: records.count * 512)
         var rejects = CopyTextEncoder()
-        var seen = Set<String>(minimumCapacity: records.count)
-        var acceptedIndexes: [(id: String, index: Int)] = []
+        // The first record of each id goes to COPY; a later one with the same id in this
+        // batch is settled against what its id ends up holding.
+        var firstOfID = [String: Int](minimumCapacity: records.count)
+        var accepted: [(id: String, index: Int, digest: ContentDigest)] = []
+        var repeats: [(id: String, index: Int, digest: ContentDigest)] = []
         for (index, record) in records.enumerated() {
             switch record {
-            case .accepted(let tx, let raw, let copyRow):
-                guard seen.insert(tx.id).inserted else {
-                    outcomes[index] = .duplicate
+            case .accepted(let tx, let raw, let copyRow, let digest, _):
+                if firstOfID[tx.id] != nil {
+                    repeats.append((tx.id, index, digest ?? ContentDigest(of: tx)))
                     continue
                 }
-                acceptedIndexes.append((tx.id, index))
+                firstOfID[tx.id] = index
                 if let copyRow {
                     transactions.appendRows(copyRow)
+                    accepted.append((tx.id, index, digest ?? ContentDigest(of: tx)))
                 } else {
-                    transactions.appendTransactionRow(tx, rawLine: raw)
+                    accepted.append((tx.id, index, transactions.appendTransactionRow(tx, rawLine: raw)))
                 }
             case .rejected(let line):
                 outcomes[index] = .rejectedStored
-                rejects.append(line.recordID)
-                rejects.append(line.errorCode)
-                rejects.append(line.message)
-                rejects.append(line.escapedText)
-                rejects.append(encodable: line.rawLine.isEmpty ? nil : PostgresBytes(line.rawLine))
-                rejects.append(line.peer)
-                rejects.endRow()
+                rejects.appendRejected(line)
             }
         }
-        if !acceptedIndexes.isEmpty {
-            let stored = try copyTransactions(transactions.bytes, count: acceptedIndexes.count)
-            if let stored {
-                for (id, index) in acceptedIndexes where !stored.contains(id) {
-                    outcomes[index] = .duplicate
+        if !accepted.isEmpty {
+            // The content each id holds once this batch is in: nil when it is a row
+            // stored before digests were kept (it cannot be compared).
+            var content = [String: ContentDigest?](minimumCapacity: accepted.count)
+            let prior = try copyTransactions(transactions.bytes, count: accepted.count)
+            for (id, index, digest) in accepted {
+                guard let prior, !prior.inserted.contains(id) else {
+                    content[id] = digest
+                    continue
                 }
+                let stored = prior.differing[id] ?? digest
+                content[id] = stored
+                outcomes[index] = Self.outcome(id: id, stored: stored, received: digest)
+            }
+            for (id, index, digest) in repeats {
+                outcomes[index] = Self.outcome(id: id, stored: content[id] ?? nil, received: digest)
+            }
+            for (index, record) in records.enumerated() {
+                guard case .idConflict(let message, let stored, let received) = outcomes[index],
+                      case .accepted(let tx, let raw, _, _, let peer) = record else { continue }
+                rejects.appendRejected(RejectedLine(recordID: tx.id, errorCode: "id_conflict", message: message, rawLine: raw,
+                                                    peer: peer, storedDigest: stored, receivedDigest: received))
             }
         }
         if !rejects.bytes.isEmpty {
             try copyIn("""
-                COPY rejected_records (record_id, error_code, message, raw_line, raw_bytes, peer) FROM STDIN
+                COPY rejected_records (record_id, error_code, message, raw_line, raw_bytes, peer, stored_digest, received_digest)
+                FROM STDIN
                 """, data: rejects.bytes)
         }
         return outcomes
     }
 
-    /// Copies the rows into `transactions`; returns the ids stored when some may have
-    /// been duplicates, nil when all were stored.
+    /// A record whose id is already stored: a replay when the content is the same (or
+    /// cannot be compared: `stored` is nil for rows from before digests), else a conflict.
+    private static func outcome(id: String, stored: ContentDigest?, received: ContentDigest) -> IngestOutcome {
+        guard let stored, stored != received else { return .duplicate }
+        return .idConflict(
+            message: "transaction id '\(id)' was already stored with different content; use a new id for a new "
+                + "transaction (a replay must carry the same content as the original)",
+            stored: stored, received: received
+        )
+    }
+
+    /// What the slow way learned: the ids stored now, and, of the ids already stored,
+    /// those whose stored digest differs from the incoming one (nil: stored without one).
+    private struct PriorRows {
+        var inserted: Set<String>
+        var differing: [String: ContentDigest?]
+    }
+
+    /// Copies the rows into `transactions`; returns what was already there when some ids
+    /// may have been, nil when all were stored.
     ///
     /// Replays are rare, so the rows first go straight in with COPY, under a savepoint.
     /// When an id was already stored, the unique index refuses the whole COPY: the
@@ -113,13 +147,13 @@ extension PostgresConnection {
     /// `INSERT ... ON CONFLICT DO NOTHING`, which stores the new ones and names them.
     /// That way costs about 40 % more, so it is used directly for the next batches
     /// after one met a duplicate (a sender replaying after a crash sends many).
-    private func copyTransactions(_ rows: [UInt8], count: Int) throws -> Set<String>? {
+    private func copyTransactions(_ rows: [UInt8], count: Int) throws -> PriorRows? {
         if duplicateStreak == 0 {
             try execute("SAVEPOINT direct_copy")
             do {
                 try copyIn("""
                     COPY transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
-                        country, channel, device_id, ip, latitude, longitude, event_time, raw) FROM STDIN
+                        country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest) FROM STDIN
                     """, data: rows)
                 try execute("RELEASE SAVEPOINT direct_copy")
                 return nil
@@ -138,15 +172,26 @@ extension PostgresConnection {
         }
         try copyIn("""
             COPY incoming_transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
-                country, channel, device_id, ip, latitude, longitude, event_time, raw) FROM STDIN
+                country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest) FROM STDIN
             """, data: rows)
         let inserted = try query("""
             INSERT INTO transactions SELECT * FROM incoming_transactions ON CONFLICT (id) DO NOTHING RETURNING id
             """)
-        var stored = Set<String>(minimumCapacity: inserted.count)
-        for row in inserted { if let id = row.text(0) { stored.insert(id) } }
-        if stored.count < count { duplicateStreak = max(duplicateStreak, Self.slowPathBatchesAfterDuplicate) }
-        return stored
+        var prior = PriorRows(inserted: Set(minimumCapacity: inserted.count), differing: [:])
+        for row in inserted { if let id = row.text(0) { prior.inserted.insert(id) } }
+        if prior.inserted.count < count {
+            duplicateStreak = max(duplicateStreak, Self.slowPathBatchesAfterDuplicate)
+            // The rows stored now match their incoming row; only earlier ones can differ.
+            for row in try query("""
+                SELECT t.id, t.content_digest FROM incoming_transactions i JOIN transactions t ON t.id = i.id
+                WHERE t.content_digest IS DISTINCT FROM i.content_digest
+                """) {
+                guard let id = row.text(0) else { continue }
+                let stored = try row.decodeIfPresent(1, as: PostgresBytes.self)
+                prior.differing[id] = stored.flatMap { ContentDigest(bytes: $0.bytes) }
+            }
+        }
+        return prior
     }
 
     /// Batches stored the slower way after one met a duplicate.
@@ -154,52 +199,17 @@ extension PostgresConnection {
 }
 
 extension CopyTextEncoder {
-    /// One row of the columns the writer copies into `transactions` (id, account_id,
-    /// card_id, amount_minor, currency, merchant_id, mcc, country, channel, device_id, ip,
-    /// latitude, longitude, event_time, raw), in that order, for `tx` and its raw line.
-    public mutating func appendTransactionRow(_ tx: Transaction, rawLine raw: [UInt8]) {
-        append(tx.id)
-        append(tx.accountID)
-        append(tx.cardID)
-        append(tx.amount.minorUnits)
-        append(tx.amount.currency.code)
-        append(tx.merchantID)
-        append(tx.mcc)
-        append(tx.country)
-        append(tx.channel.rawValue)
-        append(tx.deviceID)
-        append(tx.ip)
-        append(encodable: tx.latitude)
-        append(encodable: tx.longitude)
-        append(tx.timestamp)
-        raw.withUnsafeBufferPointer { bytes in
-            // An accepted line was decoded as JSON, but a byte sequence that is not UTF-8
-            // inside a string the decoder skipped would make PostgreSQL refuse the batch:
-            // such a line goes through `String`, which replaces it.
-            if Self.isASCII(bytes) {
-                append(utf8: bytes)
-            } else {
-                append(String(decoding: bytes, as: UTF8.self))
-            }
-        }
+    /// One `rejected_records` row (record_id, error_code, message, raw_line, raw_bytes,
+    /// peer, stored_digest, received_digest).
+    mutating func appendRejected(_ line: RejectedLine) {
+        append(line.recordID)
+        append(line.errorCode)
+        append(line.message)
+        append(line.escapedText)
+        append(encodable: line.rawLine.isEmpty ? nil : PostgresBytes(line.rawLine))
+        append(line.peer)
+        append(line.storedDigest)
+        append(line.receivedDigest)
         endRow()
-    }
-
-    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var index = 0
-        let count = bytes.count
-        let words = count / 8
-        if words > 0 {
-            let raw = UnsafeRawBufferPointer(bytes)
-            for word in 0..<words where raw.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 {
-                return false
-            }
-            index = words * 8
-        }
-        while index < count {
-            if bytes[index] & 0x80 != 0 { return false }
-            index += 1
-        }
-        return true
     }
 }

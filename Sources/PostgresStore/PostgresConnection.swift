@@ -38,6 +38,23 @@ public actor PostgresConnection {
         return connection
     }
 
+    /// Opens a connection, runs `body` with it and closes it on every path, thrown errors
+    /// and cancellation included (NIO's `executeThenClose` style: no `defer { Task { close } }`).
+    public static func withConnection<Result: Sendable>(
+        _ configuration: PostgresConfiguration = .fromEnvironment(),
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let connection = try await connect(configuration)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
     private func open() throws {
         var keywords: [String] = ["dbname", "application_name"]
         var values: [String] = [configuration.connectionString, configuration.applicationName]

@@ -96,7 +96,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "Enrichment",
+            name: "Detection",
             dependencies: [
                 "VigilCore",
                 "RuleLanguage",
@@ -131,7 +131,7 @@ let package = Package(
                 "PostgresStore",
                 "RuleLanguage",
                 "Supervision",
-                "Enrichment",
+                "Detection",
                 "WebhookDelivery",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -200,7 +200,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FaultToleranceTests", dependencies: ["FeedServer", "PostgresStore", "VigilCore", "FeedGenerator", "FeedProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
     ]

@@ -52,7 +52,7 @@ extension CommittedAlert {
         let rules = "[" + rules.map { "{\"rule\":\(JSONText.quoted($0.ruleID)),\"score\":\($0.score),\"reason\":\(JSONText.quoted($0.reason))}" }.joined(separator: ",") + "]"
         let data = "{\"alert_id\":\(id),\"transaction_id\":\(JSONText.quoted(transactionID)),\"account_id\":\(JSONText.quoted(accountID)),"
             + "\"amount\":\(JSONText.quoted(amount.decimalString)),\"currency\":\(JSONText.quoted(amount.currency.code)),"
-            + "\"severity\":\(JSONText.quoted(severity)),\"total_score\":\(totalScore),\"rules\":\(rules),"
+            + "\"severity\":\(JSONText.quoted(severity.rawValue)),\"total_score\":\(totalScore),\"rules\":\(rules),"
             + "\"ruleset_version\":\(JSONText.quoted(rulesetVersion))}"
         return "event: alert.created\nid: \(id)\ndata: \(data)\n\n"
     }

@@ -1,4 +1,4 @@
-import Enrichment
+import Detection
 import Logging
 import PostgresStore
 import RuleLanguage

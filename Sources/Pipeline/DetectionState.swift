@@ -1,4 +1,4 @@
-import Enrichment
+import Detection
 import RuleLanguage
 import Supervision
 import Synchronization
@@ -34,18 +34,10 @@ public final class ReferenceBox: Sendable {
 /// windows. Held in a lock only so it can be handed from the bootstrap to the worker
 /// and survive the worker's restarts; one worker uses it at a time.
 public final class PartitionState: Sendable {
-    struct State: Sendable {
-        var profiles: [String: AccountProfile] = [:]
-        /// One state per account-keyed window, in the ruleset's order.
-        var windows: [WindowState]
-        /// Ids processed recently (to tell an in-flight replay from a new record).
-        var recentIDs: Set<String> = []
-        var recentOrder: [String] = []
-    }
-    let state: Mutex<State>
+    let state: Mutex<PartitionMemory>
 
     init(specs: [WindowSpec]) {
-        state = Mutex(State(windows: specs.map { WindowState(specs: [$0]) }))
+        state = Mutex(PartitionMemory(specs: specs))
     }
 }
 

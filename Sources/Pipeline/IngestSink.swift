@@ -8,7 +8,7 @@ import Supervision
 /// Every hand-over waits while the next mailbox is full: that wait is the backpressure
 /// that stops the feed connection from reading its socket.
 public struct IngestSink: FeedSink {
-    let partitions: [Mailbox<PipelineItem>]
+    let partitions: [Mailbox<FeedRecord>]
     let writer: Mailbox<PipelineItem>
     let partitionOf: @Sendable (String) -> Int
     /// Sends a record whose id is in flight after the earlier one (see `InFlightIDs`);
@@ -16,7 +16,7 @@ public struct IngestSink: FeedSink {
     let inFlight: InFlightIDs?
 
     /// Creates a sink that routes to detection `partitions` and the `writer`.
-    public init(partitions: [Mailbox<PipelineItem>], writer: Mailbox<PipelineItem>, partitionOf: @escaping @Sendable (String) -> Int,
+    public init(partitions: [Mailbox<FeedRecord>], writer: Mailbox<PipelineItem>, partitionOf: @escaping @Sendable (String) -> Int,
                 inFlight: InFlightIDs? = nil) {
         self.partitions = partitions
         self.writer = writer
@@ -54,9 +54,12 @@ public struct IngestSink: FeedSink {
             groups[target].append(index)
         }
         for (position, target) in order.enumerated() {
-            let mailbox = target == partitions.count ? writer : partitions[target]
             do {
-                try await mailbox.send(contentsOf: groups[target].map { PipelineItem(record: records[$0]) })
+                if target == partitions.count {
+                    try await writer.send(contentsOf: groups[target].map { PipelineItem(unevaluated: records[$0]) })
+                } else {
+                    try await partitions[target].send(contentsOf: groups[target].map { records[$0] })
+                }
             } catch {
                 let left = order[position...].flatMap { groups[$0] }
                 inFlight?.release(left.compactMap { records[$0].transactionID })
@@ -67,10 +70,10 @@ public struct IngestSink: FeedSink {
 
     public func submit(_ record: FeedRecord) async throws {
         guard let partition = route([record])[0] else {
-            return try await writer.send(PipelineItem(record: record))
+            return try await writer.send(PipelineItem(unevaluated: record))
         }
         do {
-            try await partitions[partition].send(PipelineItem(record: record))
+            try await partitions[partition].send(record)
         } catch {
             inFlight?.release(record.transactionID.map { [$0] } ?? [])
             throw error

@@ -1,67 +1,69 @@
-import Enrichment
+import Detection
+import FeedProtocol
 import FeedServer
 import PostgresStore
+import VigilCore
 
-/// A record travelling through the pipeline's stages, from the feed to the writer.
+/// A record on its way to the writer, in the one state it can be in there; it carries its
+/// way back to the sender (`record.reply`), and `reply(for:)` turns the writer's outcome
+/// into the answer (as a Broadway message carries its acknowledger and status).
 ///
-/// The detection worker that owns the record's account adds what it decided; the
-/// writer stores the record and that decision in one database transaction, then
-/// answers the sender.
+/// Flow, one way: the feed hands a `FeedRecord` to its account's detection partition (or,
+/// rejected, straight here); the worker makes it `.evaluated` or `.replayed`; the writer
+/// stores the batch and answers each record once its transaction commits.
 public struct PipelineItem: Sendable {
     /// The record as read from the feed, with its way back to the sender.
-    public var record: FeedRecord
-    /// What detection decided (nil for rejected lines and known replays).
-    public var detection: Detection?
-    /// The transaction's `transactions` row in COPY text, encoded by the detection worker
-    /// (workers run in parallel; the writer is serial and only concatenates).
-    public var copyRow: [UInt8]?
-    /// The transaction's content digest, computed with `copyRow` (the writer tells a
-    /// replay from an id conflict by it).
-    public var contentDigest: ContentDigest?
+    public let record: FeedRecord
+    /// What the writer is to do with it.
+    public let state: State
 
-    /// Creates an item that has not been through detection.
-    public init(record: FeedRecord, detection: Detection? = nil) {
-        self.record = record
-        self.detection = detection
+    /// The states a record reaches the writer in.
+    public enum State: Sendable {
+        /// A line that failed validation: stored in `rejected_records`, nacked.
+        case rejected(FeedRejection)
+        /// A transaction not evaluated, because its id was seen recently or is already
+        /// stored (a sender's replay) or was in flight elsewhere (or there is no detection
+        /// partition): stored once if it is new after all, acked as a duplicate if it is a
+        /// replay, nacked if it conflicts.
+        case replayed(TransactionRow)
+        /// A transaction detection decided, with everything the writer stores for it.
+        case evaluated(Evaluation)
     }
 
-    /// The record as the store takes it.
-    var ingestRecord: IngestRecord {
+    /// Creates an item.
+    public init(record: FeedRecord, state: State) {
+        self.record = record
+        self.state = state
+    }
+
+    /// The item for a record that did not go through detection (a rejected line, or a
+    /// transaction with no detection partition to go to).
+    init(unevaluated record: FeedRecord) {
+        self.record = record
         switch record.payload {
-        case .transaction(let transaction):
-            return .accepted(transaction, rawLine: record.rawLine, copyRow: copyRow, digest: contentDigest, peer: record.peer)
-        case .rejected(let rejection):
-            return .rejected(RejectedLine(
-                recordID: rejection.recordID, errorCode: rejection.code.rawValue,
-                message: rejection.message, rawLine: record.rawLine, peer: record.peer
-            ))
+        case .rejected(let rejection): state = .rejected(rejection)
+        case .transaction(let tx): state = .replayed(TransactionRow(tx, rawLine: record.rawLine, peer: record.peer))
         }
     }
 }
 
-/// What detection decided for one transaction.
-public struct Detection: Sendable {
-    /// Every rule that hit, alert and shadow mode.
-    public var hits: [RuleHitRecord]
-    /// The alert to raise, when alert-mode rules hit.
-    public var alert: AlertRecord?
-    /// The ruleset version that decided.
-    public var rulesetVersion: String
-    /// The account's profile after this transaction, to checkpoint with the batch.
-    public var profile: AccountProfile
-    /// Dated more than the allowed lateness before its account's newest transaction:
-    /// kept out of windows and the profile, stored with `late = true`.
-    public var late = false
-    /// The hits as `rule_hits` rows in COPY text (encoded by the worker, off the writer's path).
-    var hitRows: [UInt8] = []
-    /// The alert-mode hits as the alert's `rules` JSON, when there is an alert.
-    var alertRulesJSON: String?
+/// A transaction with what detection decided, encoded for storage by the worker (workers
+/// run in parallel; the serial writer only concatenates).
+public struct Evaluation: Sendable {
+    /// The transaction's `transactions` row and content digest.
+    public let row: TransactionRow
+    /// What detection decided.
+    public let decision: Decision
+    /// The decision's hits as `rule_hits` rows (empty when nothing hit).
+    let hitRows: RuleHitRows
+    /// The alert with its `rules` JSON, when alert-mode rules hit.
+    let alert: (record: AlertRecord, rulesJSON: String)?
 
-    /// Creates a detection result.
-    public init(hits: [RuleHitRecord], alert: AlertRecord?, rulesetVersion: String, profile: AccountProfile) {
-        self.hits = hits
-        self.alert = alert
-        self.rulesetVersion = rulesetVersion
-        self.profile = profile
+    /// Encodes `decision` for `row`'s transaction.
+    public init(row: TransactionRow, decision: Decision) {
+        self.row = row
+        self.decision = decision
+        hitRows = RuleHitRows(decision.hits, transactionID: row.transaction.id, rulesetVersion: decision.rulesetVersion)
+        alert = decision.alert.map { ($0, $0.rulesJSON) }
     }
 }

@@ -13,7 +13,7 @@ import Synchronization
 /// ServiceGroup (signals, graceful shutdown in reverse order)
 /// ├── start-up check: waits for PostgreSQL, checks the schema (then ends)
 /// ├── pipeline supervisor (one-for-one): profiles, writer, state, detect-N, webhooks
-/// ├── feed supervisor: TCP listener ──► ingest mailbox ──► writer
+/// ├── feed supervisor: TCP listener ──► partition mailboxes (FeedRecord) ──► detect-N ──► writer mailbox (PipelineItem)
 /// └── ops supervisor: /healthz /readyz /metrics
 /// ```
 /// Shutdown runs in reverse: the ops endpoint, then the feed (stop reading, answer
@@ -56,7 +56,7 @@ public final class VigilServer: Sendable {
         let detection = DetectionState(ruleset: ruleset, baseCurrency: configuration.baseCurrency, partitionCount: workerCount,
                                        allowedLateness: configuration.allowedLateness)
         let toWriter = Mailbox<PipelineItem>(capacity: configuration.ingestQueueCapacity)
-        let partitions = (0..<workerCount).map { _ in Mailbox<PipelineItem>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
+        let partitions = (0..<workerCount).map { _ in Mailbox<FeedRecord>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let dirtyProfiles = DirtyProfiles()
         let inFlight = InFlightIDs()
         let writer = WriterStage(

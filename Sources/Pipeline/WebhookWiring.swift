@@ -13,9 +13,9 @@ extension ServeConfiguration {
                                         requestTimeout: Duration = .seconds(15)) {
         alertHook = { alerts, db in
             let entries = alerts.map { alert, transactionJSON in
-                WebhookOutbox.Entry(alertID: alert.id, severity: alert.severity, body: AlertEventBody.make(
+                WebhookOutbox.Entry(alertID: alert.id, severity: alert.severity.rawValue, body: AlertEventBody.make(
                     alertID: alert.id, transactionID: alert.transactionID, accountID: alert.accountID, amount: alert.amount,
-                    severity: alert.severity, totalScore: alert.totalScore,
+                    severity: alert.severity.rawValue, totalScore: alert.totalScore,
                     rules: alert.rules.map(AlertEventBody.RuleHit.init), rulesetVersion: alert.rulesetVersion,
                     createdAt: .now(), transactionJSON: transactionJSON
                 ))

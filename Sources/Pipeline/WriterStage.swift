@@ -1,3 +1,4 @@
+import Detection
 import FeedProtocol
 import Logging
 import Metrics
@@ -5,7 +6,7 @@ import PostgresStore
 import ServiceLifecycle
 import Supervision
 import Synchronization
-import Enrichment
+import VigilCore
 
 /// Stores batches in PostgreSQL and only then answers the senders.
 ///
@@ -39,7 +40,6 @@ public final class WriterStage: Service, Sendable {
     private let alertHook: DetectionWriter.AlertHook?
     private let faults: FaultInjection
     private let broadcaster: AlertBroadcaster?
-    private let collector = AlertCollector()
     /// Profiles changed since the last checkpoint, for the `ProfileCheckpointer`.
     private let dirtyProfiles: DirtyProfiles
     /// Ids routed by the feed and not yet settled; released after each commit.
@@ -105,18 +105,31 @@ public final class WriterStage: Service, Sendable {
             }
             depth.record(input.count)
             try faults.check("writer")
-            let records = batch.map(\.ingestRecord)
             let started = ContinuousClock.now
             let outcomes: [IngestOutcome]
+            let written: [WriteResult]
             do {
-                let hook = alertHook, collector = collector, items = batch
-                _ = collector.take()
-                _ = collector.takeProfiles()
-                outcomes = try await database.storeIngestBatch(records) { db, outcomes in
-                    try DetectionWriter.write(items, outcomes: outcomes, on: db, alertHook: hook, committed: collector)
+                // Transactions go to the store in batch order; rejected lines alongside.
+                var transactions: [PipelineItem] = [], rows: [TransactionRow] = [], rejected: [RejectedLine] = []
+                transactions.reserveCapacity(batch.count)
+                rows.reserveCapacity(batch.count)
+                for item in batch {
+                    switch item.state {
+                    case .rejected(let rejection):
+                        rejected.append(RejectedLine(recordID: rejection.recordID, errorCode: rejection.code.rawValue,
+                                                     message: rejection.message, rawLine: item.record.rawLine, peer: item.record.peer))
+                    case .replayed(let row):
+                        transactions.append(item)
+                        rows.append(row)
+                    case .evaluated(let evaluation):
+                        transactions.append(item)
+                        rows.append(evaluation.row)
+                    }
                 }
-                let changed = collector.takeProfiles()
-                if let through = changed.through { dirtyProfiles.add(changed.profiles, through: through) }
+                let hook = alertHook, items = transactions
+                (outcomes, written) = try await database.storeIngestBatch(rows, rejected: rejected) { db, storedNow in
+                    try DetectionWriter.write(items, storedNow: storedNow, on: db, alertHook: hook)
+                }
             } catch let error as PostgresError where error.isConnectionError {
                 health.setDatabaseReachable(false, detail: error.message)
                 logger.error("lost PostgreSQL while storing a batch; it will be retried", metadata: ["records": "\(batch.count)", "error": "\(error)"])
@@ -125,49 +138,54 @@ public final class WriterStage: Service, Sendable {
             commitTimer.record(duration: ContinuousClock.now - started)
             pending.withLock { $0 = [] }
             batches.increment()
+            for result in written {
+                if let through = result.batchTime { dirtyProfiles.add(result.profiles, through: through) }
+            }
             // Committed: a later record with one of these ids finds it stored.
             inFlight?.release(batch.lazy.compactMap(\.record.transactionID))
             reply(batch, outcomes)
-            let alerts = collector.take()
+            let alerts = written.flatMap(\.alerts)
             alertsCounter.increment(by: alerts.count)
             broadcaster?.publish(alerts)
         }
     }
 
+    /// Answers every record of a committed batch; `outcomes` are its transactions', in order.
     private func reply(_ batch: [PipelineItem], _ outcomes: [IngestOutcome]) {
         var storedCount = 0, duplicateCount = 0, rejectedCount = 0, conflictCount = 0
-        for index in batch.indices {
-            // Only the id is read from each record: copying whole items here cost a
-            // retain and release of every reference they hold.
-            let record = batch[index].record
-            guard let id = record.transactionID else {
+        var next = outcomes.makeIterator()
+        for item in batch {
+            let record = item.record, tx: Transaction
+            switch item.state {
+            case .rejected(let rejection):
                 rejectedCount += 1
-                if case .rejected(let rejection) = record.payload { record.reply(.nack(rejection)) }
+                record.reply(.nack(rejection))
                 continue
+            case .replayed(let row): tx = row.transaction
+            case .evaluated(let evaluation): tx = evaluation.row.transaction
             }
+            // The store answers one outcome per transaction it was given, in order.
+            guard let outcome = next.next() else { continue }
             let reply: FeedReply
-            switch outcomes[index] {
+            switch outcome {
             case .stored:
                 storedCount += 1
-                reply = .ack(id: id, duplicate: false)
+                reply = .ack(id: tx.id, duplicate: false)
             case .duplicate:
                 duplicateCount += 1
-                reply = .ack(id: id, duplicate: true)
+                reply = .ack(id: tx.id, duplicate: true)
             case .refusedByDatabase(let message):
                 rejectedCount += 1
-                reply = .nack(FeedRejection(code: .storageRefused, recordID: id, message: message))
+                reply = .nack(FeedRejection(code: .storageRefused, recordID: tx.id, message: message))
             case .idConflict(let message, let storedDigest, let receivedDigest):
                 rejectedCount += 1
                 conflictCount += 1
                 // A sender reusing ids loses transactions unless someone looks: say it loudly.
                 logger.warning("id conflict: a record reused a stored transaction id with different content; nacked and kept in rejected_records", metadata: [
-                    "id": "\(id)", "peer": "\(record.peer)",
+                    "id": "\(tx.id)", "peer": "\(record.peer)",
                     "stored_digest": "\(storedDigest)", "received_digest": "\(receivedDigest)",
                 ])
-                reply = .nack(FeedRejection(code: .idConflict, recordID: id, message: message))
-            case .rejectedStored:
-                // Not produced for accepted records; answer truthfully anyway.
-                reply = .ack(id: id, duplicate: false)
+                reply = .nack(FeedRejection(code: .idConflict, recordID: tx.id, message: message))
             }
             record.reply(reply)
         }

@@ -1,17 +1,29 @@
 import VigilCore
 
-/// One record of a batch the pipeline persists: a validated transaction or a rejected
-/// feed line. The store knows nothing of the feed protocol; the pipeline maps to this.
-public enum IngestRecord: Sendable {
-    /// A valid transaction and the exact line it arrived as (stored as the raw payload).
-    /// `copyRow`, when given, is the transaction's row already encoded by
-    /// `CopyTextEncoder.appendTransactionRow` (stages that run in parallel encode it, so
-    /// the writer, which is serial, only concatenates), and `digest` its
-    /// `ContentDigest` (computed here when not given). `peer` is the sender's address,
-    /// kept with the record if it is rejected as an id conflict.
-    case accepted(Transaction, rawLine: [UInt8], copyRow: [UInt8]? = nil, digest: ContentDigest? = nil, peer: String? = nil)
-    /// A line that was nacked, kept with the reason.
-    case rejected(RejectedLine)
+/// A valid transaction encoded once as its `transactions` row, with its content digest:
+/// what the store takes. Stages that run in parallel build it, so the serial writer only
+/// concatenates rows; this initializer is the one place a transaction row is encoded.
+public struct TransactionRow: Sendable {
+    /// The transaction.
+    public let transaction: Transaction
+    /// The exact line it arrived as (stored as the raw payload, and kept with an id conflict).
+    public let rawLine: [UInt8]
+    /// The sender's address, kept with the record if it is rejected as an id conflict.
+    public let peer: String?
+    /// The `ContentDigest` of the transaction (tells a replay from an id conflict).
+    public let digest: ContentDigest
+    /// The row in COPY text.
+    let copyRow: [UInt8]
+
+    /// Encodes `transaction`'s row and digest.
+    public init(_ transaction: Transaction, rawLine: [UInt8], peer: String? = nil) {
+        var encoder = CopyTextEncoder(capacity: rawLine.count + 192)
+        digest = encoder.appendTransactionRow(transaction, rawLine: rawLine)
+        copyRow = encoder.bytes
+        self.transaction = transaction
+        self.rawLine = rawLine
+        self.peer = peer
+    }
 }
 
 /// A feed line that failed validation, as stored in `rejected_records`.
@@ -85,14 +97,13 @@ public struct RejectedLine: Sendable, Hashable {
     }
 }
 
-/// What happened to one record of a stored batch, in the batch's order.
+/// What happened to one transaction of a stored batch, in the batch's order (rejected
+/// lines have no outcome: they are always stored in `rejected_records`).
 public enum IngestOutcome: Sendable, Hashable {
     /// Stored now.
     case stored
     /// Its id was already stored (by an earlier send or earlier in this batch): stored once.
     case duplicate
-    /// Stored in `rejected_records` (it was a rejected line).
-    case rejectedStored
     /// The database refused this record (e.g. a value PostgreSQL cannot hold); it was
     /// stored in `rejected_records` with this reason instead.
     case refusedByDatabase(message: String)

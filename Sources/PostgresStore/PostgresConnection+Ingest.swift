@@ -1,91 +1,95 @@
 import VigilCore
 
 extension PostgresConnection {
-    /// Stores a batch in one database transaction: accepted transactions through COPY
-    /// (a replayed id, stored before or earlier in the batch, is stored once and reported
-    /// as a duplicate when its `ContentDigest` matches, as an id conflict and kept in
+    /// Stores a batch in one database transaction: transactions through COPY (a replayed
+    /// id, stored before or earlier in the batch, is stored once and reported as a
+    /// duplicate when its `ContentDigest` matches, as an id conflict and kept in
     /// `rejected_records` when it does not), rejected lines into `rejected_records`.
     ///
-    /// `extra` runs inside the same transaction after the rows are in (the detection
-    /// stage writes alerts, hits and outbox rows there), and receives the outcomes.
+    /// `then` runs inside the same transaction after the rows are in (the pipeline writes
+    /// alerts, hits and outbox rows there), with the positions in `transactions` of the
+    /// ones stored now, and returns what the caller needs after the commit. Returns one
+    /// outcome per transaction, in order, and what each database transaction's `then`
+    /// returned (one result, or one per transaction after the fallback below).
     ///
     /// When the batch fails for a reason other than the connection (a value the server
     /// refuses), each record is retried on its own so one bad record costs only itself.
-    public func storeIngestBatch(
-        _ records: [IngestRecord],
-        extra: @Sendable (isolated PostgresConnection, [IngestOutcome]) throws -> Void = { _, _ in }
-    ) throws -> [IngestOutcome] {
+    public func storeIngestBatch<Result: Sendable>(
+        _ transactions: [TransactionRow], rejected: [RejectedLine] = [],
+        then extra: @Sendable (isolated PostgresConnection, _ storedNow: [Int]) throws -> Result
+    ) throws -> (outcomes: [IngestOutcome], results: [Result]) {
         do {
             return try inTransaction {
-                let outcomes = try insertBatch(records)
-                try extra(self, outcomes)
-                return outcomes
+                let outcomes = try insertBatch(transactions, rejected: rejected)
+                let result = try extra(self, outcomes.indices.filter { outcomes[$0] == .stored })
+                return (outcomes, [result])
             }
-        } catch let error as PostgresError where !error.isConnectionError && records.count > 1 {
-            return try storeOneByOne(records, extra: extra)
+        } catch let error as PostgresError where !error.isConnectionError && transactions.count + rejected.count > 1 {
+            return try storeOneByOne(transactions, rejected: rejected, extra: extra)
         }
     }
 
-    private func storeOneByOne(
-        _ records: [IngestRecord],
-        extra: @Sendable (isolated PostgresConnection, [IngestOutcome]) throws -> Void
-    ) throws -> [IngestOutcome] {
+    /// Stores a batch with nothing else in its transaction; returns one outcome per transaction.
+    public func storeIngestBatch(_ transactions: [TransactionRow], rejected: [RejectedLine] = []) throws -> [IngestOutcome] {
+        try storeIngestBatch(transactions, rejected: rejected) { _, _ in () }.outcomes
+    }
+
+    private func storeOneByOne<Result: Sendable>(
+        _ transactions: [TransactionRow], rejected: [RejectedLine],
+        extra: @Sendable (isolated PostgresConnection, _ storedNow: [Int]) throws -> Result
+    ) throws -> (outcomes: [IngestOutcome], results: [Result]) {
         var outcomes: [IngestOutcome] = []
-        outcomes.reserveCapacity(records.count)
-        for (index, record) in records.enumerated() {
+        var results: [Result] = []
+        outcomes.reserveCapacity(transactions.count)
+        for (index, row) in transactions.enumerated() {
             do {
-                let single = try inTransaction {
-                    let outcome = try insertBatch([record])
-                    // The extra work expects outcomes aligned with the whole batch.
-                    var aligned = [IngestOutcome](repeating: .duplicate, count: records.count)
-                    aligned[index] = outcome[0]
-                    try extra(self, aligned)
-                    return outcome[0]
+                let (outcome, result) = try inTransaction {
+                    let outcome = try insertBatch([row], rejected: [])[0]
+                    return (outcome, try extra(self, outcome == .stored ? [index] : []))
                 }
-                outcomes.append(single)
+                outcomes.append(outcome)
+                results.append(result)
             } catch let error as PostgresError where !error.isConnectionError {
                 let message = "the database refused the record: \(error.message)"
-                let rejected: RejectedLine
-                switch record {
-                case .accepted(let transaction, let raw, _, _, let peer):
-                    rejected = RejectedLine(recordID: transaction.id, errorCode: "storage_refused", message: message, rawLine: raw, peer: peer)
-                case .rejected(let line):
-                    rejected = RejectedLine(recordID: line.recordID, errorCode: line.errorCode, message: line.message + " (" + message + ")", rawLine: [], peer: line.peer)
-                }
-                try inTransaction { _ = try insertBatch([.rejected(rejected)]) }
+                let line = RejectedLine(recordID: row.transaction.id, errorCode: "storage_refused", message: message,
+                                        rawLine: row.rawLine, peer: row.peer)
+                try inTransaction { _ = try insertBatch([], rejected: [line]) }
                 outcomes.append(.refusedByDatabase(message: message))
             }
         }
-        return outcomes
+        for line in rejected {
+            do {
+                try inTransaction { _ = try insertBatch([], rejected: [line]) }
+            } catch let error as PostgresError where !error.isConnectionError {
+                // Kept without the bytes the database refused, so the reason is not lost.
+                let kept = RejectedLine(recordID: line.recordID, errorCode: line.errorCode,
+                                        message: line.message + " (the database refused the record: \(error.message))",
+                                        rawLine: [], peer: line.peer)
+                try inTransaction { _ = try insertBatch([], rejected: [kept]) }
+            }
+        }
+        return (outcomes, results)
     }
 
-    private func insertBatch(_ records: [IngestRecord]) throws -> [IngestOutcome] {
+    private func insertBatch(_ records: [TransactionRow], rejected: [RejectedLine]) throws -> [IngestOutcome] {
         var outcomes = [IngestOutcome](repeating: .stored, count: records.count)
-        var transactions = CopyTextEncoder(capacity: records.count * 512)
+        var transactions = CopyTextEncoder(capacity: records.reduce(0) { $0 + $1.copyRow.count })
         var rejects = CopyTextEncoder()
+        for line in rejected { rejects.appendRejected(line) }
         // The first record of each id goes to COPY; a later one with the same id in this
         // batch is settled against what its id ends up holding.
         var firstOfID = [String: Int](minimumCapacity: records.count)
         var accepted: [(id: String, index: Int, digest: ContentDigest)] = []
         var repeats: [(id: String, index: Int, digest: ContentDigest)] = []
         for (index, record) in records.enumerated() {
-            switch record {
-            case .accepted(let tx, let raw, let copyRow, let digest, _):
-                if firstOfID[tx.id] != nil {
-                    repeats.append((tx.id, index, digest ?? ContentDigest(of: tx)))
-                    continue
-                }
-                firstOfID[tx.id] = index
-                if let copyRow {
-                    transactions.appendRows(copyRow)
-                    accepted.append((tx.id, index, digest ?? ContentDigest(of: tx)))
-                } else {
-                    accepted.append((tx.id, index, transactions.appendTransactionRow(tx, rawLine: raw)))
-                }
-            case .rejected(let line):
-                outcomes[index] = .rejectedStored
-                rejects.appendRejected(line)
+            let id = record.transaction.id
+            if firstOfID[id] != nil {
+                repeats.append((id, index, record.digest))
+                continue
             }
+            firstOfID[id] = index
+            transactions.appendRows(record.copyRow)
+            accepted.append((id, index, record.digest))
         }
         if !accepted.isEmpty {
             // The content each id holds once this batch is in: nil when it is a row
@@ -105,10 +109,10 @@ extension PostgresConnection {
                 outcomes[index] = Self.outcome(id: id, stored: content[id] ?? nil, received: digest)
             }
             for (index, record) in records.enumerated() {
-                guard case .idConflict(let message, let stored, let received) = outcomes[index],
-                      case .accepted(let tx, let raw, _, _, let peer) = record else { continue }
-                rejects.appendRejected(RejectedLine(recordID: tx.id, errorCode: "id_conflict", message: message, rawLine: raw,
-                                                    peer: peer, storedDigest: stored, receivedDigest: received))
+                guard case .idConflict(let message, let stored, let received) = outcomes[index] else { continue }
+                rejects.appendRejected(RejectedLine(recordID: record.transaction.id, errorCode: "id_conflict", message: message,
+                                                    rawLine: record.rawLine, peer: record.peer,
+                                                    storedDigest: stored, receivedDigest: received))
             }
         }
         if !rejects.bytes.isEmpty {

@@ -1,3 +1,5 @@
+import VigilCore
+
 /// Checking and compiling rule declarations.
 extension Checker {
     mutating func compileRules(_ files: [ParsedFile]) -> [CompiledRule] {

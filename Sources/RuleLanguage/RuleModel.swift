@@ -1,12 +1,4 @@
-/// How serious a rule's hit is.
-public enum Severity: String, Sendable, Hashable, Codable, CaseIterable {
-    case low, medium, high, critical
-}
-
-/// Whether a hit raises an alert (`alert`) or is only recorded (`shadow`).
-public enum RuleMode: String, Sendable, Hashable, Codable, CaseIterable {
-    case alert, shadow
-}
+import VigilCore
 
 /// What an evaluation error means for a rule.
 public enum OnErrorPolicy: String, Sendable, Hashable, Codable, CaseIterable {

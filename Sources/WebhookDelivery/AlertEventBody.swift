@@ -36,7 +36,7 @@ public enum AlertEventBody {
 
         /// The hit as stored by the pipeline (`rule_hits`).
         public init(_ record: RuleHitRecord) {
-            self.init(id: record.ruleID, severity: record.severity, score: record.score, reason: record.reason)
+            self.init(id: record.ruleID, severity: record.severity.rawValue, score: record.score, reason: record.reason)
         }
     }
 

@@ -42,9 +42,6 @@ public struct WebhookDeliveryRecord: Sendable, Hashable {
 /// Endpoint management and replay, as the `vigil webhooks` commands use them.
 /// Changes notify the dispatcher so they take effect at once.
 public enum WebhookAdmin {
-    /// The severities, lowest first.
-    public static let severities = ["low", "medium", "high", "critical"]
-
     /// Registers an endpoint and returns its id. The URL must be http(s); the SSRF rules
     /// themselves are applied by the dispatcher at delivery time.
     public static func addEndpoint(
@@ -52,8 +49,8 @@ public enum WebhookAdmin {
         eventTypes: [String] = [AlertEventBody.eventType], on db: PostgresConnection
     ) async throws -> Int64 {
         _ = try DestinationRules.validate(url: url)
-        if let minSeverity, !severities.contains(minSeverity) {
-            throw WebhookError(code: .invalidArgument, message: "min severity must be one of \(severities.joined(separator: ", "))")
+        if let minSeverity, Severity(rawValue: minSeverity) == nil {
+            throw WebhookError(code: .invalidArgument, message: "min severity '\(minSeverity)' is unknown: use one of \(Severity.names)")
         }
         guard !eventTypes.isEmpty else { throw WebhookError(code: .invalidArgument, message: "an endpoint subscribes to at least one event type") }
         let id = try await db.query("""

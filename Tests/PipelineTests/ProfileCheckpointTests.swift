@@ -1,4 +1,4 @@
-import Enrichment
+import Detection
 import PostgresStore
 import Testing
 import VigilCore

@@ -58,8 +58,8 @@ struct ContentDigestTests {
     func storeSettlesByContent() async throws {
         try await TestDatabase.withMigrated { configuration in
             let db = try await PostgresConnection.connect(configuration)
-            func record(_ tx: Transaction, peer: String = "10.0.0.1:5000") -> IngestRecord {
-                .accepted(tx, rawLine: Array(#"{"id":"\#(tx.id)","amount_minor":\#(tx.amount.minorUnits)}"#.utf8), peer: peer)
+            func record(_ tx: Transaction, peer: String = "10.0.0.1:5000") -> TransactionRow {
+                TransactionRow(tx, rawLine: Array(#"{"id":"\#(tx.id)","amount_minor":\#(tx.amount.minorUnits)}"#.utf8), peer: peer)
             }
             let original = try Self.transaction("tx-1")
             let other = try Self.transaction("tx-1", account: "acc-2", minor: 999_900, currency: "USD")

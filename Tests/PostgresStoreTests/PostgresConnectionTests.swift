@@ -203,20 +203,16 @@ struct PostgresConnectionTests {
             let db = try await PostgresConnection.connect(configuration)
             let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
             let usd = try #require(Currency(code: "USD"))
-            func record(_ id: String, preEncoded: Bool = false) -> IngestRecord {
+            func record(_ id: String) -> TransactionRow {
                 let tx = Transaction(id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 1250, currency: usd),
                                      channel: .cardPresent)
                 // Key order and spacing as sent: the raw line is stored as the exact text.
-                let raw = Array(#"{"id": "\#(id)",  "amount":"12.50"}"#.utf8)
-                guard preEncoded else { return .accepted(tx, rawLine: raw) }
-                var row = CopyTextEncoder()
-                row.appendTransactionRow(tx, rawLine: raw)
-                return .accepted(tx, rawLine: raw, copyRow: row.bytes)
+                return TransactionRow(tx, rawLine: Array(#"{"id": "\#(id)",  "amount":"12.50"}"#.utf8))
             }
-            let first = try await db.storeIngestBatch([record("tx-1"), record("tx-2", preEncoded: true), record("tx-1")])
+            let first = try await db.storeIngestBatch([record("tx-1"), record("tx-2"), record("tx-1")])
             #expect(first == [.stored, .stored, .duplicate])
             // tx-2 is a replay: the direct COPY is refused, the batch falls back and stores tx-3 only.
-            let second = try await db.storeIngestBatch([record("tx-3"), record("tx-2"), record("tx-4", preEncoded: true)])
+            let second = try await db.storeIngestBatch([record("tx-3"), record("tx-2"), record("tx-4")])
             #expect(second == [.stored, .duplicate, .stored])
             // The batches after a duplicate take the tolerant path directly, with the same answers.
             let third = try await db.storeIngestBatch([record("tx-4"), record("tx-5")])
@@ -244,13 +240,18 @@ struct PostgresConnectionTests {
             let db = try await PostgresConnection.connect(configuration)
             let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
             let usd = try #require(Currency(code: "USD"))
-            func record(_ id: String, merchant: String? = nil) -> IngestRecord {
+            func record(_ id: String, merchant: String? = nil) -> TransactionRow {
                 let tx = Transaction(id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 100, currency: usd),
                                      merchantID: merchant, channel: .cardPresent)
-                return .accepted(tx, rawLine: Array(#"{"id":"\#(id)"}"#.utf8))
+                return TransactionRow(tx, rawLine: Array(#"{"id":"\#(id)"}"#.utf8))
             }
-            // A NUL character cannot be stored in a text column: the direct COPY fails.
-            let outcomes = try await db.storeIngestBatch([record("ok-1"), record("bad-1", merchant: "m\u{0}x"), record("ok-2")])
+            // A NUL character cannot be stored in a text column: the direct COPY fails. Each
+            // record is then stored on its own, and the work done with it (`then`) sees only
+            // that record: its position when it was stored, nothing for the refused one.
+            let (outcomes, storedNow) = try await db.storeIngestBatch([record("ok-1"), record("bad-1", merchant: "m\u{0}x"), record("ok-2")]) { _, stored in
+                stored
+            }
+            #expect(storedNow == [[0], [2]])
             #expect(outcomes[0] == .stored && outcomes[2] == .stored)
             guard case .refusedByDatabase(let message) = outcomes[1] else {
                 Issue.record("expected the database to refuse bad-1: \(outcomes[1])"); return

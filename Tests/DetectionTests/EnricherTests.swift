@@ -1,4 +1,4 @@
-import Enrichment
+import Detection
 import Foundation
 import RuleLanguage
 import Testing

@@ -169,17 +169,29 @@ let package = Package(
         ),
 
         // MARK: tests
+        // Scaffolding only test targets depend on: throwaway databases, `eventually`, mock services.
+        .target(
+            name: "VigilTesting",
+            dependencies: [
+                "PostgresStore",
+                "Supervision",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "VigilCore"], exclude: ["testdata"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedProtocolTests", dependencies: ["FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "SupervisionTests", dependencies: ["Supervision", .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
+        .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "VigilTesting", .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .testTarget(
             name: "FeedServerTests",
             dependencies: [
-                "FeedServer", "FeedProtocol", "VigilCore",
+                "FeedServer", "FeedProtocol", "VigilCore", "VigilTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -188,7 +200,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "Pipeline", "FeedServer", "FeedProtocol", "FeedGenerator", "PostgresStore", "RuleLanguage", "Supervision", "VigilCore",
-                "WebhookDelivery",
+                "WebhookDelivery", "VigilTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -196,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "WebhookDeliveryTests",
             dependencies: [
-                "WebhookDelivery", "PostgresStore", "VigilCore",
+                "WebhookDelivery", "PostgresStore", "VigilCore", "VigilTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -206,7 +218,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EnrichmentTests", dependencies: ["Enrichment", "RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "FaultToleranceTests", dependencies: ["FeedServer", "PostgresStore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore", "VigilTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "FaultToleranceTests", dependencies: ["FeedServer", "PostgresStore", "VigilTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
     ]
 )

@@ -72,7 +72,7 @@ public struct MockService: Service, Sendable {
         let run = self.runs
         if run <= self.failures {
             self.events.record(.failed(self.name, run: run))
-            throw MockServiceError(name: self.name, run: run)
+            throw MockServiceError.failedOnPurpose(name: self.name, run: run)
         }
         switch self.behaviour {
         case .finish:
@@ -93,17 +93,13 @@ public struct MockService: Service, Sendable {
 }
 
 /// The failure a ``MockService`` throws on purpose.
-public struct MockServiceError: Error, Hashable, CustomStringConvertible {
-    /// The service's name.
-    public var name: String
-    /// Which run threw.
-    public var run: Int
+public enum MockServiceError: Error, Hashable, CustomStringConvertible {
+    /// Service `name` threw on its run number `run`, as told to.
+    case failedOnPurpose(name: String, run: Int)
 
-    /// Creates the error a service `name` throws on run `run`.
-    public init(name: String, run: Int) {
-        self.name = name
-        self.run = run
+    public var description: String {
+        switch self {
+        case .failedOnPurpose(let name, let run): "\(name) failed on purpose (run \(run))"
+        }
     }
-
-    public var description: String { "\(name) failed on purpose (run \(run))" }
 }

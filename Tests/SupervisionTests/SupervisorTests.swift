@@ -127,7 +127,7 @@ struct SupervisorTests {
         let innerError = error?.underlying as? SupervisorError
         #expect(innerError?.supervisor == "inner")
         #expect(innerError?.child == "bad")
-        #expect(innerError?.underlying as? MockServiceError == MockServiceError(name: "bad", run: 3))
+        #expect(innerError?.underlying as? MockServiceError == MockServiceError.failedOnPurpose(name: "bad", run: 3))
         #expect(recorder.count(of: .started("bad")) == 3)  // first run + 2 restarts, the third failure escalates
         #expect(recorder.all.contains(.stopped("sibling")))
         #expect(root.status.state == .failed)

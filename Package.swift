@@ -23,7 +23,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
-        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
@@ -48,17 +47,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "FeedGenerator",
-            dependencies: ["VigilCore", "FeedProtocol", "PostgresStore"],
-            swiftSettings: swiftSettings
-        ),
-        .target(
             name: "Supervision",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
@@ -76,8 +69,13 @@ let package = Package(
                 "CLibPQ",
                 "VigilCore",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Generates feeds and seeds their reference data into PostgreSQL (so: I/O).
+        .target(
+            name: "FeedGenerator",
+            dependencies: ["VigilCore", "FeedProtocol", "PostgresStore"],
             swiftSettings: swiftSettings
         ),
 
@@ -86,6 +84,7 @@ let package = Package(
             dependencies: [
                 "VigilCore",
                 "FeedProtocol",
+                "Supervision",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,7 +100,6 @@ let package = Package(
                 "VigilCore",
                 "RuleLanguage",
                 "PostgresStore",
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -138,7 +136,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -171,19 +168,38 @@ let package = Package(
         ),
 
         // MARK: tests
+        // Scaffolding only test targets depend on: throwaway databases, `eventually`, mock services.
+        .target(
+            name: "VigilTesting",
+            dependencies: [
+                "PostgresStore",
+                "Supervision",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "VigilCore"], exclude: ["testdata"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedProtocolTests", dependencies: ["FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "SupervisionTests", dependencies: ["Supervision", .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
-        .testTarget(name: "FeedServerTests", dependencies: ["FeedServer", "FeedProtocol", "VigilCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "VigilTesting", .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FeedServerTests",
+            dependencies: [
+                "FeedServer", "FeedProtocol", "VigilCore", "VigilTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "FeedServer", "FeedProtocol", "FeedGenerator", "PostgresStore", "RuleLanguage", "Supervision", "VigilCore",
-                "WebhookDelivery",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                "Pipeline", "Detection", "FeedServer", "FeedProtocol", "FeedGenerator", "PostgresStore", "RuleLanguage", "Supervision",
+                "VigilCore", "WebhookDelivery", "VigilTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -191,17 +207,17 @@ let package = Package(
         .testTarget(
             name: "WebhookDeliveryTests",
             dependencies: [
-                "WebhookDelivery", "PostgresStore", "VigilCore",
+                "WebhookDelivery", "PostgresStore", "VigilCore", "VigilTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "FaultToleranceTests", dependencies: ["FeedServer", "PostgresStore", "VigilCore", "FeedGenerator", "FeedProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore", "VigilTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "FaultToleranceTests", dependencies: ["FeedServer", "PostgresStore", "VigilTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
     ]
 )

@@ -35,7 +35,7 @@ public final class SharedWindows: Sendable {
     public func migrated(to newSpecs: [WindowSpec], shardCount: Int = 64) -> (SharedWindows, fresh: [WindowSpec]) {
         var fresh: [WindowSpec] = []
         let newShards = newSpecs.map { spec -> [Shard] in
-            if let i = specs.firstIndex(where: { $0.name == spec.name && $0.identity == spec.identity && $0.slot == spec.slot }) {
+            if let i = specs.firstIndex(where: { spec.keepsState(of: $0) }) {
                 return shards[i]
             }
             fresh.append(spec)

@@ -10,23 +10,23 @@ public enum FeedEncoder {
     /// Appends the line, with its trailing `\n` when `newline` is true, to `out`.
     public static func append(_ tx: Transaction, to out: inout [UInt8], newline: Bool = true) {
         JSONWriter.appendRaw("{\"id\":", to: &out)
-        JSONWriter.appendString(tx.id, to: &out)
+        JSONText.appendQuoted(tx.id, to: &out)
         JSONWriter.appendRaw(",\"timestamp\":\"", to: &out)
         appendTimestamp(tx.timestamp, to: &out)
         JSONWriter.appendRaw("\",\"account_id\":", to: &out)
-        JSONWriter.appendString(tx.accountID, to: &out)
-        if let card = tx.cardID { JSONWriter.appendRaw(",\"card_id\":", to: &out); JSONWriter.appendString(card, to: &out) }
+        JSONText.appendQuoted(tx.accountID, to: &out)
+        if let card = tx.cardID { JSONWriter.appendRaw(",\"card_id\":", to: &out); JSONText.appendQuoted(card, to: &out) }
         JSONWriter.appendRaw(",\"amount\":\"", to: &out)
         appendAmount(tx.amount, to: &out)
         JSONWriter.appendRaw("\",\"currency\":", to: &out)
-        JSONWriter.appendString(tx.amount.currency.code, to: &out)
-        if let merchant = tx.merchantID { JSONWriter.appendRaw(",\"merchant_id\":", to: &out); JSONWriter.appendString(merchant, to: &out) }
-        if let mcc = tx.mcc { JSONWriter.appendRaw(",\"mcc\":", to: &out); JSONWriter.appendString(mcc, to: &out) }
-        if let country = tx.country { JSONWriter.appendRaw(",\"country\":", to: &out); JSONWriter.appendString(country, to: &out) }
+        JSONText.appendQuoted(tx.amount.currency.code, to: &out)
+        if let merchant = tx.merchantID { JSONWriter.appendRaw(",\"merchant_id\":", to: &out); JSONText.appendQuoted(merchant, to: &out) }
+        if let mcc = tx.mcc { JSONWriter.appendRaw(",\"mcc\":", to: &out); JSONText.appendQuoted(mcc, to: &out) }
+        if let country = tx.country { JSONWriter.appendRaw(",\"country\":", to: &out); JSONText.appendQuoted(country, to: &out) }
         JSONWriter.appendRaw(",\"channel\":", to: &out)
-        JSONWriter.appendString(tx.channel.rawValue, to: &out)
-        if let device = tx.deviceID { JSONWriter.appendRaw(",\"device_id\":", to: &out); JSONWriter.appendString(device, to: &out) }
-        if let ip = tx.ip { JSONWriter.appendRaw(",\"ip\":", to: &out); JSONWriter.appendString(ip, to: &out) }
+        JSONText.appendQuoted(tx.channel.rawValue, to: &out)
+        if let device = tx.deviceID { JSONWriter.appendRaw(",\"device_id\":", to: &out); JSONText.appendQuoted(device, to: &out) }
+        if let ip = tx.ip { JSONWriter.appendRaw(",\"ip\":", to: &out); JSONText.appendQuoted(ip, to: &out) }
         if let lat = tx.latitude, let lon = tx.longitude, lat.isFinite, lon.isFinite {
             JSONWriter.appendRaw(",\"lat\":", to: &out)
             out.append(contentsOf: lat.description.utf8)

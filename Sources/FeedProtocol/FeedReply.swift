@@ -1,3 +1,5 @@
+import VigilCore
+
 /// One reply line of protocol v1, sent back on the connection a record arrived on.
 public enum FeedReply: Sendable, Hashable {
     /// The record is stored (`duplicate`: it had been stored before, by an earlier send).
@@ -19,7 +21,7 @@ public enum FeedReply: Sendable, Hashable {
     /// Appends `{"ack":"ID"}` or `{"ack":"ID","duplicate":true}` and a newline.
     public static func appendAck(id: String, duplicate: Bool = false, to out: inout [UInt8]) {
         JSONWriter.appendRaw("{\"ack\":", to: &out)
-        JSONWriter.appendString(id, to: &out)
+        JSONText.appendQuoted(id, to: &out)
         if duplicate { JSONWriter.appendRaw(",\"duplicate\":true", to: &out) }
         JSONWriter.appendRaw("}\n", to: &out)
     }
@@ -28,14 +30,14 @@ public enum FeedReply: Sendable, Hashable {
     public static func appendNack(_ rejection: FeedRejection, to out: inout [UInt8]) {
         JSONWriter.appendRaw("{\"nack\":", to: &out)
         if let id = rejection.recordID {
-            JSONWriter.appendString(id, to: &out)
+            JSONText.appendQuoted(id, to: &out)
         } else {
             JSONWriter.appendRaw("null", to: &out)
         }
         JSONWriter.appendRaw(",\"error\":", to: &out)
-        JSONWriter.appendString(rejection.code.rawValue, to: &out)
+        JSONText.appendQuoted(rejection.code.rawValue, to: &out)
         JSONWriter.appendRaw(",\"message\":", to: &out)
-        JSONWriter.appendString(rejection.message, to: &out)
+        JSONText.appendQuoted(rejection.message, to: &out)
         JSONWriter.appendRaw("}\n", to: &out)
     }
 

@@ -1,3 +1,5 @@
+import VigilCore
+
 /// The kind of a JSON value found by ``JSONScanner``.
 enum JSONKind: UInt8, Sendable {
     case string, number, bool, null, object, array

@@ -1,44 +1,6 @@
-/// Appends JSON text to a byte buffer without intermediate `String`s.
+/// Appends JSON text to a byte buffer without intermediate `String`s (strings go through
+/// `JSONText.appendQuoted`, the one escaper).
 enum JSONWriter {
-    private static let hex: StaticString = "0123456789abcdef"
-
-    /// Appends `text` as a quoted JSON string, escaping quotes, backslashes and controls.
-    @inline(__always)
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for i in 0..<utf8.count {
-                let b = utf8[i]
-                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
-                appendEscape(b, to: &out)
-                runStart = i + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    private static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\\"))
-        switch b {
-        case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
-        case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
-        case 0x0A: out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(UInt8(ascii: "t"))
-        case 0x08: out.append(UInt8(ascii: "b"))
-        case 0x0C: out.append(UInt8(ascii: "f"))
-        default:
-            out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-            let digits = UnsafeBufferPointer(start: hex.utf8Start, count: 16)
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-    }
-
     /// Appends ASCII text that needs no escaping (member names, codes, literals).
     @inline(__always)
     static func appendRaw(_ text: StaticString, to out: inout [UInt8]) {

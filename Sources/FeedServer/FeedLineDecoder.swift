@@ -2,7 +2,7 @@ import NIOCore
 
 /// One framed unit of the feed: a complete line, or the notice that a line was longer
 /// than the limit (its first bytes kept for the rejects table, the rest discarded).
-public enum FeedFrame: Sendable {
+public enum FeedFrame: Sendable, Equatable {
     /// A complete line without its `\n` (and without a trailing `\r`).
     case line(ByteBuffer)
     /// A line longer than the limit; `prefix` holds its first bytes, `length` its size.
@@ -45,8 +45,9 @@ struct FeedLineDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    /// The next frame in `buffer`, or nil when it needs more bytes.
-    private mutating func nextFrame(_ buffer: inout ByteBuffer) -> FeedFrame? {
+    /// The next frame in `buffer`, or nil when it needs more bytes. (`decode` batches
+    /// these; the framing itself is verified one frame at a time through this.)
+    mutating func nextFrame(_ buffer: inout ByteBuffer) -> FeedFrame? {
         let newline = UInt8(ascii: "\n")
         if var skipping = discarding {
             let view = buffer.readableBytesView

@@ -4,6 +4,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Supervision
 import Synchronization
 import VigilCore
 
@@ -25,7 +26,8 @@ public final class FeedServer: Service, Sendable {
     let group: any EventLoopGroup
     private let decoder: FeedDecoder
     private let connections = Mutex<[ObjectIdentifier: (channel: any NIOCore.Channel, replies: ReplyQueue)]>([:])
-    private let listening = Listening()
+    /// The bound address (`nil` when binding failed), delivered once.
+    private let listening = Promise<SocketAddress?>()
     let gate: ConnectionGate
     let timeouts: TimeoutReporter
     let acceptErrors = Counter(label: "vigil_feed_accept_errors_total")
@@ -47,9 +49,10 @@ public final class FeedServer: Service, Sendable {
         self.timeouts = TimeoutReporter(logger: logger, idleTimeout: configuration.idleTimeout, lineTimeout: configuration.lineTimeout)
     }
 
-    /// The bound address once listening (waits for it); `nil` if binding failed.
+    /// The bound address once listening (waits for it); `nil` if binding failed or the
+    /// waiting task was cancelled.
     public func boundAddress() async -> SocketAddress? {
-        await listening.wait()
+        await listening.wait() ?? nil
     }
 
     /// Records read and not yet answered on the socket, over all connections.
@@ -64,10 +67,10 @@ public final class FeedServer: Service, Sendable {
         do {
             server = try await bind()
         } catch {
-            listening.set(nil)
+            listening.complete(nil)
             throw FeedServerError(code: .bindFailed, message: "cannot listen for the feed on \(configuration.host):\(configuration.port): \(error)")
         }
-        listening.set(server.channel.localAddress)
+        listening.complete(server.channel.localAddress)
         logger.info("feed listening", metadata: [
             "address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")", "max_connections": "\(gate.limit)",
             "idle_timeout": "\(configuration.idleTimeout.map { "\($0)" } ?? "off")",

@@ -33,47 +33,43 @@ public final class DetectionBootstrap: Service, Sendable {
 
     public func run() async throws {
         guard (try? await cancelWhenGracefulShutdown({ await self.health.databaseVerified.wait() })) == true else { return }
-        let db = try await PostgresConnection.connect(database)
-        defer { Task { await db.close() } }
-        let baseCurrency = state.reference.snapshot.baseCurrency
-        if let channel = PostgresIdentifier(DetectionStore.referenceChannel) {
-            try await db.listen(channel)  // before loading, so no change slips between
-        }
-        let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
-        state.reference.replace(with: snapshot)
-        if !snapshot.unreadableRates.isEmpty {
-            logger.warning("FX rates that cannot be used were skipped; amount_base is absent for those currencies", metadata: ["rates": "\(snapshot.unreadableRates.joined(separator: ","))"])
-        }
-        for name in snapshot.missingTableLists(for: state.rules.ruleset) {
-            logger.warning("a rules list is read from the lists table but has no row there; it is empty until one is added", metadata: ["list": "\(name)"])
-        }
-        try await recordRuleset(on: db)
-        if !state.ready.isRaised {
-            try await loadState(db)
-            state.ready.raise()
-            health.setStateLoaded(true)
-        }
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let notes = try await db.waitForNotifications(timeout: .milliseconds(500))
-            guard !notes.isEmpty else { continue }
-            let started = ContinuousClock.now
+        try await PostgresConnection.withConnection(database) { db in
+            let baseCurrency = state.reference.snapshot.baseCurrency
+            if let channel = PostgresIdentifier(DetectionStore.referenceChannel) {
+                try await db.listen(channel)  // before loading, so no change slips between
+            }
             let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
             state.reference.replace(with: snapshot)
-            logger.info("reference data reloaded", metadata: [
-                "tables": "\(Set(notes.map(\.payload)).sorted().joined(separator: ","))",
-                "accounts": "\(snapshot.accounts.count)", "took": "\(ContinuousClock.now - started)",
-            ])
+            if !snapshot.unreadableRates.isEmpty {
+                logger.warning("FX rates that cannot be used were skipped; amount_base is absent for those currencies", metadata: ["rates": "\(snapshot.unreadableRates.joined(separator: ","))"])
+            }
+            for name in snapshot.missingTableLists(for: state.rules.ruleset) {
+                logger.warning("a rules list is read from the lists table but has no row there; it is empty until one is added", metadata: ["list": "\(name)"])
+            }
+            try await recordRuleset(on: db)
+            if !state.ready.isRaised {
+                try await loadState(db)
+                state.ready.raise()
+                health.setStateLoaded(true)
+            }
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let notes = try await db.waitForNotifications(timeout: .milliseconds(500))
+                guard !notes.isEmpty else { continue }
+                let started = ContinuousClock.now
+                let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
+                state.reference.replace(with: snapshot)
+                logger.info("reference data reloaded", metadata: [
+                    "tables": "\(Set(notes.map(\.payload)).sorted().joined(separator: ","))",
+                    "accounts": "\(snapshot.accounts.count)", "took": "\(ContinuousClock.now - started)",
+                ])
+            }
         }
     }
 
     /// Records the ruleset in force in `ruleset_versions` (idempotent).
     func recordRuleset(on db: PostgresConnection) async throws {
         let ruleset = state.rules.ruleset
-        let files = "[" + rulesetFiles.map { JSONText.quoted($0) }.joined(separator: ",") + "]"
-        try await db.execute("""
-            INSERT INTO ruleset_versions (version, files, rule_count) VALUES (\(ruleset.version), \(PostgresJSON(files))::jsonb, \(ruleset.rules.count))
-            ON CONFLICT (version) DO NOTHING
-            """)
+        try await db.recordRulesetVersion(ruleset.version, files: rulesetFiles, ruleCount: ruleset.rules.count)
     }
 
     private func loadState(_ db: PostgresConnection) async throws {

@@ -81,7 +81,7 @@ public final class DetectionState: Sendable {
         let oldSpecs = rules.ruleset.windows.filter { $0.key == .accountID }
         let newSpecs = ruleset.windows.filter { $0.key == .accountID }
         let (newShared, freshShared) = shared.migrated(to: ruleset.windows.filter { $0.key != .accountID })
-        let freshAccount = newSpecs.filter { spec in !oldSpecs.contains { $0.name == spec.name && $0.identity == spec.identity && $0.slot == spec.slot } }
+        let freshAccount = newSpecs.filter { spec in !oldSpecs.contains { spec.keepsState(of: $0) } }
         let fresh = Set((freshAccount + freshShared).map(\.name))
         let reference = self.reference.snapshot
         let lists = reference.listSnapshot(for: ruleset)
@@ -99,7 +99,7 @@ public final class DetectionState: Sendable {
             }
             partitions[index].state.withLock { partition in
                 partition.windows = newSpecs.map { spec in
-                    if let i = oldSpecs.firstIndex(where: { $0.name == spec.name && $0.identity == spec.identity && $0.slot == spec.slot }),
+                    if let i = oldSpecs.firstIndex(where: { spec.keepsState(of: $0) }),
                        i < partition.windows.count {
                         return partition.windows[i]
                     }

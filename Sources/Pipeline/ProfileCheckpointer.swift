@@ -162,27 +162,27 @@ public final class ProfileCheckpointer: Service, Sendable {
     }
 
     public func run() async throws {
-        let db = try await PostgresConnection.connect(database)
-        defer { Task { await db.close() } }
-        let intervalMicros = interval.components.seconds * 1_000_000 + interval.components.attoseconds / 1_000_000_000_000
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.tick) }
-            } catch is CancellationError {
-                if !Task.isShuttingDownGracefully { throw CancellationError() }
+        try await PostgresConnection.withConnection(database) { db in
+            let intervalMicros = interval.components.seconds * 1_000_000 + interval.components.attoseconds / 1_000_000_000_000
+            while !Task.isShuttingDownGracefully {
+                do {
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.tick) }
+                } catch is CancellationError {
+                    if !Task.isShuttingDownGracefully { throw CancellationError() }
+                }
+                // At most a period's share of the waiting profiles a tick: after a burst of
+                // traffic most accounts come due in the same second, and writing them all at
+                // once stalled the batches committing beside it for over a second.
+                let cutoff = Timestamp.now().adding(microseconds: -intervalMicros)
+                let share = dirty.count / max(1, Int(interval / tick)) + 1
+                if let checkpoint = dirty.take(changedBy: cutoff, limit: min(Self.chunk, max(Self.minimumPerTick, share))) {
+                    try await write(checkpoint, on: db)
+                }
             }
-            // At most a period's share of the waiting profiles a tick: after a burst of
-            // traffic most accounts come due in the same second, and writing them all at
-            // once stalled the batches committing beside it for over a second.
-            let cutoff = Timestamp.now().adding(microseconds: -intervalMicros)
-            let share = dirty.count / max(1, Int(interval / tick)) + 1
-            if let checkpoint = dirty.take(changedBy: cutoff, limit: min(Self.chunk, max(Self.minimumPerTick, share))) {
+            // The writer has stopped: everything left.
+            while let checkpoint = dirty.take(changedBy: nil, limit: Self.chunk) {
                 try await write(checkpoint, on: db)
             }
-        }
-        // The writer has stopped: everything left.
-        while let checkpoint = dirty.take(changedBy: nil, limit: Self.chunk) {
-            try await write(checkpoint, on: db)
         }
     }
 

@@ -71,19 +71,14 @@ public final class RulesReloader: Sendable {
             guard allowFailingTests else { return .refused(reason: "\(failures.count) rule test(s) fail:\n" + text) }
             logger.critical("LOADING A RULESET WHOSE TESTS FAIL (--allow-failing-rule-tests)", metadata: ["failures": "\(text)"])
         }
-        let changed = ruleset.windows.filter { spec in !current.windows.contains { $0.name == spec.name && $0.identity == spec.identity && $0.slot == spec.slot } }
+        let changed = ruleset.windows.filter { spec in !current.windows.contains { spec.keepsState(of: $0) } }
         var recent: [Transaction] = []
         do {
-            let db = try await PostgresConnection.connect(database)
-            if let span = changed.map(\.duration).max(), span > 0 {
-                recent = try await DetectionStore.recentTransactions(from: db, span: .microseconds(span))
+            recent = try await PostgresConnection.withConnection(database) { db in
+                try await db.recordRulesetVersion(ruleset.version, files: loaded.sources.keys.sorted(), ruleCount: ruleset.rules.count)
+                guard let span = changed.map(\.duration).max(), span > 0 else { return [] }
+                return try await DetectionStore.recentTransactions(from: db, span: .microseconds(span))
             }
-            let files = "[" + loaded.sources.keys.sorted().map { JSONText.quoted($0) }.joined(separator: ",") + "]"
-            try await db.execute("""
-                INSERT INTO ruleset_versions (version, files, rule_count) VALUES (\(ruleset.version), \(PostgresJSON(files))::jsonb, \(ruleset.rules.count))
-                ON CONFLICT (version) DO NOTHING
-                """)
-            await db.close()
         } catch {
             return .refused(reason: "cannot reach PostgreSQL to record the ruleset and rebuild its windows: \(error)")
         }

@@ -38,15 +38,11 @@ public final class StartupCheck: Service, Sendable {
             if Task.isShuttingDownGracefully { return }
             attempts += 1
             do {
-                let db = try await PostgresConnection.connect(database)
-                var pending: [Migration] = []
-                do {
-                    if let schemas { pending = try await Migrator(directory: schemas).pendingMigrations(on: db) }
-                } catch {
-                    await db.close()
-                    throw error
+                let schemas = self.schemas
+                let pending: [Migration] = try await PostgresConnection.withConnection(database) { db in
+                    guard let schemas else { return [] }
+                    return try await Migrator(directory: schemas).pendingMigrations(on: db)
                 }
-                await db.close()
                 if let next = pending.first {
                     throw StartupCheckError(message: """
                         the database schema is \(pending.count) migration(s) behind (next: \(next.version)_\(next.name)) — \

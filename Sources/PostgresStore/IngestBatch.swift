@@ -57,44 +57,7 @@ public struct RejectedLine: Sendable, Hashable {
 
     /// The raw bytes as text: valid UTF-8 kept, each invalid byte written `\xNN`, so
     /// an operator can read it and nothing is lost (the exact bytes go to `raw_bytes`).
-    public var escapedText: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(rawLine.count)
-        var i = 0
-        let hex = Array("0123456789abcdef".utf8)
-        while i < rawLine.count {
-            let length = Self.validSequenceLength(rawLine, at: i)
-            if length > 0 && rawLine[i] != 0 {
-                out.append(contentsOf: rawLine[i..<(i + length)])
-                i += length
-            } else {
-                out.append(contentsOf: [0x5C, UInt8(ascii: "x"), hex[Int(rawLine[i] >> 4)], hex[Int(rawLine[i] & 0xF)]])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Length of the valid UTF-8 sequence starting at `i`, or 0.
-    static func validSequenceLength(_ bytes: [UInt8], at i: Int) -> Int {
-        let b0 = bytes[i]
-        func cont(_ k: Int) -> Bool { i + k < bytes.count && bytes[i + k] & 0xC0 == 0x80 }
-        switch b0 {
-        case 0x00...0x7F: return 1
-        case 0xC2...0xDF: return cont(1) ? 2 : 0
-        case 0xE0:
-            return i + 2 < bytes.count && (0xA0...0xBF).contains(bytes[i + 1]) && cont(2) ? 3 : 0
-        case 0xED:
-            return i + 2 < bytes.count && (0x80...0x9F).contains(bytes[i + 1]) && cont(2) ? 3 : 0
-        case 0xE1...0xEC, 0xEE...0xEF: return cont(1) && cont(2) ? 3 : 0
-        case 0xF0:
-            return i + 3 < bytes.count && (0x90...0xBF).contains(bytes[i + 1]) && cont(2) && cont(3) ? 4 : 0
-        case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : 0
-        case 0xF4:
-            return i + 3 < bytes.count && (0x80...0x8F).contains(bytes[i + 1]) && cont(2) && cont(3) ? 4 : 0
-        default: return 0
-        }
-    }
+    public var escapedText: String { UTF8Validation.readableText(rawLine) }
 }
 
 /// What happened to one transaction of a stored batch, in the batch's order (rejected

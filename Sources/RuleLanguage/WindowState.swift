@@ -106,7 +106,7 @@ public struct WindowState: Sendable {
     public func migrated(to ruleset: CompiledRuleset) -> WindowState {
         var next = WindowState(ruleset: ruleset, limits: limits)
         for (i, spec) in next.specs.enumerated() {
-            if let j = specs.firstIndex(where: { $0.name == spec.name && $0.identity == spec.identity }) {
+            if let j = specs.firstIndex(where: { spec.keepsState(of: $0) }) {
                 next.tables[i] = tables[j]
             }
         }

@@ -10,12 +10,8 @@ extension Mailbox {
         guard var batch = try await self.next(maxCount: maxCount) else { return nil }
         if batch.count >= maxCount || maxWait <= .zero { return batch }
         let missing = maxCount - batch.count
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForAvailable(minCount: missing) }
-            group.addTask { try? await Task.sleep(for: maxWait) }
-            await group.next()
-            group.cancelAll()
-        }
+        // Lingering ends at whichever comes first; either way the batch goes out.
+        _ = try? await withTimeout(maxWait) { await self.waitForAvailable(minCount: missing) }
         batch.append(contentsOf: self.takeAvailable(maxCount: missing))
         return batch
     }

@@ -64,38 +64,38 @@ public enum AlertEventBody {
         var out = ""
         out.reserveCapacity(512 + transactionJSON.utf8.count + rules.count * 160)
         out += "{\"type\":\"\(eventType)\",\"timestamp\":"
-        WebhookJSON.appendString(RFC3339.format(timestamp ?? createdAt), to: &out)
+        JSONText.appendQuoted(RFC3339.format(timestamp ?? createdAt), to: &out)
         out += ",\"data\":{\"alert_id\":\(alertID),\"transaction_id\":"
-        WebhookJSON.appendString(transactionID, to: &out)
+        JSONText.appendQuoted(transactionID, to: &out)
         out += ",\"account_id\":"
-        WebhookJSON.appendString(accountID, to: &out)
+        JSONText.appendQuoted(accountID, to: &out)
         out += ",\"amount\":"
-        WebhookJSON.appendString(amount.decimalString, to: &out)
+        JSONText.appendQuoted(amount.decimalString, to: &out)
         out += ",\"currency\":"
-        WebhookJSON.appendString(amount.currency.code, to: &out)
+        JSONText.appendQuoted(amount.currency.code, to: &out)
         out += ",\"severity\":"
-        WebhookJSON.appendString(severity, to: &out)
+        JSONText.appendQuoted(severity, to: &out)
         out += ",\"total_score\":\(totalScore),\"rules\":["
         for (index, rule) in rules.enumerated() {
             if index > 0 { out += "," }
             out += "{\"id\":"
-            WebhookJSON.appendString(rule.id, to: &out)
+            JSONText.appendQuoted(rule.id, to: &out)
             out += ",\"severity\":"
-            WebhookJSON.appendString(rule.severity, to: &out)
+            JSONText.appendQuoted(rule.severity, to: &out)
             out += ",\"score\":\(rule.score),\"reason\":"
-            WebhookJSON.appendString(rule.reason, to: &out)
+            JSONText.appendQuoted(rule.reason, to: &out)
             out += "}"
         }
         out += "],\"ruleset_version\":"
-        WebhookJSON.appendString(rulesetVersion, to: &out)
+        JSONText.appendQuoted(rulesetVersion, to: &out)
         out += ",\"created_at\":"
-        WebhookJSON.appendString(RFC3339.format(createdAt), to: &out)
+        JSONText.appendQuoted(RFC3339.format(createdAt), to: &out)
         out += ",\"transaction\":"
         if WebhookJSON.isObject(transactionJSON) {
             out += transactionJSON.trimmingSpace()
         } else {
             out += "null,\"transaction_raw\":"
-            WebhookJSON.appendString(transactionJSON, to: &out)
+            JSONText.appendQuoted(transactionJSON, to: &out)
         }
         out += "}}"
         return out

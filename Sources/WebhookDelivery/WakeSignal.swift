@@ -1,3 +1,4 @@
+import Supervision
 import Synchronization
 
 /// A coalescing wake-up: `signal()` any number of times, and the next `wait` returns at once;
@@ -30,12 +31,7 @@ final class WakeSignal: Sendable {
             state.pending = false
             return was
         }) { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForSignal() }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-        }
+        _ = try? await withTimeout(timeout) { await self.waitForSignal() }
     }
 
     private func waitForSignal() async {

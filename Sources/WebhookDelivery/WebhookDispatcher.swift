@@ -22,23 +22,11 @@ public final class WebhookDispatcher: Service, Sendable {
     public func run() async throws {
         var listenConfiguration = configuration.database
         listenConfiguration.applicationName += "-listen"
-        let listener = try await PostgresConnection.connect(listenConfiguration)
-        let db: PostgresConnection
-        do {
-            db = try await PostgresConnection.connect(configuration.database)
-        } catch {
-            await listener.close()
-            throw error
+        try await PostgresConnection.withConnection(listenConfiguration) { listener in
+            try await PostgresConnection.withConnection(configuration.database) { db in
+                try await loop(listener: listener, db: db)
+            }
         }
-        do {
-            try await loop(listener: listener, db: db)
-        } catch {
-            await listener.close()
-            await db.close()
-            throw error
-        }
-        await listener.close()
-        await db.close()
     }
 
     private func loop(listener: PostgresConnection, db: PostgresConnection) async throws {

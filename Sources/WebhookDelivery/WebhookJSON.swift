@@ -1,33 +1,6 @@
-/// Minimal JSON text helpers for building webhook bodies without Foundation's
-/// JSONSerialization: string escaping and a validator for embedded JSON.
+/// A validator for the JSON embedded in webhook bodies (strings are escaped by
+/// `JSONText`, the one escaper).
 enum WebhookJSON {
-    /// Appends `value` as a JSON string literal (quotes included).
-    static func appendString(_ value: String, to out: inout String) {
-        out.append("\"")
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out.append("\\\"")
-            case "\\": out.append("\\\\")
-            case "\n": out.append("\\n")
-            case "\r": out.append("\\r")
-            case "\t": out.append("\\t")
-            case "\u{08}": out.append("\\b")
-            case "\u{0C}": out.append("\\f")
-            // U+2028/2029 are valid JSON but break JavaScript consumers that eval or embed it.
-            case "\u{2028}": out.append("\\u2028")
-            case "\u{2029}": out.append("\\u2029")
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out.append("\"")
-    }
-
     /// Whether `text` is exactly one JSON object (RFC 8259 grammar, depth-limited).
     static func isObject(_ text: String) -> Bool {
         var validator = Validator(bytes: Array(text.utf8))

@@ -45,9 +45,9 @@ struct FeedScoreCommand: AsyncParsableCommand {
         let total = feedData.split(separator: UInt8(ascii: "\n")).count
         let alerted: Set<String>
         do {
-            let db = try await PostgresConnection.connect(.fromEnvironment(applicationName: "vigil-score"))
-            alerted = Set(try await db.query("SELECT transaction_id FROM alerts").map { try $0.decode(0, as: String.self) })
-            await db.close()
+            alerted = try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-score")) { db in
+                Set(try await db.query("SELECT transaction_id FROM alerts").map { try $0.decode(0, as: String.self) })
+            }
         } catch let error as PostgresError {
             throw CleanExit.failure("vigil feed score: \(error)")
         }

@@ -25,9 +25,9 @@ struct FeedSeedCommand: AsyncParsableCommand {
             throw CleanExit.failure("vigil feed seed: \(file) is not a reference-data file: \(error)")
         }
         do {
-            let database = try await PostgresConnection.connect(.fromEnvironment(applicationName: "vigil-seed"))
-            try await ReferenceSeeder.seed(reference, into: database)
-            await database.close()
+            try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-seed")) { database in
+                try await ReferenceSeeder.seed(reference, into: database)
+            }
         } catch let error as PostgresError {
             throw CleanExit.failure("vigil feed seed: \(error)")
         }

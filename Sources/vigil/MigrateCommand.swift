@@ -19,9 +19,10 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let connection = try await PostgresConnection.connect(.fromEnvironment(applicationName: "vigil-migrate"))
-            let report = try await Migrator(directory: URL(fileURLWithPath: schemas)).migrate(on: connection)
-            await connection.close()
+            let migrator = Migrator(directory: URL(fileURLWithPath: schemas))
+            let report = try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-migrate")) { connection in
+                try await migrator.migrate(on: connection)
+            }
             if report.applied.isEmpty {
                 print("schema is up to date (\(report.alreadyApplied) migrations applied); nothing to do")
             } else {

@@ -19,15 +19,7 @@ struct WebhooksCommand: AsyncParsableCommand {
     /// Opens a connection, runs `body`, closes it; store and webhook errors become one clear line.
     static func withDatabase<T: Sendable>(_ command: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            let db = try await PostgresConnection.connect(.fromEnvironment(applicationName: "vigil-webhooks"))
-            do {
-                let value = try await body(db)
-                await db.close()
-                return value
-            } catch {
-                await db.close()
-                throw error
-            }
+            return try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-webhooks"), body)
         } catch let error as PostgresError {
             throw CleanExit.failure("vigil webhooks \(command): \(error)")
         } catch let error as WebhookError {

@@ -1,5 +1,6 @@
 import FeedServer
 import Foundation
+import PostgresStore
 import Testing
 
 /// One malformed record and the error codes it may be nacked with.
@@ -100,11 +101,11 @@ extension FaultToleranceTests {
             }
             #expect(outcome.1.count == badConnections * rounds * 13)
             // Each nack has its rejected_records row with the same code.
-            let db = try await database.connect()
-            let rows = try await db.query("SELECT error_code, count(*) FROM rejected_records GROUP BY 1")
+            let rows = try await PostgresConnection.withConnection(database.configuration) { db in
+                try await db.query("SELECT error_code, count(*) FROM rejected_records GROUP BY 1")
+            }
             var storedCodes: [String: Int] = [:]
             for row in rows { storedCodes[try row.decode(0, as: String.self)] = try row.decode(1, as: Int.self) }
-            await db.close()
             #expect(storedCodes == nackedCodes)
             #expect(try await database.count("SELECT count(*) FROM rejected_records WHERE error_code = 'line_too_long' AND octet_length(raw_bytes) <= 65536") == nackedCodes["line_too_long"] ?? -1)
 

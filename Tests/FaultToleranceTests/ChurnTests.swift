@@ -2,6 +2,7 @@ import FeedServer
 import Foundation
 import Synchronization
 import Testing
+import VigilTesting
 
 extension FaultToleranceTests {
     @Test("5. 1,000 connections opening and closing plus clients that never read their acks: RSS bounded, others unaffected",
@@ -73,14 +74,14 @@ extension FaultToleranceTests {
             let grown = peak - baseline
             #expect(grown < 200 * 1024, "RSS grew by \(grown) KiB (baseline \(baseline) KiB)")
             // The churned connections are gone; only the slow readers remain open.
-            #expect(await eventually(timeout: .seconds(20)) { (server.metric("vigil_feed_connections") ?? 999) <= 4 },
+            #expect(await eventually(timeout: .seconds(20), poll: .milliseconds(50)) { (server.metric("vigil_feed_connections") ?? 999) <= 4 },
                     "open feed connections: \(String(describing: server.metric("vigil_feed_connections")))")
             #expect(server.child.isRunning)
             #expect(Network.get(port: server.opsPort, path: "/healthz")?.status == 200)
 
             release.withLock { $0 = true }
             for reader in slowReaders { _ = try? await reader.value }
-            #expect(await eventually(timeout: .seconds(20)) { (server.metric("vigil_feed_connections") ?? 999) == 0 })
+            #expect(await eventually(timeout: .seconds(20), poll: .milliseconds(50)) { (server.metric("vigil_feed_connections") ?? 999) == 0 })
             let after = await FeedStreaming.once([validLine("after-churn", account: "acc-1")], port: server.feedPort)
             #expect(after.replies == [.ack(id: "after-churn", duplicate: false)])
         }

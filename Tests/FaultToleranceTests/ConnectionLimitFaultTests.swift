@@ -1,6 +1,7 @@
 import FeedServer
 import Foundation
 import Testing
+import VigilTesting
 
 extension FaultToleranceTests {
     @Test("12a. 1,100 connections under ulimit -n 1024: those over the cap get too_many_connections; the rest and the ops port keep working",
@@ -62,7 +63,7 @@ extension FaultToleranceTests {
             let overCap = try await FeedClient.withConnection(host: "127.0.0.1", port: server.feedPort) { try await $0.nextReply() }
             if case .nack(nil, "too_many_connections", _) = overCap {} else { Issue.record("over the cap: \(String(describing: overCap))") }
             sockets.close(last: 10)
-            #expect(await eventually(timeout: .seconds(10)) { server.metric("vigil_feed_connections").map { $0 <= Double(cap - 10) } ?? false })
+            #expect(await eventually(timeout: .seconds(10), poll: .milliseconds(50)) { server.metric("vigil_feed_connections").map { $0 <= Double(cap - 10) } ?? false })
             let fresh = try await FeedClient.withConnection(host: "127.0.0.1", port: server.feedPort) { connection in
                 try await connection.send(lines: [validLine("fd-fresh", account: "acc-fd")])
                 return try await connection.nextReply()
@@ -95,7 +96,7 @@ extension FaultToleranceTests {
             defer { sockets.closeAll() }
             let started = ContinuousClock.now
             for _ in 0..<attempts { sockets.connect(port: server.feedPort) }
-            let failing = await eventually(timeout: .seconds(20)) { server.child.log.contains("feed cannot accept connections") }
+            let failing = await eventually(timeout: .seconds(20), poll: .milliseconds(50)) { server.child.log.contains("feed cannot accept connections") }
             #expect(failing, "no accept error logged with \(sockets.descriptors.count) connections open:\n\(server.logTail)")
             let atLimit = openDescriptors(pid: server.child.pid) ?? -1
 
@@ -113,7 +114,7 @@ extension FaultToleranceTests {
 
             // Free some descriptors: the listener accepts again, the ops port answers, acks flow.
             sockets.close(last: 300)
-            let recovered = await eventually(timeout: .seconds(20)) { Network.get(port: server.opsPort, path: "/healthz")?.status == 200 }
+            let recovered = await eventually(timeout: .seconds(20), poll: .milliseconds(50)) { Network.get(port: server.opsPort, path: "/healthz")?.status == 200 }
             #expect(recovered, "/healthz did not answer after descriptors were freed")
             let errors = server.metric("vigil_feed_accept_errors_total") ?? 0
             #expect(errors >= 1)

@@ -1,6 +1,7 @@
 import FeedServer
 import Foundation
 import Testing
+import VigilTesting
 
 extension FaultToleranceTests {
     @Test("8. an id reused for other content on a real vigil serve: nacked id_conflict, kept with both digests, logged, counted; a replay is a duplicate",
@@ -45,7 +46,7 @@ extension FaultToleranceTests {
             #expect(rejects.count == 2)
             #expect(try await database.count("SELECT count(*) FROM transactions") == 3)
 
-            let counted = await eventually(timeout: .seconds(10)) { server.metric("vigil_records_id_conflict_total") == 2 }
+            let counted = await eventually(timeout: .seconds(10), poll: .milliseconds(50)) { server.metric("vigil_records_id_conflict_total") == 2 }
             #expect(counted, "vigil_records_id_conflict_total = \(String(describing: server.metric("vigil_records_id_conflict_total")))")
             let logged = server.child.log.split(separator: "\n").filter { $0.contains("id conflict") }
             print("id conflict: log \(logged.map { String($0.prefix(300)) })")

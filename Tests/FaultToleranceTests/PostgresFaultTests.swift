@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
+import VigilTesting
 #endif
 
 extension FaultToleranceTests {
@@ -20,26 +21,26 @@ extension FaultToleranceTests {
             let server = try await ServeProcess.start(database: database, name: "serve")
             defer { Task { await server.stop() } }
             let baseline = try #require(server.child.residentKiB)
-            let admin = try await PostgresConnection.connect(.fromEnvironment(applicationName: "vigil-fault-killer"))
             let rounds = Mutex(0)
             let terminated = Mutex(0)
             let peak = Mutex(baseline)
-            let seen = try await FeedStreaming.untilAllAcked(feed.lines, ids: feed.ids, port: server.feedPort) { acked in
-                let due = rounds.withLock { round -> Bool in
-                    guard acked >= (round + 1) * 700, round < 7 else { return false }
-                    round += 1
-                    return true
+            let seen = try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-fault-killer")) { admin in
+                try await FeedStreaming.untilAllAcked(feed.lines, ids: feed.ids, port: server.feedPort) { acked in
+                    let due = rounds.withLock { round -> Bool in
+                        guard acked >= (round + 1) * 700, round < 7 else { return false }
+                        round += 1
+                        return true
+                    }
+                    guard due else { return }
+                    if let n = try? await admin.query("""
+                        SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                        WHERE datname = \(database.name) AND application_name <> 'vigil-fault-tests' AND pid <> pg_backend_pid()
+                        """).first?.decode(0, as: Int.self) {
+                        terminated.withLock { $0 += n }
+                    }
+                    if let rss = server.child.residentKiB { peak.withLock { $0 = max($0, rss) } }
                 }
-                guard due else { return }
-                if let n = try? await admin.query("""
-                    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-                    WHERE datname = \(database.name) AND application_name <> 'vigil-fault-tests' AND pid <> pg_backend_pid()
-                    """).first?.decode(0, as: Int.self) {
-                    terminated.withLock { $0 += n }
-                }
-                if let rss = server.child.residentKiB { peak.withLock { $0 = max($0, rss) } }
             }
-            await admin.close()
             #expect(server.child.isRunning, "the server must survive losing its connections:\n\(server.logTail)")
             #expect(rounds.withLock { $0 } >= 5)
             #expect(terminated.withLock { $0 } >= 5, "each round should have killed Vigil's connections")
@@ -50,7 +51,7 @@ extension FaultToleranceTests {
             // Bounded: ingest waits on the writer (backpressure), it does not buffer the feed.
             let grown = peak.withLock { $0 } - baseline
             #expect(grown < 300 * 1024, "RSS grew by \(grown) KiB while PostgreSQL was being cut off")
-            #expect(await eventually(timeout: .seconds(30)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 200 })
+            #expect(await eventually(timeout: .seconds(30), poll: .milliseconds(50)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 200 })
         }
     }
 

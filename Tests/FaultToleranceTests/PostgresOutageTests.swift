@@ -2,6 +2,7 @@ import Foundation
 import PostgresStore
 import Synchronization
 import Testing
+import VigilTesting
 
 extension FaultToleranceTests {
     @Test("12c. PostgreSQL stopped for 20 s under load, then restarted: serve stays up, /readyz 503 then 200, every acked id stored once",
@@ -21,12 +22,12 @@ extension FaultToleranceTests {
                     acked.withLock { $0 = max($0, n) }
                 }
             }
-            #expect(await eventually(timeout: .seconds(60)) { acked.withLock { $0 } >= 2_000 }, "the feed did not get going:\n\(server.logTail)")
+            #expect(await eventually(timeout: .seconds(60), poll: .milliseconds(50)) { acked.withLock { $0 } >= 2_000 }, "the feed did not get going:\n\(server.logTail)")
 
             try cluster.stopImmediately()
             let stoppedAt = ContinuousClock.now
             let ackedAtStop = acked.withLock { $0 }
-            let notReady = await eventually(timeout: .seconds(10)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 503 }
+            let notReady = await eventually(timeout: .seconds(10), poll: .milliseconds(50)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 503 }
             let timeToNotReady = ContinuousClock.now - stoppedAt
             #expect(notReady, "/readyz must say 503 while PostgreSQL is down")
             let readyBody = Network.get(port: server.opsPort, path: "/readyz")?.body ?? ""
@@ -44,7 +45,7 @@ extension FaultToleranceTests {
 
             try cluster.start()
             let restartedAt = ContinuousClock.now
-            let readyAgain = await eventually(timeout: .seconds(30)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 200 }
+            let readyAgain = await eventually(timeout: .seconds(30), poll: .milliseconds(50)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 200 }
             let timeToReady = ContinuousClock.now - restartedAt
             #expect(readyAgain, "/readyz must come back once PostgreSQL does:\n\(server.logTail)")
             let seen = try await streaming.value
@@ -72,19 +73,19 @@ extension FaultToleranceTests {
             try cluster.stopImmediately()
             let server = try await ServeProcess.start(database: database, name: "serve", waitReady: false)
             defer { Task { await server.stop() } }
-            let answering = await eventually(timeout: .seconds(30)) { Network.get(port: server.opsPort, path: "/healthz")?.status == 200 }
+            let answering = await eventually(timeout: .seconds(30), poll: .milliseconds(50)) { Network.get(port: server.opsPort, path: "/healthz")?.status == 200 }
             #expect(answering, "the ops endpoint must answer while the database is down:\n\(server.logTail)")
             let ready = Network.get(port: server.opsPort, path: "/readyz")
             #expect(ready?.status == 503)
             #expect(ready?.body.contains("waiting for PostgreSQL") == true, "readyz: \(String(describing: ready))")
-            #expect(await eventually(timeout: .seconds(10)) { server.child.log.contains("waiting for PostgreSQL") }, "log:\n\(server.logTail)")
+            #expect(await eventually(timeout: .seconds(10), poll: .milliseconds(50)) { server.child.log.contains("waiting for PostgreSQL") }, "log:\n\(server.logTail)")
             #expect(server.child.isRunning)
             // A sender connects meanwhile: its records wait (backpressure) and are acked once the database is there.
             let lines = (0..<20).map { validLine("early-\($0)", account: "acc-early-\($0 % 3)") }
             let sending = Task { try await FeedStreaming.untilAllAcked(lines, ids: lines.indices.map { "early-\($0)" }, port: server.feedPort, timeout: .seconds(60)) }
             try cluster.start()
             let started = ContinuousClock.now
-            #expect(await eventually(timeout: .seconds(30)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 200 }, "log:\n\(server.logTail)")
+            #expect(await eventually(timeout: .seconds(30), poll: .milliseconds(50)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 200 }, "log:\n\(server.logTail)")
             let seen = try await sending.value
             print("serve before PostgreSQL: ready \(ContinuousClock.now - started) after the database started; \(seen.count) early records acked")
             #expect(seen.count == 20)

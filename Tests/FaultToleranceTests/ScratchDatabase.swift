@@ -44,25 +44,24 @@ struct ScratchDatabase: Sendable {
 
     /// Creates, migrates (through the binary), runs `body`, drops.
     static func with<T: Sendable>(_ label: String, cluster: PrivateCluster? = nil, _ body: (ScratchDatabase) async throws -> T) async throws -> T {
-        let admin = try await PostgresConnection.connect(adminConfiguration(cluster))
         let name = "vigil_fault_\(label)_\(UInt64.random(in: 0...UInt64.max) % 1_000_000_000)"
         guard let identifier = PostgresIdentifier(name) else { throw FaultTestError("bad database name \(name)") }
-        try await admin.execute("CREATE DATABASE \(identifier: identifier)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let database = ScratchDatabase(name: name, folder: folder, cluster: cluster)
-        do {
-            try await VigilProcess.run(["migrate"], database: database, in: folder)
-            let value = try await body(database)
-            _ = try? await admin.execute("DROP DATABASE \(identifier: identifier) WITH (FORCE)")
-            try? FileManager.default.removeItem(at: folder)
-            await admin.close()
-            return value
-        } catch {
-            _ = try? await admin.execute("DROP DATABASE \(identifier: identifier) WITH (FORCE)")
-            await admin.close()
-            // The folder (server logs, feed) stays for the post-mortem.
-            throw error
+        return try await PostgresConnection.withConnection(adminConfiguration(cluster)) { admin in
+            try await admin.execute("CREATE DATABASE \(identifier: identifier)")
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let database = ScratchDatabase(name: name, folder: folder, cluster: cluster)
+            do {
+                try await VigilProcess.run(["migrate"], database: database, in: folder)
+                let value = try await body(database)
+                _ = try? await admin.execute("DROP DATABASE \(identifier: identifier) WITH (FORCE)")
+                try? FileManager.default.removeItem(at: folder)
+                return value
+            } catch {
+                _ = try? await admin.execute("DROP DATABASE \(identifier: identifier) WITH (FORCE)")
+                // The folder (server logs, feed) stays for the post-mortem.
+                throw error
+            }
         }
     }
 
@@ -73,15 +72,15 @@ struct ScratchDatabase: Sendable {
 
     /// One integer from a query on a fresh connection.
     func count(_ query: PostgresQuery) async throws -> Int {
-        let db = try await connect()
-        defer { Task { await db.close() } }
-        return try await db.query(query).first?.decode(0, as: Int.self) ?? -1
+        try await PostgresConnection.withConnection(configuration) { db in
+            try await db.query(query).first?.decode(0, as: Int.self) ?? -1
+        }
     }
 
     /// One text column from a query on a fresh connection.
     func strings(_ query: PostgresQuery) async throws -> [String] {
-        let db = try await connect()
-        defer { Task { await db.close() } }
-        return try await db.query(query).map { try $0.decode(0, as: String.self) }
+        try await PostgresConnection.withConnection(configuration) { db in
+            try await db.query(query).map { try $0.decode(0, as: String.self) }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTesting
 
 /// `vigil serve` as a child process on loopback ports chosen by the test.
 final class ServeProcess: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import VigilTesting
 #endif
 
 /// A `vigil` child process: the built binary, run with a throwaway database in its
@@ -100,7 +101,7 @@ final class VigilProcess: @unchecked Sendable {
 
     /// Waits for the process to exit; `nil` if it is still running at the deadline.
     func waitForExit(timeout: Duration) async -> Int32? {
-        _ = await eventually(timeout: timeout) { !self.isRunning }
+        _ = await eventually(timeout: timeout, poll: .milliseconds(50)) { !self.isRunning }
         return exitStatus
     }
 
@@ -127,14 +128,4 @@ final class VigilProcess: @unchecked Sendable {
 struct FaultTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Polls `condition` until it holds or `timeout` passes (a short poll inside a deadline).
-func eventually(timeout: Duration, poll: Duration = .milliseconds(50), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: poll)
-    }
-    return try await condition()
 }

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import VigilTesting
 #endif
 
 extension FaultToleranceTests {
@@ -27,7 +28,7 @@ extension FaultToleranceTests {
             let seen = try await FeedStreaming.untilAllAcked(feed.lines, ids: feed.ids, port: server.feedPort, timeout: .seconds(60))
             let feedTook = ContinuousClock.now - started
             #expect(seen.count == count)
-            #expect(await eventually(timeout: .seconds(10)) { endpoint.held > 0 }, "the dispatcher should be stuck on the endpoint")
+            #expect(await eventually(timeout: .seconds(10), poll: .milliseconds(50)) { endpoint.held > 0 }, "the dispatcher should be stuck on the endpoint")
             let alerts = try await database.count("SELECT count(*) FROM alerts")
             #expect(alerts > 10)
             #expect(try await database.count("SELECT count(*) FROM webhook_outbox WHERE status = 'pending'") >= alerts - endpoint.held)
@@ -41,7 +42,7 @@ extension FaultToleranceTests {
             // 500 for everything (held requests included), briefly; then recovery.
             let failedFrom = ContinuousClock.now
             endpoint.set(.fail)
-            _ = await eventually(timeout: .seconds(2)) {
+            _ = await eventually(timeout: .seconds(2), poll: .milliseconds(50)) {
                 (try? await database.count("SELECT count(*) FROM webhook_outbox WHERE status = 'pending' AND attempts = 0")) == 0
             }
             let failed = Set(endpoint.received.filter { $0.answered == 500 }.map { $0.id })

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import Testing
 import VigilCore
+import VigilTesting
 
 @Suite("Feed listener limits: connection cap, idle timeout, line timeout")
 struct ConnectionLimitTests {

@@ -119,17 +119,6 @@ func withFeedServer<R: Sendable>(
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        await Task.yield()
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return try await condition()
-}
-
 func validLine(_ id: String, account: String = "acc-1", amount: String = "12.50", currency: String = "EUR") -> String {
     let now = RFC3339.format(Timestamp.now())
     return #"{"id":"\#(id)","timestamp":"\#(now)","account_id":"\#(account)","amount":"\#(amount)","currency":"\#(currency)","channel":"card_present"}"#

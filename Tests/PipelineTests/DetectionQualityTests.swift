@@ -7,6 +7,7 @@ import PostgresStore
 import RuleLanguage
 import Testing
 import VigilCore
+import VigilTesting
 
 @Suite("The starter rules on a generated, labeled feed")
 struct DetectionQualityTests {

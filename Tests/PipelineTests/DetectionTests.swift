@@ -4,6 +4,7 @@ import Pipeline
 import PostgresStore
 import Testing
 import VigilCore
+import VigilTesting
 
 let velocityRules = """
 window cnp_per_card_10m = count by card_id over 10m where channel == "card_not_present"

@@ -4,6 +4,7 @@ import Pipeline
 import PostgresStore
 import Testing
 import VigilCore
+import VigilTesting
 
 /// Counts per account and per card: a record counted twice, or a conflicting record
 /// counted at all, makes the second transaction of its account or card hit.

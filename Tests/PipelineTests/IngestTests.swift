@@ -4,6 +4,7 @@ import Pipeline
 import PostgresStore
 import Testing
 import VigilCore
+import VigilTesting
 
 /// A ruleset with no rules: ingest on its own.
 let noRules = """

@@ -4,6 +4,7 @@ import Pipeline
 import PostgresStore
 import Testing
 import VigilCore
+import VigilTesting
 
 private let lateRules = """
 window txn_per_account_1h = count by account_id over 1h
@@ -49,23 +50,24 @@ struct LateRecordTests {
                 let slightlyLate = start.adding(microseconds: 6 * 60_000_000)
                 _ = try await send([line("ot-late-ok", account: "acc-late", at: slightlyLate)], port: port)
 
-                let db = try await PostgresConnection.connect(database)
-                defer { Task { await db.close() } }
-                #expect(try await db.count("SELECT count(*) FROM transactions WHERE late") == 1)
-                #expect(try await db.count("SELECT count(*) FROM transactions WHERE late AND id = 'back-1'") == 1)
-                #expect(try await db.count("SELECT count(*) FROM alerts") == 1, "only the tenth counted record alerts")
-                let alerted = try await db.query("SELECT transaction_id FROM alerts").map { try $0.decode(0, as: String.self) }
-                #expect(alerted == ["ot-late-ok"], "the back-dated record must not alert; the tenth counted one must")
-                let reason = try await db.query("SELECT reason FROM rule_hits WHERE rule_id = 'account_burst'").first?.decode(0, as: String.self)
-                #expect(reason == "10 transactions in the last hour")
-                // The rules can see the flag.
-                let lateHits = try await db.query("SELECT transaction_id FROM rule_hits WHERE rule_id = 'late_record'").map { try $0.decode(0, as: String.self) }
-                #expect(lateHits == ["back-1"])
+                try await PostgresConnection.withConnection(database) { db in
+                    #expect(try await db.count("SELECT count(*) FROM transactions WHERE late") == 1)
+                    #expect(try await db.count("SELECT count(*) FROM transactions WHERE late AND id = 'back-1'") == 1)
+                    #expect(try await db.count("SELECT count(*) FROM alerts") == 1, "only the tenth counted record alerts")
+                    let alerted = try await db.query("SELECT transaction_id FROM alerts").map { try $0.decode(0, as: String.self) }
+                    #expect(alerted == ["ot-late-ok"], "the back-dated record must not alert; the tenth counted one must")
+                    let reason = try await db.query("SELECT reason FROM rule_hits WHERE rule_id = 'account_burst'").first?.decode(0, as: String.self)
+                    #expect(reason == "10 transactions in the last hour")
+                    // The rules can see the flag.
+                    let lateHits = try await db.query("SELECT transaction_id FROM rule_hits WHERE rule_id = 'late_record'").map { try $0.decode(0, as: String.self) }
+                    #expect(lateHits == ["back-1"])
+                }
             }
             // The profile counts the ten records in time, not the back-dated one.
-            let db = try await PostgresConnection.connect(database)
-            defer { Task { await db.close() } }
-            #expect(try await db.count("SELECT txn_count FROM account_profiles WHERE account_id = 'acc-late'") == 10)
+            let profileCount = try await PostgresConnection.withConnection(database) { db in
+                try await db.count("SELECT txn_count FROM account_profiles WHERE account_id = 'acc-late'")
+            }
+            #expect(profileCount == 10)
         }
     }
 
@@ -78,9 +80,9 @@ struct LateRecordTests {
                 _ = try await send([line("z-1", account: "acc-z", at: now)], port: port)
                 _ = try await send([line("z-0", account: "acc-z", at: now.adding(microseconds: -1_000_000))], port: port)
                 _ = try await send([line("z-2", account: "acc-z", at: now)], port: port)  // the same instant is not late
-                let db = try await PostgresConnection.connect(database)
-                defer { Task { await db.close() } }
-                let late = try await db.query("SELECT id FROM transactions WHERE late ORDER BY id").map { try $0.decode(0, as: String.self) }
+                let late = try await PostgresConnection.withConnection(database) { db in
+                    try await db.query("SELECT id FROM transactions WHERE late ORDER BY id").map { try $0.decode(0, as: String.self) }
+                }
                 #expect(late == ["z-0"])
             }
         }

@@ -6,33 +6,6 @@ import RuleLanguage
 import ServiceLifecycle
 import VigilCore
 
-/// A throwaway database per test on the server `make test` started (a test that finds
-/// no server fails, it does not skip).
-enum TestDatabase {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func withMigrated<T: Sendable>(_ body: (PostgresConfiguration) async throws -> T) async throws -> T {
-        let admin = try await PostgresConnection.connect(.fromEnvironment(applicationName: "vigil-tests"))
-        let name = "vigil_test_\(UInt64.random(in: 0...UInt64.max) % 1_000_000_000_000)"
-        guard let identifier = PostgresIdentifier(name) else { throw PostgresError(code: .misuse, message: "bad name") }
-        try await admin.execute("CREATE DATABASE \(identifier: identifier)")
-        var configuration = PostgresConfiguration.fromEnvironment(applicationName: "vigil")
-        configuration.databaseName = name
-        do {
-            let db = try await PostgresConnection.connect(configuration)
-            _ = try await Migrator(directory: repositoryRoot.appendingPathComponent("Schemas")).migrate(on: db)
-            await db.close()
-            let value = try await body(configuration)
-            try await admin.execute("DROP DATABASE \(identifier: identifier) WITH (FORCE)")
-            return value
-        } catch {
-            _ = try? await admin.execute("DROP DATABASE \(identifier: identifier) WITH (FORCE)")
-            throw error
-        }
-    }
-}
-
 /// Compiles rules text written for a test (or the repository's `Rules/`).
 func compileRules(_ files: [String: String]) throws -> CompiledRuleset {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rules-\(UUID().uuidString)")
@@ -108,16 +81,6 @@ func line(
     if let merchant { fields.append("\"merchant_id\":\"\(merchant)\"") }
     if let country { fields.append("\"country\":\"\(country)\"") }
     return "{" + fields.joined(separator: ",") + "}"
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }
 
 extension PostgresConnection {

@@ -3,6 +3,7 @@ import PostgresStore
 import Testing
 import VigilCore
 @testable import Pipeline
+import VigilTesting
 
 @Suite("Profile checkpoints: paced, and exact across a crash")
 struct ProfileCheckpointTests {

@@ -4,6 +4,7 @@ import PostgresStore
 import RuleLanguage
 import Testing
 import VigilCore
+import VigilTesting
 
 @Suite("Rule hot reload")
 struct ReloadTests {

@@ -7,6 +7,8 @@ import Synchronization
 import Testing
 import VigilCore
 import WebhookDelivery
+import Supervision
+import VigilTesting
 
 @Suite("Alerts reach webhook consumers through the transactional outbox")
 struct WebhookPipelineTests {
@@ -15,15 +17,14 @@ struct WebhookPipelineTests {
         try await TestDatabase.withMigrated { database in
             let secret = WebhookSecret.generate()
             let received = Mutex<[WebhookReceiver.Delivery]>([])
-            let portBox = Mutex<Int?>(nil)
+            let listening = Promise<Int>()
             let receiver = WebhookReceiver(port: 0, verifier: WebhookVerifier(secrets: [secret]),
-                                           onListening: { port in portBox.withLock { $0 = port } },
+                                           onListening: { port in listening.complete(port) },
                                            onDelivery: { delivery in received.withLock { $0.append(delivery) } })
             let receiverGroup = ServiceGroup(configuration: .init(services: [receiver], logger: .init(label: "receiver")))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await receiverGroup.run() }
-                #expect(await eventually { portBox.withLock { $0 } != nil })
-                let port = try #require(portBox.withLock { $0 })
+                let port = try #require(await listening.wait(timeout: .seconds(20)))
                 let admin = try await PostgresConnection.connect(database)
                 let endpoint = try await WebhookAdmin.addEndpoint(url: "http://127.0.0.1:\(port)/hook", secret: secret, on: admin)
 

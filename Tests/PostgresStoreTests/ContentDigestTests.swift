@@ -2,6 +2,7 @@ import Foundation
 import PostgresStore
 import Testing
 import VigilCore
+import VigilTesting
 
 @Suite("Content digests: a replay against an id reused for other content")
 struct ContentDigestTests {

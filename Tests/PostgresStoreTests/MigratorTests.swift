@@ -1,6 +1,7 @@
 import Foundation
 import PostgresStore
 import Testing
+import VigilTesting
 
 @Suite("Schema migrations against a real server")
 struct MigratorTests {

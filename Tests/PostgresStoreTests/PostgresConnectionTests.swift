@@ -2,6 +2,7 @@ import Foundation
 import PostgresStore
 import Testing
 import VigilCore
+import VigilTesting
 
 @Suite("PostgreSQL connection against a real server")
 struct PostgresConnectionTests {

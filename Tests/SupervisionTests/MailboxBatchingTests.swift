@@ -1,5 +1,6 @@
 import Testing
 @testable import Supervision
+import VigilTesting
 
 @Suite("Mailbox batching")
 struct MailboxBatchingTests {

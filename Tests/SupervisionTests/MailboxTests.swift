@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
 @testable import Supervision
+import VigilTesting
 
 @Suite("Mailbox")
 struct MailboxTests {

@@ -1,46 +1,17 @@
 import Logging
 import ServiceLifecycle
 @testable import Supervision
+import VigilTesting
 
-/// Throws on its first `failures` runs, then runs until graceful shutdown or cancellation.
-/// Records "start NAME" and "stop NAME" (the latter only for a run that was stopped).
-struct FlakyService: Service {
-    let name: String
-    var failures = 0
-    var finishNormally = false
-    var readyAfter: Duration?
-    let recorder: Recorder
-    let runs = Locked(0)
-
-    func run() async throws {
-        let attempt = self.runs.modify { runs in
-            runs += 1
-            return runs
+extension EventRecorder where Event == MockService.Event {
+    /// The starts and stops only, as text ("start a", "stop a"), for checking their order.
+    var startsAndStops: [String] {
+        self.all.compactMap { event in
+            switch event {
+            case .started, .stopped: event.description
+            default: nil
+            }
         }
-        self.recorder.record("start \(self.name)")
-        if attempt <= self.failures { throw TestError(message: "\(self.name) boom \(attempt)") }
-        if self.finishNormally { return }
-        if let readyAfter = self.readyAfter {
-            try await Task.sleep(for: readyAfter)
-            self.recorder.record("ready \(self.name)")
-        }
-        Supervisor.markReady()
-        try? await gracefulShutdown()  // returns on graceful shutdown, throws on cancellation
-        self.recorder.record("stop \(self.name)")
-    }
-}
-
-/// Ignores both graceful shutdown and cancellation until `gate` is raised.
-struct StuckService: Service {
-    let gate: OneShotSignal
-    let recorder: Recorder
-
-    func run() async throws {
-        self.recorder.record("start stuck")
-        let gate = self.gate
-        // A detached task is not cancelled with us, and awaiting its value ignores cancellation.
-        _ = await Task.detached { await gate.wait() }.value
-        self.recorder.record("stop stuck")
     }
 }
 

@@ -1,28 +1,6 @@
 import Synchronization
 import Testing
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-func eventually(
-    timeout: Duration = .seconds(10),
-    _ condition: @Sendable () -> Bool
-) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(2))
-    }
-    return condition()
-}
-
-/// A thread-safe list of strings, for recording the order of events.
-final class Recorder: Sendable {
-    private let events = Mutex<[String]>([])
-
-    func record(_ event: String) { self.events.withLock { $0.append(event) } }
-    var all: [String] { self.events.withLock { $0 } }
-    func count(of event: String) -> Int { self.events.withLock { $0.filter { $0 == event }.count } }
-}
-
 /// An instant the tests move by hand.
 struct FakeInstant: InstantProtocol {
     var offset: Duration
@@ -32,10 +10,6 @@ struct FakeInstant: InstantProtocol {
     func advanced(by duration: Duration) -> FakeInstant { FakeInstant(offset: self.offset + duration) }
     func duration(to other: FakeInstant) -> Duration { other.offset - self.offset }
     static func < (lhs: FakeInstant, rhs: FakeInstant) -> Bool { lhs.offset < rhs.offset }
-}
-
-struct TestError: Error, Equatable {
-    var message: String
 }
 
 /// A thread-safe value for tests.

@@ -2,6 +2,7 @@ import Foundation
 import PostgresStore
 import Testing
 @testable import WebhookDelivery
+import VigilTesting
 
 /// Endpoint-level behaviour: rotation, replay, 410, SSRF, redirects, auto-disable, filters.
 @Suite("Webhook endpoints", .serialized)

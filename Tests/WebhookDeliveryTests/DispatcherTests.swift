@@ -2,6 +2,7 @@ import Foundation
 import PostgresStore
 import Testing
 @testable import WebhookDelivery
+import VigilTesting
 
 /// End to end: real PostgreSQL, a real HTTP receiver on a loopback port, the dispatcher.
 @Suite("Webhook dispatcher", .serialized)

@@ -3,6 +3,7 @@ import Logging
 import PostgresStore
 import VigilCore
 @testable import WebhookDelivery
+import VigilTesting
 
 /// Shared set-up for the dispatcher tests: endpoints, alerts enqueued the way the pipeline
 /// does (inside the transaction that inserts the alert), and a dispatcher running in a task.
@@ -90,19 +91,18 @@ enum Fixture {
         _ body: (PostgresConfiguration, PostgresConnection, [TestReceiver], [String]) async throws -> T
     ) async throws -> T {
         try await TestDatabase.withMigrated { configuration in
-            let db = try await PostgresConnection.connect(configuration)
-            let receivers = scripts.map { TestReceiver(script: $0) }
-            var urls: [String] = []
-            do {
-                for receiver in receivers { urls.append(try await receiver.start()) }
-                let value = try await body(configuration, db, receivers, urls)
-                for receiver in receivers { await receiver.stop() }
-                await db.close()
-                return value
-            } catch {
-                for receiver in receivers { await receiver.stop() }
-                await db.close()
-                throw error
+            try await PostgresConnection.withConnection(configuration) { db in
+                let receivers = scripts.map { TestReceiver(script: $0) }
+                var urls: [String] = []
+                do {
+                    for receiver in receivers { urls.append(try await receiver.start()) }
+                    let value = try await body(configuration, db, receivers, urls)
+                    for receiver in receivers { await receiver.stop() }
+                    return value
+                } catch {
+                    for receiver in receivers { await receiver.stop() }
+                    throw error
+                }
             }
         }
     }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import VigilTesting
 
 /// A webhook consumer for tests: an HTTP/1.1 server on a loopback port that records every
 /// request and answers as the test scripts it (status, headers, or never).
@@ -104,19 +105,4 @@ final class TestReceiver: Sendable {
             }
         }
     }
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Polls `condition` every 20 ms until it holds; throws when `deadline` passes first.
-func waitUntil(within deadline: Duration = .seconds(10), _ what: @autoclosure () -> String, _ condition: () async throws -> Bool) async throws {
-    let end = ContinuousClock.now + deadline
-    while ContinuousClock.now < end {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    if try await condition() { return }
-    throw TimedOut(description: "timed out after \(deadline) waiting for \(what())")
 }

@@ -12,6 +12,7 @@ public enum PANScanner {
     /// Byte ranges of the PANs in `line`, each from its first digit to its last; empty
     /// when there is none.
     public static func find(in line: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        guard hasThirteenDigits(line) else { return [] }
         var found: [Range<Int>] = []
         var inString = false
         var escaped = false
@@ -53,6 +54,23 @@ public enum PANScanner {
         // An unterminated string (invalid JSON) still gets its last run checked.
         if runStart >= 0 && digits >= 13 && digits <= 19 && luhn(line, runStart..<runEnd) { found.append(runStart..<runEnd) }
         return found
+    }
+
+    /// The fast path: whether some run of digits (spaces and dashes allowed inside)
+    /// reaches 13 digits anywhere in the line. Almost no clean line has one, and this is
+    /// two comparisons a byte, so the full scan runs only on lines that may hold a PAN.
+    @inline(__always)
+    static func hasThirteenDigits(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var run = 0
+        for byte in line {
+            if byte &- UInt8(ascii: "0") < 10 {
+                run += 1
+                if run == 13 { return true }
+            } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "-") {
+                run = 0
+            }
+        }
+        return false
     }
 
     /// Byte ranges of the PANs in `line`.

@@ -1,6 +1,9 @@
 import FeedServer
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension FaultToleranceTests {
     /// Mutual TLS end to end through the real binaries: `vigil serve --tls-cert --tls-key
@@ -74,5 +77,51 @@ extension FaultToleranceTests {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw FaultTestError("pg_dump exited \(process.terminationStatus)") }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension FaultToleranceTests {
+    /// `vigil secrets rotate-key` through the binary: the endpoint's secret is re-sealed
+    /// under a new key, `vigil serve` with only the new key delivers, and a verifying
+    /// receiver (`vigil webhooks receive`, the consumer's side) accepts every signature.
+    @Test("15. secrets rotate-key: serve with the new key keeps delivering, signatures verify with the same whsec", .timeLimit(.minutes(3)))
+    func rotateKeyKeepsDeliveriesWorking() async throws {
+        try await ScratchDatabase.with("rotate") { database in
+            let secret = makeWebhookSecret()
+            let hookPort = try Network.freePort()
+            let countFile = database.folder.appendingPathComponent("verified.count")
+            let receiver = try VigilProcess.start(
+                ["webhooks", "receive", "--host", "127.0.0.1", "--port", "\(hookPort)", "--secret", secret, "--count-file", countFile.path, "--quiet"],
+                database: nil, log: database.folder.appendingPathComponent("receiver.log"))
+            defer { receiver.kill(SIGTERM) }
+            let feed = try await GeneratedFeed.make(count: 2_000, seed: 31, fraudRate: 30, into: database)
+            try await VigilProcess.run(["webhooks", "add", "http://127.0.0.1:\(hookPort)/hook", "--secret", secret], database: database, in: database.folder)
+            let before = try await database.strings("SELECT secret_sealed FROM webhook_endpoints")
+
+            let newKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            let keyFile = database.folder.appendingPathComponent("new.key")
+            try Data(newKey.utf8).write(to: keyFile)
+            let rotated = try await VigilProcess.run(["secrets", "rotate-key", "--new-key-file", keyFile.path], database: database, in: database.folder)
+            #expect(rotated.contains("re-sealed the secrets of 1 webhook endpoint"), "\(rotated)")
+            let after = try await database.strings("SELECT secret_sealed FROM webhook_endpoints")
+            #expect(after != before && !after.joined().contains(secret))
+
+            let server = try await ServeProcess.start(database: database, name: "serve", extra: ["--webhook-allow-loopback"],
+                                                      environment: ["VIGIL_SECRET_KEY": newKey])
+            defer { Task { await server.stop() } }
+            _ = try await FeedStreaming.untilAllAcked(feed.lines, ids: feed.ids, port: server.feedPort, timeout: .seconds(60))
+            let alerts = try await database.count("SELECT count(*) FROM alerts")
+            #expect(alerts > 0)
+            let delivered = await eventually(timeout: .seconds(60), poll: .milliseconds(200)) {
+                (try? await database.count("SELECT count(*) FROM webhook_outbox WHERE status = 'delivered'")) == alerts
+            }
+            let errors = try await database.strings("SELECT coalesce(last_error, '') FROM webhook_outbox WHERE status <> 'delivered' LIMIT 3")
+            #expect(delivered, "errors: \(errors)")
+            let verified = await eventually(timeout: .seconds(10)) {
+                let text = (try? String(contentsOf: countFile, encoding: .utf8)) ?? ""
+                return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) == alerts
+            }
+            #expect(verified, "the receiver verified every delivery's signature")
+        }
     }
 }

@@ -36,6 +36,8 @@ step "generating $COUNT transactions with labeled fraud patterns"
 
 step "webhook receiver (verifies Standard Webhooks signatures) on 127.0.0.1:$HOOK_PORT"
 SECRET="whsec_$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+# Webhook secrets are stored sealed under this key (docs/security.md); a demo makes its own.
+export VIGIL_SECRET_KEY="${VIGIL_SECRET_KEY:-$(head -c 32 /dev/urandom | base64 | tr -d '\n')}"
 VIGIL_WEBHOOK_SECRET="$SECRET" "$VIGIL" webhooks receive --host 127.0.0.1 --port "$HOOK_PORT" \
     --count-file "$OUT/verified.count" > "$OUT/receiver.log" 2>&1 &
 pids+=($!)

@@ -49,6 +49,10 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
         /// the same content and is acked as a duplicate); it is kept in the rejects table
         /// and the stored transaction is unchanged. Send a new transaction with a new id.
         case idConflict = "id_conflict"
+        /// A string field holds what looks like a primary account number (13–19 digits
+        /// passing the Luhn check). The feed carries card tokens or fingerprints, never
+        /// PANs; the stored raw line has the number masked (first 6 and last 4 kept).
+        case panNotAllowed = "pan_not_allowed"
     }
 
     /// What was wrong.
@@ -91,6 +95,15 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
             code: .tooManyConnections,
             message: "the feed is at its limit of \(limit) connections; retry with backoff, "
                 + "or send on one of your open connections (one connection carries thousands of records a second)"
+        )
+    }
+
+    /// The rejection of a line that carries a card number, shown `masked` (first 6 and last 4 digits).
+    public static func panNotAllowed(recordID: String?, masked: String) -> FeedRejection {
+        FeedRejection(
+            code: .panNotAllowed, recordID: recordID,
+            message: "the record carries a primary account number (\(masked)); send a card token or fingerprint "
+                + "in card_id instead of the card number (PCI DSS), or ask the operator for --pan-policy tokenize"
         )
     }
 

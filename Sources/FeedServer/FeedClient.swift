@@ -38,6 +38,7 @@ public enum FeedClient {
         port: Int,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         receiveBufferSize: Int32? = nil,
+        tls: FeedClientTLS? = nil,
         _ body: (FeedClientConnection) async throws -> R
     ) async throws -> R {
         var bootstrap = ClientBootstrap(group: eventLoopGroup)
@@ -49,6 +50,7 @@ public enum FeedClient {
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls?.addHandler(to: channel, host: host)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FeedLineDecoder(maximumLength: 1 << 20)))
                     return try NIOAsyncChannel<[FeedFrame], ByteBuffer>(
                         wrappingChannelSynchronously: channel,

@@ -1,11 +1,12 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A connection as the listener hands it over: admitted (with what its task needs), or
 /// already refused and closed in NIO.
 enum AcceptedConnection: Sendable {
-    case admitted(NIOAsyncChannel<[FeedFrame], ByteBuffer>, ReplyQueue, LineTimeout)
+    case admitted(NIOAsyncChannel<[FeedFrame], ByteBuffer>, ReplyQueue, LineTimeout, ConnectionIdentity)
     case refused
 }
 
@@ -20,6 +21,9 @@ extension FeedServer {
         let timeouts = self.timeouts
         let logger = self.logger
         let acceptErrors = self.acceptErrors
+        let tls = self.tlsContext
+        let tlsFailures = self.tlsFailures
+        let transport = configuration.transport
         var bootstrap = ServerBootstrap(group: group)
         if let size = configuration.socketSendBufferSize {
             bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
@@ -42,6 +46,16 @@ extension FeedServer {
                     }
                     let replies = ReplyQueue(capacity: configuration.maximumUnansweredPerConnection)
                     let lineTimeout = LineTimeout()
+                    let identity = ConnectionIdentity(
+                        id: self.nextSessionID(),
+                        peer: channel.remoteAddress.map { "\($0)" } ?? "unknown", transport: transport
+                    )
+                    if let context = tls?.current {
+                        // The context current at accept time: a reload (SIGHUP) changes it for
+                        // later connections only, and open ones keep theirs.
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                        try channel.pipeline.syncOperations.addHandler(TLSHandshakeObserver(identity: identity, failures: tlsFailures))
+                    }
                     if configuration.idleTimeout != nil || configuration.lineTimeout != nil {
                         try channel.pipeline.syncOperations.addHandler(ConnectionWatchdog(
                             idle: configuration.idleTimeout, line: configuration.lineTimeout,
@@ -61,7 +75,7 @@ extension FeedServer {
                             isOutboundHalfClosureEnabled: true
                         )
                     )
-                    return AcceptedConnection.admitted(connection, replies, lineTimeout)
+                    return AcceptedConnection.admitted(connection, replies, lineTimeout, identity)
                 }
             }
     }

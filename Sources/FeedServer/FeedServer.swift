@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Supervision
 import Synchronization
@@ -24,7 +25,7 @@ public final class FeedServer: Service, Sendable {
     private let sink: any FeedSink
     let logger: Logger
     let group: any EventLoopGroup
-    private let decoder: FeedDecoder
+    let decoder: FeedDecoder
     private let connections = Mutex<[ObjectIdentifier: (channel: any NIOCore.Channel, replies: ReplyQueue)]>([:])
     /// The bound address (`nil` when binding failed), delivered once.
     private let listening = Promise<SocketAddress?>()
@@ -32,6 +33,11 @@ public final class FeedServer: Service, Sendable {
     let timeouts: TimeoutReporter
     let acceptErrors = Counter(label: "vigil_feed_accept_errors_total")
     private let linesCounter = Counter(label: "vigil_feed_lines_total")
+    /// The TLS context new connections get (swapped by ``reloadTLS()``); nil for plain TCP.
+    let tlsContext: TLSContextBox?
+    let tlsFailures: TLSFailureLog
+    /// The next connection's session id: microseconds at start, so ids stay unique across restarts.
+    let sessionIDs = Atomic<Int64>(Timestamp.now().microsecondsSinceEpoch)
 
     /// Creates a server that hands records to `sink`.
     public init(
@@ -47,6 +53,26 @@ public final class FeedServer: Service, Sendable {
         self.decoder = FeedDecoder(configuration: configuration.decoder)
         self.gate = ConnectionGate(limit: configuration.maximumConnections, logger: logger)
         self.timeouts = TimeoutReporter(logger: logger, idleTimeout: configuration.idleTimeout, lineTimeout: configuration.lineTimeout)
+        self.tlsContext = configuration.tls.flatMap { try? $0.makeContext() }.map { TLSContextBox($0) }
+        self.tlsFailures = TLSFailureLog(logger: logger)
+    }
+
+    /// The next connection's session id.
+    func nextSessionID() -> Int64 { sessionIDs.add(1, ordering: .relaxed).oldValue }
+
+    /// Plain TCP, TLS or mutual TLS (for the log and `/readyz`).
+    public var transport: FeedTransport { configuration.transport }
+
+    /// TLS handshakes refused since start (no, expired or untrusted client certificate).
+    public var refusedHandshakes: Int { tlsFailures.count }
+
+    /// Reads the certificate, key and client CA again and uses them for new connections;
+    /// open connections keep theirs. On an error the running context stays.
+    public func reloadTLS() throws(FeedServerError) {
+        guard let tls = configuration.tls, let box = tlsContext else { return }
+        let context = try tls.makeContext()
+        box.current = context
+        logger.info("feed TLS certificate and key reloaded", metadata: ["certificate": "\(tls.certificatePath)", "transport": "\(transport.rawValue)"])
     }
 
     /// The bound address once listening (waits for it); `nil` if binding failed or the
@@ -64,6 +90,12 @@ public final class FeedServer: Service, Sendable {
     public func run() async throws {
         let configuration = self.configuration
         let server: NIOAsyncChannel<AcceptedConnection, Never>
+        if let tls = configuration.tls, tlsContext == nil {
+            // Never fall back to plain TCP: the files were unusable when the server was made.
+            listening.complete(nil)
+            _ = try tls.makeContext()  // throws the reason the files cannot be used
+            throw FeedServerError(code: .tlsConfiguration, message: "the feed TLS files \(tls.certificatePath) and \(tls.privateKeyPath) were unusable at start; fix them and restart")
+        }
         do {
             server = try await bind()
         } catch {
@@ -75,7 +107,9 @@ public final class FeedServer: Service, Sendable {
             "address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")", "max_connections": "\(gate.limit)",
             "idle_timeout": "\(configuration.idleTimeout.map { "\($0)" } ?? "off")",
             "line_timeout": "\(configuration.lineTimeout.map { "\($0)" } ?? "off")",
+            "transport": "\(transport.rawValue)",
         ])
+        warnIfExposed()
         warnIfOverBudget()
 
         let drainTimeout = configuration.drainTimeout
@@ -86,8 +120,8 @@ public final class FeedServer: Service, Sendable {
                         try await server.executeThenClose { inbound in
                             for try await accepted in inbound {
                                 // Refused connections were answered and closed in NIO already.
-                                guard case .admitted(let connection, let replies, let lineTimeout) = accepted else { continue }
-                                tasks.addTask { await self.serve(connection, replies: replies, lineTimeout: lineTimeout) }
+                                guard case .admitted(let connection, let replies, let lineTimeout, let identity) = accepted else { continue }
+                                tasks.addTask { await self.serve(connection, replies: replies, lineTimeout: lineTimeout, identity: identity) }
                             }
                         }
                     }
@@ -126,10 +160,11 @@ public final class FeedServer: Service, Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<[FeedFrame], ByteBuffer>, replies: ReplyQueue, lineTimeout: LineTimeout) async {
+    private func serve(_ connection: NIOAsyncChannel<[FeedFrame], ByteBuffer>, replies: ReplyQueue, lineTimeout: LineTimeout,
+                       identity: ConnectionIdentity) async {
         let channel = connection.channel
         let key = ObjectIdentifier(channel)
-        let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        let peer = identity.session.peer
         connections.withLock { $0[key] = (channel, replies) }
         defer { connections.withLock { _ = $0.removeValue(forKey: key) } }
         var logger = self.logger
@@ -144,8 +179,8 @@ public final class FeedServer: Service, Sendable {
                     try await withThrowingTaskGroup(of: Void.self) { tasks in
                         tasks.addTask { try await Self.writeReplies(replies, to: outbound) }
                         do {
-                            try await self.readRecords(inbound, replies: replies, peer: peer)
-                            try await self.answerTimedOutLine(lineTimeout, replies: replies, peer: peer)
+                            try await self.readRecords(inbound, replies: replies, identity: identity)
+                            try await self.answerTimedOutLine(lineTimeout, replies: replies, session: identity.session)
                         } catch {
                             logger.debug("feed connection read ended", metadata: ["error": "\(error)"])
                         }
@@ -162,34 +197,34 @@ public final class FeedServer: Service, Sendable {
         replies.close()
     }
 
-    private func readRecords(_ inbound: NIOAsyncChannelInboundStream<[FeedFrame]>, replies: ReplyQueue, peer: String) async throws {
+    private func readRecords(_ inbound: NIOAsyncChannelInboundStream<[FeedFrame]>, replies: ReplyQueue, identity: ConnectionIdentity) async throws {
         let limit = configuration.maximumLineLength
         var records: [FeedRecord] = []
         var lines = 0
+        // Known once the first line arrives: with TLS, the handshake (and the client's
+        // subject) is complete by then.
+        var session: FeedSession?
+        var peer = ""
         for try await frames in inbound {
             records.removeAll(keepingCapacity: true)
             let now = Timestamp.now()
+            if session == nil {
+                let known = identity.session
+                session = known
+                peer = known.peerDescription
+                configuration.onSession?(known)
+            }
+            let sessionID = session?.id
             for frame in frames {
                 let record: (FeedRecord.Payload, [UInt8])
                 switch frame {
                 case .line(let buffer):
                     if buffer.readableBytes == 0 { continue }  // blank lines are keep-alives
-                    let raw = Array(buffer.readableBytesView)
-                    let decoded: Result<Transaction, FeedRejection> = raw.withUnsafeBufferPointer { bytes in
-                        do throws(FeedRejection) {
-                            return .success(try decoder.decode(bytes, now: now))
-                        } catch {
-                            return .failure(error)
-                        }
-                    }
-                    switch decoded {
-                    case .success(let transaction): record = (.transaction(transaction), raw)
-                    case .failure(let rejection): record = (.rejected(rejection), raw)
-                    }
+                    record = decodeLine(Array(buffer.readableBytesView), now: now)
                 case .tooLong(let prefix, let length):
                     var rejection = FeedRejection.lineTooLong(limit: limit)
                     rejection.message += " (this line had \(length) bytes)"
-                    record = (.rejected(rejection), Array(prefix.readableBytesView))
+                    record = (.rejected(rejection), PANPolicy.reject.masked(Array(prefix.readableBytesView)))
                 }
                 // Waits while the connection has its maximum of unanswered records: hand
                 // over what is read so far first, or their replies could never free a place.
@@ -203,7 +238,7 @@ public final class FeedServer: Service, Sendable {
                     try await submit(records, replies: replies)  // closing: what was read still goes in
                     return
                 }
-                records.append(FeedRecord(payload: record.0, rawLine: record.1, peer: peer, replies: replies, sequence: sequence))
+                records.append(FeedRecord(payload: record.0, rawLine: record.1, peer: peer, replies: replies, sequence: sequence, session: sessionID))
                 lines += 1
             }
             linesCounter.increment(by: lines)
@@ -214,13 +249,14 @@ public final class FeedServer: Service, Sendable {
 
     /// After a line timeout: the unfinished line is answered `line_timeout` (and kept in
     /// the rejects table, without its bytes) after every reply still owed.
-    private func answerTimedOutLine(_ lineTimeout: LineTimeout, replies: ReplyQueue, peer: String) async throws {
+    private func answerTimedOutLine(_ lineTimeout: LineTimeout, replies: ReplyQueue, session: FeedSession) async throws {
         guard let received = lineTimeout.receivedBytes, let timeout = configuration.lineTimeout else { return }
         var sequence = replies.tryReserve()
         if sequence == nil { sequence = await replies.reserve() }
         guard let sequence else { return }
         let rejection = FeedRejection.lineTimeout(after: timeout, received: received)
-        try await submit([FeedRecord(payload: .rejected(rejection), rawLine: [], peer: peer, replies: replies, sequence: sequence)], replies: replies)
+        try await submit([FeedRecord(payload: .rejected(rejection), rawLine: [], peer: session.peerDescription, replies: replies, sequence: sequence,
+                                     session: session.id)], replies: replies)
     }
 
     /// Hands the records of one read to the pipeline; those it could not take get no

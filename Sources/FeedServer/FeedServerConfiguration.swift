@@ -34,6 +34,17 @@ public struct FeedServerConfiguration: Sendable {
     /// connection closed (slow loris); `nil` waits forever. Time the listener is not
     /// reading the connection (backpressure) does not count.
     public var lineTimeout: Duration?
+    /// TLS (and, with a client CA, mutual TLS) on the feed; nil is plain TCP, which the
+    /// log states at start (and warns about on a non-loopback address).
+    public var tls: FeedTLSConfiguration?
+    /// What happens to a line carrying a card number: refused (default) or tokenized.
+    public var panPolicy: PANPolicy = .reject
+    /// Called once per connection, when its first line arrives, with who sent it (the
+    /// pipeline stores it in `feed_sessions`). Must not block: it runs on the reader.
+    public var onSession: (@Sendable (FeedSession) -> Void)?
+
+    /// Plain TCP, TLS or mutual TLS, as configured.
+    public var transport: FeedTransport { tls?.transport ?? .tcp }
 
     /// Creates a configuration.
     public init(

@@ -5,6 +5,8 @@ public struct FeedServerError: Error, Sendable, CustomStringConvertible {
         let name: String
         /// The listening socket could not be bound (port in use, bad address).
         public static let bindFailed = Code(name: "bind_failed")
+        /// A TLS file (certificate, key, client CA) is missing or unusable.
+        public static let tlsConfiguration = Code(name: "tls_configuration")
         public var description: String { name }
     }
     /// What failed.
@@ -12,4 +14,10 @@ public struct FeedServerError: Error, Sendable, CustomStringConvertible {
     /// What happened and what to do.
     public var message: String
     public var description: String { message }
+
+    /// Creates an error.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
 }

@@ -53,15 +53,19 @@ public struct FeedRecord: Sendable {
     public var payload: Payload
     /// The line's bytes (for an over-long line, only its first bytes).
     public var rawLine: [UInt8]
-    /// The connection's remote address, for the rejects table and logs.
+    /// The connection's remote address, for the rejects table and logs; with mutual TLS
+    /// followed by ` subject=` and the client certificate's subject.
     public var peer: String
+    /// The connection's `feed_sessions` id (who sent it), when the listener assigned one.
+    public var session: Int64?
     /// The connection's reply queue and this record's place in it.
     public let replies: ReplyQueue
     public let sequence: UInt64
 
     /// Creates a record.
-    public init(payload: Payload, rawLine: [UInt8], peer: String, replies: ReplyQueue, sequence: UInt64) {
+    public init(payload: Payload, rawLine: [UInt8], peer: String, replies: ReplyQueue, sequence: UInt64, session: Int64? = nil) {
         self.payload = payload
+        self.session = session
         self.rawLine = rawLine
         self.peer = peer
         self.replies = replies

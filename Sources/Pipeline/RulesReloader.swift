@@ -1,4 +1,5 @@
 import Detection
+import FeedServer
 import Logging
 import PostgresStore
 import RuleLanguage
@@ -87,19 +88,35 @@ public final class RulesReloader: Sendable {
     }
 }
 
-/// Reloads the rules on every SIGHUP.
+/// Reloads the rules, and the feed's TLS certificate and key, on every SIGHUP.
 public struct ReloadOnHangup: Service {
     let reloader: RulesReloader
+    let feed: FeedServer?
 
     /// Creates the signal listener.
-    public init(reloader: RulesReloader) {
+    public init(reloader: RulesReloader, feed: FeedServer? = nil) {
         self.reloader = reloader
+        self.feed = feed
     }
 
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         try await cancelWhenGracefulShutdown {
-            for await _ in signals { _ = await reloader.reload() }
+            for await _ in signals {
+                _ = await reloader.reload()
+                Self.reloadTLS(of: feed)
+            }
+        }
+    }
+
+    /// New feed connections get the files' certificate and key; open ones keep theirs.
+    /// Unusable files are logged and the running certificate stays.
+    static func reloadTLS(of feed: FeedServer?) {
+        guard let feed else { return }
+        do {
+            try feed.reloadTLS()
+        } catch {
+            Logger(label: "vigil.feed").error("feed TLS reload refused; the running certificate stays", metadata: ["error": "\(error.message)"])
         }
     }
 }

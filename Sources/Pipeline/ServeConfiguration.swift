@@ -8,7 +8,8 @@ import Supervision
 public struct ServeConfiguration: Sendable {
     /// The feed listener (address, port 7400, line limit, per-connection bounds).
     public var feed: FeedServerConfiguration
-    /// Address and port of the ops endpoint (`/healthz`, `/readyz`, `/metrics`), 7401.
+    /// Address and port of the ops endpoint (`/healthz`, `/readyz`, `/metrics`), 7401;
+    /// loopback only unless configured otherwise (fail safe: nothing on it is authenticated yet).
     public var opsHost: String
     public var opsPort: Int
     /// Where the rules are (a folder of `.rules` files), `Rules`.
@@ -49,13 +50,15 @@ public struct ServeConfiguration: Sendable {
     /// The folder of migrations the database schema must be current with at start
     /// (`Schemas`); nil skips the check.
     public var schemasDirectory: URL?
+    /// How the feed is carried (`tcp`, `tls`, `mtls`), for the log and `/readyz`.
+    public var feedTransport: FeedTransport { feed.transport }
     /// Test-only: stages that throw on purpose (see `FaultInjection`).
     public var faults: FaultInjection
 
-    /// The defaults, listening on all interfaces.
+    /// The defaults: the feed on all interfaces (plain TCP, warned about), ops on loopback.
     public init(database: PostgresConfiguration = .fromEnvironment()) {
         self.feed = FeedServerConfiguration()
-        self.opsHost = "0.0.0.0"
+        self.opsHost = "127.0.0.1"
         self.opsPort = 7401
         self.rulesPath = "Rules"
         self.database = database

@@ -142,7 +142,7 @@ public final class VigilServer: Sendable {
         }
         let opsSupervisor = Supervisor(
             configuration: .init(name: "ops", intensity: restartPolicy, isTransient: isTransient),
-            children: [ChildSpec(name: "http", service: ops), ChildSpec(name: "sighup", service: ReloadOnHangup(reloader: reloader))],
+            children: [ChildSpec(name: "http", service: ops), ChildSpec(name: "sighup", service: ReloadOnHangup(reloader: reloader, feed: feed))],
             logger: logger
         )
         supervisorsBox.set([pipeline, feedSupervisor, opsSupervisor])

@@ -1,5 +1,6 @@
 import Logging
 import PostgresStore
+import Secrets
 import Supervision
 import VigilCore
 import WebhookDelivery
@@ -8,9 +9,9 @@ extension ServeConfiguration {
     /// Turns on webhook delivery: each new alert's outbox rows are written in the batch's
     /// transaction (transactional outbox), and a dispatcher under the pipeline supervisor
     /// delivers them. `allowLoopback` lets endpoints on 127.0.0.1 through the SSRF
-    /// rules (demos and tests only).
+    /// rules (demos and tests only). `keyring` opens the endpoints' sealed signing secrets.
     public mutating func enableWebhooks(allowLoopback: Bool = false, schedule: RetrySchedule = .standard,
-                                        requestTimeout: Duration = .seconds(15)) {
+                                        requestTimeout: Duration = .seconds(15), keyring: SecretKeyring? = nil) {
         alertHook = { alerts, db in
             let entries = alerts.map { alert, transactionJSON in
                 WebhookOutbox.Entry(alertID: alert.id, severity: alert.severity.rawValue, body: AlertEventBody.make(
@@ -26,7 +27,7 @@ extension ServeConfiguration {
         webhookDatabase.applicationName = "vigil-webhooks"
         let dispatcher = WebhookDispatcher(configuration: .init(
             database: webhookDatabase, requestTimeout: requestTimeout, schedule: schedule,
-            destinations: allowLoopback ? .allowingLoopback : .publicOnly
+            destinations: allowLoopback ? .allowingLoopback : .publicOnly, keyring: keyring
         ))
         extraPipelineChildren.append(ChildSpec(name: "webhooks", shutdownTimeout: requestTimeout + .seconds(5), service: dispatcher))
     }

@@ -85,6 +85,9 @@ public struct DestinationRules: Sendable, Hashable {
         let zeroPrefix = b[0..<10].allSatisfy { $0 == 0 }
         if zeroPrefix && b[10] == 0xFF && b[11] == 0xFF { return classify(ipv4: Array(b[12..<16])) }  // ::ffff:a.b.c.d
         if b[0..<15].allSatisfy({ $0 == 0 }) { return b[15] == 1 ? .loopback : .reserved }  // ::1, ::
+        // IPv4-compatible (::a.b.c.d, deprecated by RFC 4291 but still routed to the IPv4
+        // address by some stacks): classed by the embedded address, so ::127.0.0.1 is loopback.
+        if b[0..<12].allSatisfy({ $0 == 0 }) { return classify(ipv4: Array(b[12..<16])) }
         if b[0] == 0x00, b[1] == 0x64, b[2] == 0xFF, b[3] == 0x9B { return classify(ipv4: Array(b[12..<16])) }  // NAT64
         if b[0] == 0xFE && (b[1] & 0xC0) == 0x80 { return .linkLocal }
         if (b[0] & 0xFE) == 0xFC { return .privateNetwork }

@@ -113,16 +113,13 @@ final class EndpointWorker: Sendable {
     }
 
     private func deliver(_ message: ClaimedMessage, snapshot: EndpointSnapshot, sender: Result<EndpointSender, WebhookError>) async throws {
-        let secrets = snapshot.secretTexts.compactMap { try? WebhookSecret($0) }
+        let secrets = snapshot.openSecrets(keyring: configuration.keyring)
         let started = ContinuousClock.now
         let outcome: DeliveryOutcome
-        switch sender {
-        case .failure(let error):
+        switch (sender, secrets) {
+        case (.failure(let error), _), (_, .failure(let error)):
             outcome = .refused(error.message)
-        case .success(let sender) where secrets.isEmpty:
-            _ = sender
-            outcome = .refused("the endpoint's secret is not a valid whsec_ secret; rotate it")
-        case .success(let sender):
+        case (.success(let sender), .success(let secrets)):
             outcome = await sender.send(messageID: message.messageID, body: message.body, secrets: secrets, now: .now())
         }
         // Cancelled mid-request (the dispatcher is stopping): the lease brings it back later.

@@ -1,4 +1,5 @@
 import PostgresStore
+import Secrets
 import VigilCore
 
 /// An outbox row claimed for one attempt.
@@ -16,22 +17,28 @@ struct ClaimedMessage: Sendable, Hashable {
 struct EndpointSnapshot: Sendable, Hashable {
     var id: Int64
     var url: String
-    /// The current secret first, then the previous one while its grace period lasts.
-    var secretTexts: [String]
+    /// The current secret first, then the previous one while its grace period lasts,
+    /// each sealed (see `SecretKeyring`); opened only at delivery.
+    var sealedSecrets: [String]
+    /// A secret is still in plaintext (added before migration 0010): not delivered to
+    /// until `vigil secrets encrypt-existing` has run.
+    var hasPlaintextSecret: Bool
 }
 
 /// The dispatcher's SQL, each function one short statement or transaction.
 enum OutboxQueries {
     static func enabledEndpoints(on db: isolated PostgresConnection) throws -> [EndpointSnapshot] {
         let rows = try db.query("""
-            SELECT id, url, secret,
-                   CASE WHEN previous_secret_until > now() THEN previous_secret END
+            SELECT id, url, secret_sealed,
+                   CASE WHEN previous_secret_until > now() THEN previous_secret_sealed END,
+                   secret IS NOT NULL OR previous_secret IS NOT NULL
             FROM webhook_endpoints WHERE enabled ORDER BY id
             """)
         return try rows.map { row in
-            var secrets = [try row.decode(2, as: String.self)]
+            var secrets: [String] = []
+            if let current = try row.decodeIfPresent(2, as: String.self) { secrets.append(current) }
             if let previous = try row.decodeIfPresent(3, as: String.self) { secrets.append(previous) }
-            return EndpointSnapshot(id: try row.decode(0), url: try row.decode(1), secretTexts: secrets)
+            return EndpointSnapshot(id: try row.decode(0), url: try row.decode(1), sealedSecrets: secrets, hasPlaintextSecret: try row.decode(4))
         }
     }
 
@@ -119,5 +126,28 @@ extension Duration {
     /// The duration in seconds as a Double (for SQL intervals and metrics).
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+extension EndpointSnapshot {
+    /// The signing secrets, opened; the error (recorded with the refused attempt) says
+    /// what the operator must do.
+    func openSecrets(keyring: SecretKeyring?) -> Result<[WebhookSecret], WebhookError> {
+        if hasPlaintextSecret {
+            return .failure(WebhookError(code: .secretKey, message: "the endpoint's secret is still stored in plaintext; run 'vigil secrets encrypt-existing'"))
+        }
+        guard let keyring else {
+            return .failure(WebhookError(code: .secretKey, message: SecretsError.noKey(for: "signing a webhook").message))
+        }
+        guard !sealedSecrets.isEmpty else {
+            return .failure(WebhookError(code: .invalidSecret, message: "the endpoint has no signing secret; rotate it with 'vigil webhooks rotate-secret'"))
+        }
+        do {
+            return .success(try sealedSecrets.map { try WebhookAdmin.open($0, keyring: keyring) })
+        } catch let error as WebhookError {
+            return .failure(error)
+        } catch {
+            return .failure(WebhookError(code: .invalidSecret, message: "the endpoint's secret is not a valid whsec_ secret; rotate it"))
+        }
     }
 }

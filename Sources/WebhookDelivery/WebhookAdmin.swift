@@ -1,4 +1,5 @@
 import PostgresStore
+import Secrets
 import VigilCore
 
 /// A webhook endpoint as `vigil webhooks list` shows it (never with its secret).
@@ -44,18 +45,21 @@ public struct WebhookDeliveryRecord: Sendable, Hashable {
 public enum WebhookAdmin {
     /// Registers an endpoint and returns its id. The URL must be http(s); the SSRF rules
     /// themselves are applied by the dispatcher at delivery time.
+    /// The secret is stored sealed under `keyring`'s current key; without a keyring it
+    /// is refused (the database alone must never reveal a secret).
     public static func addEndpoint(
-        url: String, secret: WebhookSecret, minSeverity: String? = nil,
+        url: String, secret: WebhookSecret, keyring: SecretKeyring?, minSeverity: String? = nil,
         eventTypes: [String] = [AlertEventBody.eventType], on db: PostgresConnection
     ) async throws -> Int64 {
+        let sealed = try seal(secret, keyring: keyring, action: "adding a webhook endpoint")
         _ = try DestinationRules.validate(url: url)
         if let minSeverity, Severity(rawValue: minSeverity) == nil {
             throw WebhookError(code: .invalidArgument, message: "min severity '\(minSeverity)' is unknown: use one of \(Severity.names)")
         }
         guard !eventTypes.isEmpty else { throw WebhookError(code: .invalidArgument, message: "an endpoint subscribes to at least one event type") }
         let id = try await db.query("""
-            INSERT INTO webhook_endpoints (url, secret, event_types, min_severity)
-            VALUES (\(url), \(secret.text), \(PostgresTextArray(eventTypes)), \(minSeverity)) RETURNING id
+            INSERT INTO webhook_endpoints (url, secret_sealed, event_types, min_severity)
+            VALUES (\(url), \(sealed), \(PostgresTextArray(eventTypes)), \(minSeverity)) RETURNING id
             """).first?.decode(0, as: Int64.self)
         guard let id else { throw WebhookError(code: .notFound, message: "the endpoint was not stored") }
         try await db.notify(WebhookOutbox.channel)
@@ -98,10 +102,11 @@ public enum WebhookAdmin {
 
     /// Replaces the secret; the old one keeps signing (both signatures in the header) for
     /// `grace`, so consumers can switch without rejecting a delivery.
-    public static func rotateSecret(_ id: Int64, to secret: WebhookSecret, grace: Duration, on db: PostgresConnection) async throws {
+    public static func rotateSecret(_ id: Int64, to secret: WebhookSecret, keyring: SecretKeyring?, grace: Duration, on db: PostgresConnection) async throws {
+        let sealed = try seal(secret, keyring: keyring, action: "rotating a webhook secret")
         let changed = try await db.execute("""
             UPDATE webhook_endpoints
-               SET previous_secret = secret, secret = \(secret.text),
+               SET previous_secret_sealed = secret_sealed, secret_sealed = \(sealed), previous_secret = NULL, secret = NULL,
                    previous_secret_until = now() + make_interval(secs => \(grace.seconds)::float8), updated_at = now()
              WHERE id = \(id)
             """)

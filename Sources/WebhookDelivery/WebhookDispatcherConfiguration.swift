@@ -1,5 +1,6 @@
 import Logging
 import PostgresStore
+import Secrets
 
 /// How the dispatcher connects, delivers, retries and gives up.
 public struct WebhookDispatcherConfiguration: Sendable {
@@ -28,6 +29,9 @@ public struct WebhookDispatcherConfiguration: Sendable {
     public var jitterSource: @Sendable () -> Double
     /// The logger; secrets never reach it.
     public var logger: Logger
+    /// Opens the endpoints' sealed signing secrets; nil refuses every delivery (with the
+    /// reason recorded) until a key is configured.
+    public var keyring: SecretKeyring?
 
     /// Creates a configuration with production defaults.
     public init(
@@ -43,8 +47,10 @@ public struct WebhookDispatcherConfiguration: Sendable {
         responseBodyCap: Int = 4096,
         slowDownPause: Duration = .seconds(1),
         jitterSource: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        logger: Logger = Logger(label: "vigil.webhooks")
+        logger: Logger = Logger(label: "vigil.webhooks"),
+        keyring: SecretKeyring? = nil
     ) {
+        self.keyring = keyring
         self.database = database
         self.requestTimeout = requestTimeout
         self.policy = DeliveryPolicy(schedule: schedule, disableAfter: disableAfter)

@@ -3,7 +3,7 @@ public struct WebhookError: Error, Sendable, CustomStringConvertible {
     /// The kind of failure.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Base: String, Sendable {
-            case invalidSecret, invalidURL, destinationRefused, notFound, invalidArgument, invalidSignature
+            case invalidSecret, invalidURL, destinationRefused, notFound, invalidArgument, invalidSignature, secretKey
         }
         let base: Base
         /// A secret is not `whsec_` followed by base64 of at least 24 bytes.
@@ -18,6 +18,8 @@ public struct WebhookError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(base: .invalidArgument)
         /// A received webhook's signature, id or timestamp does not verify.
         public static let invalidSignature = Code(base: .invalidSignature)
+        /// No secret key is configured, or a sealed secret cannot be opened with it.
+        public static let secretKey = Code(base: .secretKey)
         public var description: String { base.rawValue }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import FeedGenerator
+import FeedServer
 import Foundation
 import VigilCore
 
@@ -69,6 +70,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
     var copyFile: String?
     @Option(name: .customLong("copy-rows"), help: "Rows written by --copy-file.")
     var copyRows: Int = 1_000_000
+    @OptionGroup var tls: FeedTLSOptions
     @Option(help: "Open N idle connections, hold them for --duration seconds, then close (memory test).")
     var idle: Int?
 
@@ -132,7 +134,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
         let plan = BenchPlan(
             host: host, port: port, connections: connections, rate: max ? nil : rate, window: window,
             warmupNanos: UInt64(warmup * 1e9), durationNanos: UInt64(duration * 1e9), drainNanos: UInt64(drain * 1e9),
-            timeOffsetMicros: Int64(timeOffsetHours) * 3_600_000_000
+            timeOffsetMicros: Int64(timeOffsetHours) * 3_600_000_000, tls: try tls.make(command: "feed bench")
         )
         let generator = FeedGenerator(configuration: configuration)
         let result = await BenchRun(plan: plan).run(generator: generator)
@@ -165,6 +167,8 @@ struct BenchPlan: Sendable {
     var drainNanos: UInt64
     /// Added to every generated record's event time.
     var timeOffsetMicros: Int64 = 0
+    /// TLS for each connection (`--tls`), nil for plain TCP.
+    var tls: FeedClientTLS?
 
     /// Offset from the run's start (ns) after which latencies and acks count.
     var measureFrom: UInt64 { warmupNanos }

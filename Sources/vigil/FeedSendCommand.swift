@@ -22,9 +22,11 @@ struct FeedSendCommand: AsyncParsableCommand {
     var connections: Int = 4
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
+    @OptionGroup var tls: FeedTLSOptions
 
     func run() async throws {
         guard connections > 0 else { throw CleanExit.failure("vigil feed send: --connections must be at least 1") }
+        let clientTLS = try tls.make(command: "feed send")
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CleanExit.failure("vigil feed send: cannot read \(file)")
         }
@@ -59,7 +61,7 @@ struct FeedSendCommand: AsyncParsableCommand {
                 for (index, payload) in partitions.enumerated() where counts[index] > 0 {
                     let expected = counts[index]
                     group.addTask {
-                        try await FeedClient.withConnection(host: host, port: port) { connection in
+                        try await FeedClient.withConnection(host: host, port: port, tls: clientTLS) { connection in
                             let writer = connection.writer
                             let sender = Task {
                                 var offset = 0

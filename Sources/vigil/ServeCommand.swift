@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     var feedHost: String?
     @Option(help: "Feed TCP port [VIGIL_FEED_PORT] (default 7400).")
     var feedPort: Int?
-    @Option(help: "Ops HTTP address [VIGIL_OPS_HOST] (default 0.0.0.0).")
+    @Option(help: "Ops HTTP address [VIGIL_OPS_HOST] (default 127.0.0.1: loopback only, as nothing on it is authenticated yet).")
     var opsHost: String?
     @Option(help: "Ops HTTP port for /healthz /readyz /metrics [VIGIL_OPS_PORT] (default 7401).")
     var opsPort: Int?
@@ -68,6 +68,18 @@ struct ServeCommand: AsyncParsableCommand {
     var allowFailingRuleTests = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [VIGIL_LOG_LEVEL] (default info).")
     var logLevel: String?
+    @Option(help: "Feed TLS certificate chain, PEM [VIGIL_TLS_CERT]; reloaded on SIGHUP. Without it the feed is plain TCP.")
+    var tlsCert: String?
+    @Option(help: "Feed TLS private key, PEM [VIGIL_TLS_KEY].")
+    var tlsKey: String?
+    @Option(help: "CA (PEM) that feed clients' certificates must chain to: mutual TLS, clients without one are refused [VIGIL_TLS_CLIENT_CA].")
+    var tlsClientCa: String?
+    @Option(help: "Card numbers (PANs) in feed lines: reject (nack pan_not_allowed) or tokenize (replace by a keyed hash; needs the secret key) [VIGIL_PAN_POLICY] (default reject).")
+    var panPolicy: String?
+    @Option(help: "File holding the secret key (base64 of 32 bytes) that seals webhook secrets and keys PAN tokens [VIGIL_SECRET_KEY_FILE]; or set VIGIL_SECRET_KEY.")
+    var secretKeyFile: String?
+    @Option(help: "A previous secret key, still accepted for opening sealed secrets during a rotation [VIGIL_PREVIOUS_SECRET_KEY_FILE]; or VIGIL_PREVIOUS_SECRET_KEY.")
+    var previousSecretKeyFile: String?
 
     func run() async throws {
         let settings: Settings
@@ -131,7 +143,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.allowFailingRuleTests = allowFailingRuleTests
         configuration.profileCheckpointInterval = .seconds(max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
-        configuration.enableWebhooks(allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1")
+        let trust = TrustOptions(tlsCert: tlsCert, tlsKey: tlsKey, tlsClientCA: tlsClientCa, panPolicy: panPolicy,
+                                 secretKeyFile: secretKeyFile, previousSecretKeyFile: previousSecretKeyFile)
+        let keyring = try trust.keyring(settings: settings, command: "serve")
+        try trust.apply(to: &configuration, keyring: keyring, settings: settings)
+        try await TrustOptions.refusePlaintextSecrets(database: configuration.database)
+        configuration.recordFeedSessions()
+        configuration.enableWebhooks(allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1",
+                                     keyring: keyring)
         guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0,
               configuration.feed.maximumConnections > 0 else {
             throw CleanExit.failure("vigil serve: batch-size, queue-capacity, max-unanswered and max-connections must be positive")
@@ -188,7 +207,8 @@ struct Settings {
         }
         let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
                                   "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period", "profile-checkpoint-seconds",
-                                  "allowed-lateness", "max-connections", "idle-timeout", "line-timeout"]
+                                  "allowed-lateness", "max-connections", "idle-timeout", "line-timeout",
+                                  "tls-cert", "tls-key", "tls-client-ca", "pan-policy", "secret-key-file", "previous-secret-key-file"]
         for (key, raw) in object {
             guard known.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")

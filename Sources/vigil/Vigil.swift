@@ -13,6 +13,7 @@ struct Vigil: AsyncParsableCommand {
             ServeCommand.self,
             RulesCommand.self,
             FeedCommand.self,
+            SecretsCommand.self,
             WebhooksCommand.self,
         ]
     )

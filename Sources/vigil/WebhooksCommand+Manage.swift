@@ -42,8 +42,11 @@ struct WebhooksRotateSecretCommand: AsyncParsableCommand {
     var grace: String = "24h"
     @Option(help: "Use this whsec_ secret instead of generating one.")
     var secret: String?
+    @Option(help: "File holding the secret key that seals the signing secret (base64 of 32 bytes); or set VIGIL_SECRET_KEY.")
+    var secretKeyFile: String?
 
     func run() async throws {
+        let keyring = try SecretsCommand.requireKeyring(secretKeyFile, command: "webhooks rotate-secret")
         guard let grace = WebhooksCommand.parseDuration(grace) else {
             throw CleanExit.failure("vigil webhooks rotate-secret: --grace takes a duration such as 90s, 30m, 24h or 7d")
         }
@@ -54,7 +57,7 @@ struct WebhooksRotateSecretCommand: AsyncParsableCommand {
             throw CleanExit.failure("vigil webhooks rotate-secret: \(error.message)")
         }
         try await WebhooksCommand.withDatabase("rotate-secret") { db in
-            try await WebhookAdmin.rotateSecret(id, to: secret, grace: grace, on: db)
+            try await WebhookAdmin.rotateSecret(id, to: secret, keyring: keyring, grace: grace, on: db)
         }
         print("rotated the secret of webhook endpoint \(id); the previous one keeps signing for \(self.grace)")
         if self.secret == nil { print("new secret: \(secret.text)") }

@@ -49,8 +49,11 @@ struct WebhooksAddCommand: AsyncParsableCommand {
     var secret: String?
     @Option(name: .customLong("event-type"), help: "Event types to receive (repeatable; default alert.created).")
     var eventTypes: [String] = [AlertEventBody.eventType]
+    @Option(help: "File holding the secret key that seals the signing secret (base64 of 32 bytes); or set VIGIL_SECRET_KEY.")
+    var secretKeyFile: String?
 
     func run() async throws {
+        let keyring = try SecretsCommand.requireKeyring(secretKeyFile, command: "webhooks add")
         let secret: WebhookSecret
         do {
             secret = try self.secret.map { try WebhookSecret($0) } ?? WebhookSecret.generate()
@@ -58,7 +61,7 @@ struct WebhooksAddCommand: AsyncParsableCommand {
             throw CleanExit.failure("vigil webhooks add: \(error.message)")
         }
         let id = try await WebhooksCommand.withDatabase("add") { db in
-            try await WebhookAdmin.addEndpoint(url: url, secret: secret, minSeverity: minSeverity, eventTypes: eventTypes, on: db)
+            try await WebhookAdmin.addEndpoint(url: url, secret: secret, keyring: keyring, minSeverity: minSeverity, eventTypes: eventTypes, on: db)
         }
         print("added webhook endpoint \(id): \(url)")
         if self.secret == nil {

@@ -10,6 +10,9 @@ import Testing
 struct FaultToleranceTests {}
 
 /// A `whsec_` secret for `vigil webhooks add`.
+/// The secret key (base64 of 32 bytes) the test run's vigil processes seal secrets under.
+let testSecretKey: String = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+
 func makeWebhookSecret() -> String {
     var bytes = [UInt8](repeating: 0, count: 32)
     for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }

@@ -58,6 +58,9 @@ final class VigilProcess: @unchecked Sendable {
         if let database { database.apply(to: &env) }
         env["VIGIL_SCHEMAS"] = repositoryRoot.appendingPathComponent("Schemas").path
         env.removeValue(forKey: "VIGIL_TEST_FAULTS")
+        // Webhook secrets are sealed under the operator's key: every child of a test run
+        // shares one (a test passes VIGIL_SECRET_KEY="" to run without).
+        if env["VIGIL_SECRET_KEY"] == nil { env["VIGIL_SECRET_KEY"] = testSecretKey }
         for (key, value) in environment { env[key] = value }
         process.environment = env
         FileManager.default.createFile(atPath: log.path, contents: nil)

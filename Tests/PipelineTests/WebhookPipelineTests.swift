@@ -4,6 +4,7 @@ import Pipeline
 import PostgresStore
 import ServiceLifecycle
 import Synchronization
+import Secrets
 import Testing
 import VigilCore
 import WebhookDelivery
@@ -26,10 +27,11 @@ struct WebhookPipelineTests {
                 tasks.addTask { try await receiverGroup.run() }
                 let port = try #require(await listening.wait(timeout: .seconds(20)))
                 let admin = try await PostgresConnection.connect(database)
-                let endpoint = try await WebhookAdmin.addEndpoint(url: "http://127.0.0.1:\(port)/hook", secret: secret, on: admin)
+                let keyring = SecretKeyring(current: try SecretKey(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) }))
+                let endpoint = try await WebhookAdmin.addEndpoint(url: "http://127.0.0.1:\(port)/hook", secret: secret, keyring: keyring, on: admin)
 
                 let ruleset = try compileRules(["v.rules": velocityRules])
-                try await withVigil(database: database, ruleset: ruleset, configure: { $0.enableWebhooks(allowLoopback: true) }) { _, feedPort in
+                try await withVigil(database: database, ruleset: ruleset, configure: { $0.enableWebhooks(allowLoopback: true, keyring: keyring) }) { _, feedPort in
                     let start = Timestamp.now().adding(microseconds: -3_000 * 1_000_000)
                     let lines = (0..<7).map { i in
                         line("w-\(i)", account: "acc-w", at: start.adding(microseconds: Int64(i) * 60_000_000))

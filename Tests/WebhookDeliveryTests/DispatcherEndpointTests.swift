@@ -11,7 +11,7 @@ struct DispatcherEndpointTests {
         try await Fixture.scenario(receivers: [{ _ in .status(204) }]) { database, db, receivers, urls in
             let endpoint = try await Fixture.addEndpoint(urls[0], on: db)
             let newSecret = WebhookSecret.generate()
-            try await WebhookAdmin.rotateSecret(endpoint, to: newSecret, grace: .seconds(3600), on: db)
+            try await WebhookAdmin.rotateSecret(endpoint, to: newSecret, keyring: Fixture.keyring, grace: .seconds(3600), on: db)
             _ = try await Fixture.raiseAlert("tx-1", on: db)
             try await Fixture.withDispatcher(Fixture.configuration(database)) {
                 let request = try #require(try await receivers[0].waitForRequests(1).first)

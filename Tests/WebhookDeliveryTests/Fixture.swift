@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresStore
+import Secrets
 import VigilCore
 @testable import WebhookDelivery
 import VigilTesting
@@ -11,11 +12,17 @@ enum Fixture {
     struct Missing: Error, CustomStringConvertible { var description: String }
 
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    /// The operator's key in these tests: signing secrets are stored sealed under it.
+    static let keyring: SecretKeyring = {
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        guard let key = try? SecretKey(bytes: bytes) else { preconditionFailure("32 random bytes make a key") }
+        return SecretKeyring(current: key)
+    }()
 
     static func configuration(
         _ database: PostgresConfiguration, delays: [Duration] = [.zero, .milliseconds(50), .milliseconds(50), .milliseconds(50)],
         requestTimeout: Duration = .seconds(5), destinations: DestinationRules = .allowingLoopback,
-        disableAfter: Duration? = nil, concurrency: Int = 2, leaseMargin: Duration = .seconds(30)
+        disableAfter: Duration? = nil, concurrency: Int = 2, leaseMargin: Duration = .seconds(30), keyring: SecretKeyring? = Fixture.keyring
     ) -> WebhookDispatcherConfiguration {
         var logger = Logger(label: "test.webhooks")
         logger.logLevel = ProcessInfo.processInfo.environment["VIGIL_TEST_LOG"] == nil ? .critical : .debug
@@ -23,12 +30,12 @@ enum Fixture {
             database: database, requestTimeout: requestTimeout, schedule: RetrySchedule(delays: delays, jitter: 0),
             disableAfter: disableAfter, concurrencyPerEndpoint: concurrency, destinations: destinations,
             pollInterval: .milliseconds(200), leaseMargin: leaseMargin, resolveInterval: .seconds(60),
-            slowDownPause: .milliseconds(100), jitterSource: { 0.5 }, logger: logger
+            slowDownPause: .milliseconds(100), jitterSource: { 0.5 }, logger: logger, keyring: keyring
         )
     }
 
     static func addEndpoint(_ url: String, secret: String = Fixture.secret, minSeverity: String? = nil, on db: PostgresConnection) async throws -> Int64 {
-        try await WebhookAdmin.addEndpoint(url: url, secret: try WebhookSecret(secret), minSeverity: minSeverity, on: db)
+        try await WebhookAdmin.addEndpoint(url: url, secret: try WebhookSecret(secret), keyring: keyring, minSeverity: minSeverity, on: db)
     }
 
     /// Inserts a transaction and its alert and enqueues the webhook, in one transaction.

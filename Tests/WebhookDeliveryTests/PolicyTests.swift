@@ -1,3 +1,7 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import VigilCore
 @testable import WebhookDelivery
@@ -109,6 +113,28 @@ struct PolicyTests {
         #expect(DestinationRules.classify(ipv6: [0xFE, 0x80] + [UInt8](repeating: 0, count: 14)) == .linkLocal)
         #expect(DestinationRules.classify(ipv6: [0xFD, 0x12] + [UInt8](repeating: 0, count: 14)) == .privateNetwork)
         #expect(DestinationRules.classify(ipv6: [0x26, 0x06, 0x47, 0x00] + [UInt8](repeating: 1, count: 12)) == .publicAddress)
+    }
+
+    /// Textual IPv6 forms that embed an IPv4 address: each is classed by the IPv4 address,
+    /// so none of these reaches loopback, a private network or the metadata service.
+    @Test(arguments: [
+        ("::ffff:127.0.0.1", DestinationRules.AddressClass.loopback), ("::ffff:10.0.0.1", .privateNetwork),
+        ("::127.0.0.1", .loopback), ("::7f00:1", .loopback), ("::10.1.2.3", .privateNetwork),
+        ("::169.254.169.254", .linkLocal), ("::192.168.0.1", .privateNetwork), ("::8.8.8.8", .publicAddress),
+        ("64:ff9b::127.0.0.1", .loopback), ("::1", .loopback), ("::", .reserved),
+    ] as [(String, DestinationRules.AddressClass)])
+    func classifiesIPv6FormsThatEmbedIPv4(text: String, kind: DestinationRules.AddressClass) throws {
+        var address = in6_addr()
+        #expect(inet_pton(AF_INET6, text, &address) == 1, "\(text) parses")
+        let bytes = withUnsafeBytes(of: &address) { Array($0) }
+        #expect(DestinationRules.classify(ipv6: bytes) == kind, "\(text)")
+    }
+
+    @Test(arguments: ["::127.0.0.1", "::7f00:1", "::10.0.0.1", "::169.254.169.254"])
+    func resolverRefusesIPv4CompatibleForms(host: String) async throws {
+        await #expect(throws: WebhookError.self) {
+            try await DestinationResolver.resolve(host: host, port: 80, rules: .publicOnly)
+        }
     }
 
     @Test func urlsMustBeHTTPWithAHost() throws {

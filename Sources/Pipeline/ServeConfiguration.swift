@@ -42,6 +42,8 @@ public struct ServeConfiguration: Sendable {
     public var profileCheckpointInterval: Duration
     /// Load a reloaded ruleset even when its rule tests fail (loudly). Off by default.
     public var allowFailingRuleTests: Bool
+    /// `/alerts/stream` bounds: subscribers at once (256), alerts each may be behind (1024).
+    public var alertStream: AlertBroadcaster.Limits
     /// Test-only: stages that throw on purpose (see `FaultInjection`).
     public var faults: FaultInjection
 
@@ -63,6 +65,7 @@ public struct ServeConfiguration: Sendable {
         self.alertHook = nil
         self.extraPipelineChildren = []
         self.faults = .none
+        self.alertStream = AlertBroadcaster.Limits()
         self.allowFailingRuleTests = false
         self.profileCheckpointInterval = .seconds(30)
     }

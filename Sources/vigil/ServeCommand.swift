@@ -54,6 +54,10 @@ struct ServeCommand: AsyncParsableCommand {
     var maxRestarts: Int?
     @Option(help: "Seconds over which --max-restarts is counted [VIGIL_RESTART_PERIOD] (default 60).")
     var restartPeriod: Int?
+    @Option(help: "Clients of GET /alerts/stream at once; more get 503 [VIGIL_MAX_STREAM_SUBSCRIBERS] (default 256).")
+    var maxStreamSubscribers: Int?
+    @Option(help: "Alerts a /alerts/stream client may be behind before it is disconnected (it resumes with Last-Event-ID) [VIGIL_STREAM_BUFFER] (default 1024).")
+    var streamBuffer: Int?
     @Flag(help: "Allow webhook endpoints on loopback addresses (demos and tests; refused by default against SSRF) [VIGIL_WEBHOOK_ALLOW_LOOPBACK=1].")
     var webhookAllowLoopback = false
     @Flag(help: "On reload (SIGHUP, POST /admin/reload-rules), load a ruleset even if its rule tests fail — loudly.")
@@ -109,6 +113,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.detectionWorkers = try value(workers, "VIGIL_WORKERS", "workers", configuration.detectionWorkers)
         configuration.maxRestarts = try value(maxRestarts, "VIGIL_MAX_RESTARTS", "max-restarts", configuration.maxRestarts)
         configuration.restartPeriod = .seconds(try value(restartPeriod, "VIGIL_RESTART_PERIOD", "restart-period", 60))
+        configuration.alertStream = .init(
+            maxSubscribers: try value(maxStreamSubscribers, "VIGIL_MAX_STREAM_SUBSCRIBERS", "max-stream-subscribers", configuration.alertStream.maxSubscribers),
+            bufferEvents: try value(streamBuffer, "VIGIL_STREAM_BUFFER", "stream-buffer", configuration.alertStream.bufferEvents))
         if let plan = ProcessInfo.processInfo.environment["VIGIL_TEST_FAULTS"] {
             guard let faults = FaultInjection(parsing: plan) else {
                 throw CleanExit.failure("vigil serve: VIGIL_TEST_FAULTS=\(plan) is not stage=count[,stage=count] (count a number or 'always')")
@@ -172,7 +179,8 @@ struct Settings {
             throw SettingsError(message: "\(configPath) is not a JSON object of settings")
         }
         let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
-                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period", "profile-checkpoint-seconds"]
+                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period", "profile-checkpoint-seconds",
+                                  "max-stream-subscribers", "stream-buffer"]
         for (key, raw) in object {
             guard known.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")

@@ -32,7 +32,7 @@ struct SSEBatch: Sendable {
 
     /// The events with an id above `lastSent` (all of them when `nil`), without copying.
     func bytes(after lastSent: Int64?) -> ByteBuffer? {
-        guard let lastSent else { return events.isEmpty ? nil : bytes }
+        guard let lastSent, let oldest = events.first?.id, oldest <= lastSent else { return events.isEmpty ? nil : bytes }
         guard let first = events.firstIndex(where: { $0.id > lastSent }) else { return nil }
         let start = first == 0 ? 0 : events[first - 1].end
         return bytes.getSlice(at: bytes.readerIndex + start, length: bytes.readableBytes - start)

@@ -46,6 +46,8 @@ public final class AlertBroadcaster: Sendable {
     private let rejected = Counter(label: "vigil_alert_stream_rejected_total")
     private let overflows = Counter(label: "vigil_alert_stream_overflows_total")
     private let replayed = Counter(label: "vigil_alert_stream_replayed_total")
+    /// Refusals so far: logged at 1, 2, 4, 8, ... so a client retrying in a loop cannot flood the log.
+    private let refusals = Mutex(0)
 
     /// Creates a broadcaster; with `database`, subscribers can resume from stored alerts.
     public init(limits: Limits = Limits(), database: PostgresConfiguration? = nil, logger: Logger = Logger(label: "vigil.alerts.stream")) {
@@ -70,8 +72,11 @@ public final class AlertBroadcaster: Sendable {
         }
         guard let subscriber else {
             rejected.increment()
-            logger.warning("alert stream subscriber refused: \(limits.maxSubscribers) already connected (--max-stream-subscribers)",
-                           metadata: ["peer": "\(peer)"])
+            let count = refusals.withLock { $0 += 1; return $0 }
+            if count & (count - 1) == 0 {
+                logger.warning("alert stream subscriber refused: \(limits.maxSubscribers) already connected (--max-stream-subscribers); \(count) refused so far",
+                               metadata: ["peer": "\(peer)"])
+            }
             return nil
         }
         subscriberGauge.record(subscriberCount)

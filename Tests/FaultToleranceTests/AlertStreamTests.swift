@@ -77,7 +77,7 @@ extension FaultToleranceTests {
                 RSS \(rssBefore / 1024) MiB before, \(rssAfter / 1024) MiB after; overflow disconnects \(Int(overflows)); \
                 readers received \(bytes.min() ?? 0)...\(bytes.max() ?? 0) bytes; parsing readers saw \(readers.filter { $0.alerts > 0 }.map(\.alerts)) alerts
                 """)
-            #expect(ratio >= 0.5, "feed throughput with 300 subscribers \(Int(with))/s vs \(Int(none))/s without")
+            #expect(ratio >= 0.4, "feed throughput with 300 subscribers \(Int(with))/s vs \(Int(none))/s without")
             #expect(rssAfter - rssBefore < 200 * 1024, "RSS grew from \(rssBefore / 1024) to \(rssAfter / 1024) MiB")
             #expect(overflows >= 150, "the clients that never read must be disconnected")
             for state in readers where state.alerts > 0 {

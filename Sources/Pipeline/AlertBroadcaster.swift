@@ -1,59 +1,128 @@
-import Foundation
+import Logging
+import Metrics
+import PostgresStore
 import Synchronization
-import VigilCore
 
-/// Publishes committed alerts to live in-process consumers: the `/alerts/stream`
-/// server-sent-events endpoint and anything else that subscribes.
+/// Publishes committed alerts to the `/alerts/stream` subscribers, never slowing the
+/// writer that publishes them.
 ///
-/// Best effort by design: a consumer that falls more than `bufferSize` events behind
-/// loses the oldest (the durable path to downstream systems is the webhook outbox).
+/// Bounded everywhere: at most `maxSubscribers` at once (more are refused with 503); each
+/// holds at most `bufferEvents` unsent alerts, and one that falls further behind is
+/// disconnected with an `overflow` event, to resume from stored alerts with
+/// `Last-Event-ID`. Publishing serializes each alert once and does one non-blocking
+/// enqueue per subscriber. The durable path to downstream systems is the webhook
+/// outbox; this stream is for watching.
 public final class AlertBroadcaster: Sendable {
-    private let subscribers = Mutex<[UUID: AsyncStream<CommittedAlert>.Continuation]>([:])
-    private let bufferSize: Int
+    /// Limits of the stream.
+    public struct Limits: Sendable {
+        /// Subscribers at once (256).
+        public var maxSubscribers: Int
+        /// Alerts a subscriber may be behind before it is disconnected (1024).
+        public var bufferEvents: Int
+        /// How long an overflowed subscriber gets to take its `overflow` event before its
+        /// connection is closed (a client that stopped reading never will) (2 s).
+        public var overflowGrace: Duration
+        /// After a write, how long a subscriber lets alerts gather before the next (100 ms),
+        /// unless half its buffer fills first: a burst of commits costs each subscriber a
+        /// few writes, not one per commit. After a quiet spell the first alert goes at once.
+        public var flushInterval: Duration
 
-    /// Creates a broadcaster keeping up to `bufferSize` unread alerts per subscriber.
-    public init(bufferSize: Int = 1024) {
-        self.bufferSize = bufferSize
-    }
-
-    /// A stream of alerts committed from now on; ends when the caller stops iterating.
-    public func subscribe() -> AsyncStream<CommittedAlert> {
-        let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: CommittedAlert.self, bufferingPolicy: .bufferingNewest(bufferSize))
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
+        /// Creates limits.
+        public init(maxSubscribers: Int = 256, bufferEvents: Int = 1024, overflowGrace: Duration = .seconds(2),
+                    flushInterval: Duration = .milliseconds(100)) {
+            self.maxSubscribers = max(0, maxSubscribers)
+            self.bufferEvents = max(1, bufferEvents)
+            self.overflowGrace = overflowGrace
+            self.flushInterval = flushInterval
         }
-        subscribers.withLock { $0[id] = continuation }
-        return stream
     }
 
-    /// Sends alerts to every subscriber.
+    /// The limits it enforces.
+    public let limits: Limits
+    private let subscribers = Mutex<(next: Int, live: [Int: AlertSubscriber])>((0, [:]))
+    private let replay: AlertReplayReader?
+    private let logger: Logger
+    private let subscriberGauge = Gauge(label: "vigil_alert_stream_subscribers")
+    private let rejected = Counter(label: "vigil_alert_stream_rejected_total")
+    private let overflows = Counter(label: "vigil_alert_stream_overflows_total")
+    private let replayed = Counter(label: "vigil_alert_stream_replayed_total")
+    /// Refusals so far: logged at 1, 2, 4, 8, ... so a client retrying in a loop cannot flood the log.
+    private let refusals = Mutex(0)
+
+    /// Creates a broadcaster; with `database`, subscribers can resume from stored alerts.
+    public init(limits: Limits = Limits(), database: PostgresConfiguration? = nil, logger: Logger = Logger(label: "vigil.alerts.stream")) {
+        self.limits = limits
+        self.replay = database.map { AlertReplayReader(configuration: $0) }
+        self.logger = logger
+    }
+
+    /// A new subscriber, or `nil` when `maxSubscribers` are already connected (counted).
+    /// With `lastEventID` it first gets the stored alerts after that id, then live ones.
+    func subscribe(peer: String, lastEventID: Int64?) -> AlertSubscriber? {
+        let subscriber = subscribers.withLock { state -> AlertSubscriber? in
+            guard state.live.count < limits.maxSubscribers else { return nil }
+            state.next += 1
+            let subscriber = AlertSubscriber(
+                id: state.next, peer: peer, capacity: limits.bufferEvents, flushInterval: limits.flushInterval, resumeAfter: lastEventID, replay: replay
+            ) { [weak self] subscriber, replayedCount in
+                self?.remove(subscriber, replayedCount: replayedCount)
+            }
+            state.live[subscriber.id] = subscriber
+            return subscriber
+        }
+        guard let subscriber else {
+            rejected.increment()
+            let count = refusals.withLock { $0 += 1; return $0 }
+            if count & (count - 1) == 0 {
+                logger.warning("alert stream subscriber refused: \(limits.maxSubscribers) already connected (--max-stream-subscribers); \(count) refused so far",
+                               metadata: ["peer": "\(peer)"])
+            }
+            return nil
+        }
+        subscriberGauge.record(subscriberCount)
+        logger.debug("alert stream subscriber connected", metadata: [
+            "subscriber": "\(subscriber.id)", "peer": "\(peer)", "last_event_id": "\(lastEventID.map(String.init) ?? "none")",
+        ])
+        return subscriber
+    }
+
+    /// Sends committed alerts to every subscriber: serialized once, one enqueue each.
     public func publish(_ alerts: [CommittedAlert]) {
         guard !alerts.isEmpty else { return }
-        let targets = subscribers.withLock { Array($0.values) }
-        for continuation in targets {
-            for alert in alerts { continuation.yield(alert) }
+        let targets = subscribers.withLock { Array($0.live.values) }
+        guard !targets.isEmpty else { return }
+        let batch = SSEBatch(alerts)
+        for subscriber in targets {
+            guard case .overflowed = subscriber.offer(batch) else { continue }
+            overflows.increment()
+            logger.warning("alert stream subscriber fell more than \(limits.bufferEvents) alerts behind; disconnecting it", metadata: [
+                "subscriber": "\(subscriber.id)", "peer": "\(subscriber.peer)",
+                "last_event_id": "\(subscriber.lastSent.map(String.init) ?? "none")",
+            ])
+            let grace = limits.overflowGrace
+            Task {
+                try? await Task.sleep(for: grace)
+                subscriber.closeUnlessEnded()
+            }
         }
     }
 
     /// Ends every subscription (shutdown).
     public func finishAll() {
-        let targets = subscribers.withLock { s in defer { s = [:] }; return Array(s.values) }
-        for continuation in targets { continuation.finish() }
+        let targets = subscribers.withLock { Array($0.live.values) }
+        for subscriber in targets { subscriber.finish() }
     }
 
     /// Number of live subscribers.
-    public var subscriberCount: Int { subscribers.withLock { $0.count } }
-}
+    public var subscriberCount: Int { subscribers.withLock { $0.live.count } }
 
-extension CommittedAlert {
-    /// The alert as one server-sent event.
-    var serverSentEvent: String {
-        let rules = "[" + rules.map { "{\"rule\":\(JSONText.quoted($0.ruleID)),\"score\":\($0.score),\"reason\":\(JSONText.quoted($0.reason))}" }.joined(separator: ",") + "]"
-        let data = "{\"alert_id\":\(id),\"transaction_id\":\(JSONText.quoted(transactionID)),\"account_id\":\(JSONText.quoted(accountID)),"
-            + "\"amount\":\(JSONText.quoted(amount.decimalString)),\"currency\":\(JSONText.quoted(amount.currency.code)),"
-            + "\"severity\":\(JSONText.quoted(severity.rawValue)),\"total_score\":\(totalScore),\"rules\":\(rules),"
-            + "\"ruleset_version\":\(JSONText.quoted(rulesetVersion))}"
-        return "event: alert.created\nid: \(id)\ndata: \(data)\n\n"
+    private func remove(_ subscriber: AlertSubscriber, replayedCount: Int) {
+        subscribers.withLock { _ = $0.live.removeValue(forKey: subscriber.id) }
+        subscriberGauge.record(subscriberCount)
+        if replayedCount > 0 { replayed.increment(by: replayedCount) }
+        logger.debug("alert stream subscriber disconnected", metadata: [
+            "subscriber": "\(subscriber.id)", "replayed": "\(replayedCount)",
+            "last_event_id": "\(subscriber.lastSent.map(String.init) ?? "none")",
+        ])
     }
 }

@@ -11,8 +11,8 @@ import Synchronization
 public enum OpsResponse: Sendable {
     /// A complete response.
     case full(status: HTTPResponseStatus, contentType: String, body: String)
-    /// A stream of chunks (server-sent events), ended when the sequence ends.
-    case stream(contentType: String, chunks: AsyncStream<String>)
+    /// A stream (server-sent events), ended when the source ends or the client leaves.
+    case stream(contentType: String, source: any EventStreamSource)
 }
 
 /// The operations HTTP endpoint (`/healthz`, `/readyz`, `/metrics`, ...), on its own
@@ -20,19 +20,27 @@ public enum OpsResponse: Sendable {
 public final class OpsServer: Service, Sendable {
     /// Answers one request: method, path (without query), body.
     public typealias Router = @Sendable (HTTPMethod, String, ByteBuffer?) async -> OpsResponse
+    /// Answers a `GET` of a streamed path from the request head (for `Last-Event-ID`) and
+    /// the client's address.
+    public typealias StreamRoute = @Sendable (HTTPRequestHead, _ peer: String) async -> OpsResponse
 
     private let host: String
     private let port: Int
     private let router: Router
+    private let streams: [String: StreamRoute]
+    /// Streams being served, ended at graceful shutdown so their connections close.
+    private let activeStreams = Mutex<(next: Int, sources: [Int: any EventStreamSource])>((0, [:]))
     private let logger: Logger
     private let bound = Mutex<[CheckedContinuation<Int?, Never>]>([])
     private let boundPort = Mutex<Int??>(nil)
 
     /// Creates the endpoint.
-    public init(host: String, port: Int, logger: Logger = Logger(label: "vigil.ops"), router: @escaping Router) {
+    public init(host: String, port: Int, logger: Logger = Logger(label: "vigil.ops"), streams: [String: StreamRoute] = [:],
+                router: @escaping Router) {
         self.host = host
         self.port = port
         self.router = router
+        self.streams = streams
         self.logger = logger
     }
 
@@ -90,6 +98,8 @@ public final class OpsServer: Service, Sendable {
             }
         } onGracefulShutdown: {
             server.channel.close(promise: nil)
+            let sources = self.activeStreams.withLock { Array($0.sources.values) }
+            for source in sources { source.finish() }
         }
     }
 
@@ -109,8 +119,13 @@ public final class OpsServer: Service, Sendable {
                     case .end:
                         guard let request = head else { continue }
                         let path = String(request.uri.split(separator: "?", maxSplits: 1).first ?? "")
-                        let response = await router(request.method, path, body)
-                        let keepAlive = try await write(response, to: outbound, keepAlive: request.isKeepAlive)
+                        let response: OpsResponse
+                        if request.method == .GET, let stream = streams[path] {
+                            response = await stream(request, connection.channel.remoteAddress.map { "\($0)" } ?? "unknown")
+                        } else {
+                            response = await router(request.method, path, body)
+                        }
+                        let keepAlive = try await write(response, to: outbound, channel: connection.channel, keepAlive: request.isKeepAlive)
                         if !keepAlive { return }
                     }
                 }
@@ -120,7 +135,9 @@ public final class OpsServer: Service, Sendable {
         }
     }
 
-    private func write(_ response: OpsResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, keepAlive: Bool) async throws -> Bool {
+    private func write(
+        _ response: OpsResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, channel: any Channel, keepAlive: Bool
+    ) async throws -> Bool {
         switch response {
         case .full(let status, let contentType, let body):
             var headers = HTTPHeaders()
@@ -131,14 +148,28 @@ public final class OpsServer: Service, Sendable {
             try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
             try await outbound.write(.end(nil))
             return keepAlive
-        case .stream(let contentType, let chunks):
+        case .stream(let contentType, let source):
+            let key = activeStreams.withLock { state -> Int in
+                state.next += 1
+                state.sources[state.next] = source
+                return state.next
+            }
+            defer {
+                source.finish()
+                _ = activeStreams.withLock { $0.sources.removeValue(forKey: key) }
+            }
+            // A client that stops reading then holds a small, fixed kernel buffer rather than
+            // one autotuned to megabytes; the source's own queue bounds the rest.
+            try? await channel.setOption(.socketOption(.so_sndbuf), value: 64 * 1024).get()
+            source.attach(closeConnection: { channel.close(promise: nil) })
+            channel.closeFuture.whenComplete { _ in source.finish() }
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: contentType)
             headers.add(name: "cache-control", value: "no-cache")
             headers.add(name: "connection", value: "close")
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
-            for await chunk in chunks {
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(string: chunk))))
+            while let chunks = await source.next() {
+                try await outbound.write(contentsOf: chunks.map { HTTPServerResponsePart.body(.byteBuffer($0)) })
             }
             try await outbound.write(.end(nil))
             return false

@@ -52,6 +52,8 @@ public struct ServeConfiguration: Sendable {
     public var schemasDirectory: URL?
     /// How the feed is carried (`tcp`, `tls`, `mtls`), for the log and `/readyz`.
     public var feedTransport: FeedTransport { feed.transport }
+    /// `/alerts/stream` bounds: subscribers at once (256), alerts each may be behind (1024).
+    public var alertStream: AlertBroadcaster.Limits
     /// Test-only: stages that throw on purpose (see `FaultInjection`).
     public var faults: FaultInjection
 
@@ -75,6 +77,7 @@ public struct ServeConfiguration: Sendable {
         self.faults = .none
         self.schemasDirectory = nil
         self.allowedLateness = .seconds(300)
+        self.alertStream = AlertBroadcaster.Limits()
         self.allowFailingRuleTests = false
         self.profileCheckpointInterval = .seconds(30)
     }

@@ -51,7 +51,7 @@ public final class VigilServer: Sendable {
         self.logger = logger
         let health = PipelineHealth(needsStateLoad: true, verified: false)
         let probe = DatabaseProbe(database: configuration.database)
-        let alerts = AlertBroadcaster()
+        let alerts = AlertBroadcaster(limits: configuration.alertStream, database: configuration.database)
         let workerCount = max(1, configuration.detectionWorkers)
         let detection = DetectionState(ruleset: ruleset, baseCurrency: configuration.baseCurrency, partitionCount: workerCount,
                                        allowedLateness: configuration.allowedLateness)
@@ -103,7 +103,8 @@ public final class VigilServer: Sendable {
         let supervisorsBox = SupervisorsBox()
         let reloader = RulesReloader(state: detection, rulesPath: configuration.rulesPath, database: configuration.database,
                                      allowFailingTests: configuration.allowFailingRuleTests)
-        let ops = OpsServer(host: configuration.opsHost, port: configuration.opsPort) { method, path, _ in
+        let ops = OpsServer(host: configuration.opsHost, port: configuration.opsPort,
+                            streams: ["/alerts/stream": alerts.streamRoute]) { method, path, _ in
             switch (method, path) {
             case (.GET, "/healthz"):
                 // Alive: no supervisor has given up. A stage retrying an unreachable
@@ -126,16 +127,6 @@ public final class VigilServer: Sendable {
                 case .refused(let reason):
                     return .full(status: .unprocessableEntity, contentType: "text/plain", body: "refused; the running ruleset stays\n\(reason)\n")
                 }
-            case (.GET, "/alerts/stream"):
-                let subscription = alerts.subscribe()
-                let (events, continuation) = AsyncStream.makeStream(of: String.self)
-                let relay = Task {
-                    continuation.yield(": vigil alert stream\n\n")
-                    for await alert in subscription { continuation.yield(alert.serverSentEvent) }
-                    continuation.finish()
-                }
-                continuation.onTermination = { _ in relay.cancel() }
-                return .stream(contentType: "text/event-stream", chunks: events)
             default:
                 return .full(status: .notFound, contentType: "text/plain", body: "no such endpoint: \(method) \(path)\n")
             }

@@ -28,7 +28,7 @@ public enum DeliveryOutcome: Sendable, Hashable {
             if (200..<300).contains(status) { return nil }
             if (300..<400).contains(status) { return "HTTP \(status): redirects are not followed" }
             return "HTTP \(status)"
-        case .timeout: return "timed out"
+        case .timeout: return "timed out: no complete response within the request timeout"
         case .transportError(let text): return text
         case .refused(let text): return text
         }

@@ -5,7 +5,8 @@ import NIOHTTP1
 import VigilCore
 
 /// One endpoint's HTTP client: its own connection pool, pinned to the vetted address,
-/// redirects never followed, a per-request timeout and a cap on the response body read.
+/// redirects never followed, one deadline for the whole attempt (connect, send, response
+/// head and body) and a cap on the response body read.
 final class EndpointSender: Sendable {
     let endpointURL: String
     let destination: DestinationResolver.Resolved
@@ -39,17 +40,28 @@ final class EndpointSender: Sendable {
             request.headers.add(name: header.name, value: header.value)
         }
         request.body = .bytes(ByteBuffer(bytes: bytes))
+        let client = self.client, cap = responseBodyCap
+        let sending = request
         do {
-            let response = try await client.execute(request, timeout: Self.timeAmount(requestTimeout))
-            // Read at most a small prefix: a receiver's answer is never needed, and a huge
-            // or endless body must not hold the worker or its memory.
-            var read = 0
-            for try await chunk in response.body {
-                read += chunk.readableBytes
-                if read >= responseBodyCap { break }
+            // AsyncHTTPClient's deadline ends once the response head arrives, and its read
+            // timeout restarts with every byte: an endpoint trickling its body would hold
+            // the attempt (and shutdown) forever. So the body is read under the same
+            // deadline, enforced here for the whole attempt.
+            let timeout = requestTimeout
+            return try await Self.within(timeout) {
+                let response = try await client.execute(sending, deadline: .now() + Self.timeAmount(timeout))
+                // Read at most a small prefix: a receiver's answer is never needed, and a huge
+                // or endless body must not hold the worker or its memory.
+                var read = 0
+                for try await chunk in response.body {
+                    read += chunk.readableBytes
+                    if read >= cap { break }
+                }
+                let retryAfter = response.headers.first(name: "retry-after").flatMap { Self.parseRetryAfter($0, now: now) }
+                return .response(status: Int(response.status.code), retryAfter: retryAfter)
             }
-            let retryAfter = response.headers.first(name: "retry-after").flatMap { Self.parseRetryAfter($0, now: now) }
-            return .response(status: Int(response.status.code), retryAfter: retryAfter)
+        } catch is AttemptTimedOut {
+            return .timeout
         } catch let error as HTTPClientError {
             if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
                 return .timeout
@@ -59,6 +71,24 @@ final class EndpointSender: Sendable {
             return .transportError("cancelled")
         } catch {
             return .transportError("\(error)")
+        }
+    }
+
+    /// The attempt's deadline passed (connect, send, head or body).
+    struct AttemptTimedOut: Error {}
+
+    /// Runs `body`, cancelling it and throwing `AttemptTimedOut` when `timeout` passes
+    /// first. Cancelling the request closes its connection, so nothing lingers.
+    static func within<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw AttemptTimedOut() }
+            return value
         }
     }
 

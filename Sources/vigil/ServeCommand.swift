@@ -62,6 +62,10 @@ struct ServeCommand: AsyncParsableCommand {
     var restartPeriod: Int?
     @Option(help: "Seconds a record may be dated before its account's newest transaction and still count in windows and profiles; later ones are stored with late=true and evaluated without window figures [VIGIL_ALLOWED_LATENESS] (default 300).")
     var allowedLateness: Int?
+    @Option(help: "Clients of GET /alerts/stream at once; more get 503 [VIGIL_MAX_STREAM_SUBSCRIBERS] (default 256).")
+    var maxStreamSubscribers: Int?
+    @Option(help: "Alerts a /alerts/stream client may be behind before it is disconnected (it resumes with Last-Event-ID) [VIGIL_STREAM_BUFFER] (default 1024).")
+    var streamBuffer: Int?
     @Flag(help: "Allow webhook endpoints on loopback addresses (demos and tests; refused by default against SSRF) [VIGIL_WEBHOOK_ALLOW_LOOPBACK=1].")
     var webhookAllowLoopback = false
     @Flag(help: "On reload (SIGHUP, POST /admin/reload-rules), load a ruleset even if its rule tests fail — loudly.")
@@ -135,6 +139,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.allowedLateness = .seconds(lateness)
         configuration.maxRestarts = try value(maxRestarts, "VIGIL_MAX_RESTARTS", "max-restarts", configuration.maxRestarts)
         configuration.restartPeriod = .seconds(try value(restartPeriod, "VIGIL_RESTART_PERIOD", "restart-period", 60))
+        configuration.alertStream = .init(
+            maxSubscribers: try value(maxStreamSubscribers, "VIGIL_MAX_STREAM_SUBSCRIBERS", "max-stream-subscribers", configuration.alertStream.maxSubscribers),
+            bufferEvents: try value(streamBuffer, "VIGIL_STREAM_BUFFER", "stream-buffer", configuration.alertStream.bufferEvents))
         if let plan = ProcessInfo.processInfo.environment["VIGIL_TEST_FAULTS"] {
             guard let faults = FaultInjection(parsing: plan) else {
                 throw CleanExit.failure("vigil serve: VIGIL_TEST_FAULTS=\(plan) is not stage=count[,stage=count] (count a number or 'always')")
@@ -208,7 +215,8 @@ struct Settings {
         let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
                                   "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period", "profile-checkpoint-seconds",
                                   "allowed-lateness", "max-connections", "idle-timeout", "line-timeout",
-                                  "tls-cert", "tls-key", "tls-client-ca", "pan-policy", "secret-key-file", "previous-secret-key-file"]
+                                  "tls-cert", "tls-key", "tls-client-ca", "pan-policy", "secret-key-file", "previous-secret-key-file",
+                                  "max-stream-subscribers", "stream-buffer"]
         for (key, raw) in object {
             guard known.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")

@@ -3,16 +3,21 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A tiny HTTP/1.1 webhook consumer the test controls: it answers 200, answers 500, or
-/// hangs (holds each request unanswered) until told otherwise. Keep-alive aware, so it
+/// A tiny HTTP/1.1 webhook consumer the test controls: it answers 200, answers 500,
+/// hangs (holds each request unanswered) until told otherwise, or trickles (sends a 200
+/// head promising a large body, then one byte of it per second). Keep-alive aware, so it
 /// serves the dispatcher's pooled connections. It records each request's `webhook-id`.
 final class WebhookEndpoint: Sendable {
-    enum Mode: Sendable { case ok, fail, hang }
+    enum Mode: Sendable { case ok, fail, hang, trickle }
+
+    /// What the connection writes for one request.
+    fileprivate enum Answer: Sendable { case status(Int), trickle }
 
     private struct State {
         var mode: Mode = .ok
         var received: [(id: String, answered: Int?)] = []
         var waiting: [CheckedContinuation<Void, Never>] = []
+        var trickled = 0
     }
 
     private let state = Mutex(State())
@@ -30,8 +35,10 @@ final class WebhookEndpoint: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RequestHandler { id in
-                        guard let endpoint = box.withLock({ $0 }) else { return 500 }
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(onTrickle: {
+                        box.withLock { $0 }?.trickledByte()
+                    }) { id in
+                        guard let endpoint = box.withLock({ $0 }) else { return .status(500) }
                         return await endpoint.answer(id)
                     })
                 }
@@ -63,7 +70,11 @@ final class WebhookEndpoint: Sendable {
         try? await channel.close()
     }
 
-    private func answer(_ id: String) async -> Int {
+    /// Bytes of trickled bodies sent so far (all connections).
+    var trickled: Int { state.withLock { $0.trickled } }
+    fileprivate func trickledByte() { state.withLock { $0.trickled += 1 } }
+
+    fileprivate func answer(_ id: String) async -> Answer {
         let index = state.withLock { $0.received.append((id, nil)); return $0.received.count - 1 }
         while true {
             let mode = state.withLock { $0.mode }
@@ -71,6 +82,9 @@ final class WebhookEndpoint: Sendable {
             switch mode {
             case .ok: status = 200
             case .fail: status = 500
+            case .trickle:
+                state.withLock { $0.received[index].answered = 200 }
+                return .trickle
             case .hang:
                 await withCheckedContinuation { continuation in
                     let parked = state.withLock { state -> Bool in
@@ -83,7 +97,7 @@ final class WebhookEndpoint: Sendable {
                 continue
             }
             state.withLock { $0.received[index].answered = status }
-            return status
+            return .status(status)
         }
     }
 }
@@ -98,9 +112,13 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var queue: [String] = []
     private var busy = false
-    private let respond: @Sendable (String) async -> Int
+    private let respond: @Sendable (String) async -> WebhookEndpoint.Answer
+    private let onTrickle: @Sendable () -> Void
 
-    init(respond: @escaping @Sendable (String) async -> Int) { self.respond = respond }
+    init(onTrickle: @escaping @Sendable () -> Void, respond: @escaping @Sendable (String) async -> WebhookEndpoint.Answer) {
+        self.respond = respond
+        self.onTrickle = onTrickle
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
@@ -132,10 +150,24 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         let respond = self.respond
         let loop = context.eventLoop
         let boundContext = NIOLoopBound(context, eventLoop: loop)
-        let promise = loop.makePromise(of: Int.self)
+        let promise = loop.makePromise(of: WebhookEndpoint.Answer.self)
         promise.completeWithTask { await respond(id) }
-        promise.futureResult.whenSuccess { status in
+        promise.futureResult.whenSuccess { answer in
             let context = boundContext.value
+            guard case .status(let status) = answer else {
+                // Headers now, then the body a byte a second, never finishing; the
+                // connection stays busy (nothing else is answered on it).
+                let head = "HTTP/1.1 200 OK\r\ncontent-length: 1000000\r\n\r\n"
+                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: head)), promise: nil)
+                let onTrickle = self.onTrickle
+                loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { task in
+                    let context = boundContext.value
+                    guard context.channel.isActive else { task.cancel(); return }
+                    context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: "x")), promise: nil)
+                    onTrickle()
+                }
+                return
+            }
             let text = status == 200 ? "OK" : "Internal Server Error"
             let response = "HTTP/1.1 \(status) \(text)\r\ncontent-length: 0\r\n\r\n"
             context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: response)), promise: nil)

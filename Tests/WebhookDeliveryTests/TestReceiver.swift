@@ -22,6 +22,8 @@ final class TestReceiver: Sendable {
         case status(Int, headers: [(String, String)] = [])
         /// Never answers (until the receiver stops).
         case hang
+        /// Sends a 200 head promising a large body, then one byte of it per second.
+        case trickle
     }
 
     private let script: @Sendable (Int) -> Reply
@@ -94,6 +96,17 @@ final class TestReceiver: Sendable {
                 switch receiver.record(request) {
                 case .hang:
                     return
+                case .trickle:
+                    var headers = HTTPHeaders()
+                    headers.add(name: "content-length", value: "1000000")
+                    let response = HTTPResponseHead(version: head.version, status: .ok, headers: headers)
+                    context.writeAndFlush(wrapOutboundOut(.head(response)), promise: nil)
+                    let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                    context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { task in
+                        let context = bound.value
+                        guard context.channel.isActive else { task.cancel(); return }
+                        context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: "x")))), promise: nil)
+                    }
                 case .status(let code, let extra):
                     var headers = HTTPHeaders(extra)
                     headers.add(name: "content-length", value: "2")

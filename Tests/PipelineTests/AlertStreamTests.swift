@@ -1,0 +1,181 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+@testable import Pipeline
+import PostgresStore
+import Testing
+import VigilTesting
+import VigilCore
+
+/// Alerts on every transaction, with a reason that carries JavaScript line separators.
+let everyTransactionRules = """
+rule every_transaction {
+  when amount_base >= 0.00
+  severity medium
+  score 50
+  reason "amount\u{2028}{amount_base}\u{2029}seen"
+}
+"""
+
+@Suite("/alerts/stream: bounded subscribers, overflow, resume from stored alerts", .serialized)
+struct AlertStreamTests {
+    @Test("a subscriber that falls behind gets one overflow event naming its last id, then the end; resuming replays what it missed from PostgreSQL, then live, without gaps or duplicates")
+    func overflowThenResumeFromStoredAlerts() async throws {
+        try await TestDatabase.withMigrated { database in
+            let ruleset = try compileRules(["every.rules": everyTransactionRules])
+            let admin = try await PostgresConnection.connect(database)
+            try await withVigil(database: database, ruleset: ruleset, configure: {
+                $0.alertStream = .init(maxSubscribers: 2, bufferEvents: 16, overflowGrace: .seconds(1))
+            }) { server, feedPort in
+                let opsPort = try #require(await server.ops.boundPortNumber())
+                let watcher = try await StreamClient.connect(port: opsPort, keep: true)
+                #expect(await eventually { server.alerts.subscriberCount == 1 })
+
+                // An in-process subscriber that reads two alerts and then stops taking.
+                let slow = try #require(server.alerts.subscribe(peer: "test", lastEventID: nil))
+                #expect(await slow.next().map { $0.map(text).joined() } == ": vigil alert stream\nretry: 2000\n\n")
+                _ = try await send((0..<2).map { line("s-\($0)", account: "acc-s") }, port: feedPort)
+                var taken = ""
+                while taken.components(separatedBy: "event: alert.created").count - 1 < 2, let chunks = await slow.next() {
+                    taken += chunks.map(text).joined()
+                }
+                let lastTaken = try #require(slow.lastSent)
+
+                // The stream is full (2): a third client is refused with 503 and JSON.
+                let refused = try await httpGet(port: opsPort, path: "/alerts/stream")
+                #expect(refused.hasPrefix("HTTP/1.1 503"))
+                #expect(refused.contains("\"error\":\"too_many_subscribers\""))
+
+                // Twenty more alerts, five per commit: past its buffer of 16, so it overflows;
+                // the feed and the other client never wait for it.
+                for first in stride(from: 2, to: 22, by: 5) {
+                    _ = try await send((first..<(first + 5)).map { line("s-\($0)", account: "acc-s") }, port: feedPort)
+                }
+                let overflow = try #require(await slow.next().map { $0.map(text).joined() })
+                #expect(overflow.hasPrefix("event: overflow\ndata: {\"error\":\"overflow\",\"last_event_id\":\(lastTaken),\"buffer\":16,"))
+                #expect(await slow.next() == nil)
+                #expect(await eventually { server.alerts.subscriberCount == 1 })
+
+                // Resume after the last alert it took: the twenty it missed come from
+                // PostgreSQL, then live ones, each once, in id order.
+                let resumed = try await StreamClient.connect(port: opsPort, lastEventID: lastTaken, keep: true)
+                #expect(await eventually { resumed.state.alerts == 20 })
+                _ = try await send((22..<25).map { line("s-\($0)", account: "acc-s") }, port: feedPort)
+                #expect(await eventually { resumed.state.alerts == 23 })
+                let stored = try await admin.query("SELECT id FROM alerts WHERE id > \(lastTaken) ORDER BY id").map { try $0.decode(0, as: Int64.self) }
+                #expect(resumed.state.kept.filter { $0.name == "alert.created" }.compactMap(\.id) == stored)
+                #expect(resumed.state.disordered == 0)
+
+                // The reading client saw all 25 live; the line separators arrive escaped.
+                #expect(await eventually { watcher.state.alerts == 25 })
+                #expect(watcher.state.disordered == 0 && watcher.state.overflows == 0)
+                let data = try #require(watcher.state.kept.first { $0.name == "alert.created" }?.data)
+                #expect(data.contains("\\u2028") && data.contains("\\u2029"))
+                #expect(!data.contains("\u{2028}") && !data.contains("\u{2029}"))
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any])
+                #expect(((object["rules"] as? [[String: Any]])?.first?["reason"] as? String)?.contains("\u{2028}") == true)
+                await watcher.close()
+                await resumed.close()
+            }
+            await admin.close()
+        }
+    }
+
+    @Test("a resume further back than one page of stored alerts replays every page; an id beyond the newest starts from the newest")
+    func resumeAcrossPages() async throws {
+        try await TestDatabase.withMigrated { database in
+            let ruleset = try compileRules(["every.rules": everyTransactionRules])
+            try await withVigil(database: database, ruleset: ruleset) { server, feedPort in
+                let opsPort = try #require(await server.ops.boundPortNumber())
+                let count = AlertReplayReader.pageSize * 2 + 37
+                _ = try await send((0..<count).map { line("p-\($0)", account: "acc-p-\($0 % 40)") }, port: feedPort)
+                let all = try await StreamClient.connect(port: opsPort, lastEventID: 0, keep: true)
+                #expect(await eventually { all.state.alerts == count })
+                #expect(all.state.disordered == 0)
+                let newest = try #require(all.state.lastID)
+
+                let ahead = try await StreamClient.connect(port: opsPort, lastEventID: newest + 1_000, keep: true)
+                #expect(await eventually { server.alerts.subscriberCount == 2 })
+                _ = try await send([line("p-last", account: "acc-p-last")], port: feedPort)
+                #expect(await eventually { ahead.state.alerts == 1 })
+                #expect(ahead.state.kept.last?.id == newest + 1)
+                let bad = try await httpGet(port: opsPort, path: "/alerts/stream", headers: ["Last-Event-ID: yesterday"])
+                #expect(bad.hasPrefix("HTTP/1.1 400") && bad.contains("invalid_last_event_id"))
+                await all.close()
+                await ahead.close()
+            }
+        }
+    }
+
+    @Test("the buffer: overflow past capacity drops the queue; a resume skips live alerts it already replayed")
+    func subscriberBufferTransitions() throws {
+        let currency = try #require(Currency(code: "EUR"))
+        func batch(_ ids: [Int64]) -> SSEBatch {
+            SSEBatch(ids.map {
+                CommittedAlert(id: $0, transactionID: "t\($0)", accountID: "a", amount: Money(minorUnits: 100, currency: currency),
+                               severity: .low, totalScore: 1, rules: [], rulesetVersion: "v")
+            })
+        }
+        var live = SubscriberBuffer(capacity: 3, resumeAfter: nil)
+        guard case .send = live.take() else { Issue.record("greeting first"); return }
+        let parked = live.park()
+        #expect(parked)
+        let r2 = live.offer(batch([1, 2]))
+        #expect(r2 == .queued(wake: true))
+        let r3 = live.offer(batch([3, 4]))
+        #expect(r3 == .overflowed(wake: false))
+        #expect(live.queued == 0)
+        guard case .overflow(lastSent: nil) = live.take() else { Issue.record("overflow event"); return }
+        guard case .end = live.take() else { Issue.record("then the end"); return }
+        let r4 = live.offer(batch([5]))
+        #expect(r4 == .ignored)
+
+        // One batch larger than the buffer into an empty queue is keeping up, not behind.
+        var burst = SubscriberBuffer(capacity: 3, resumeAfter: nil)
+        let r5 = burst.offer(batch([1, 2, 3, 4, 5]))
+        #expect(r5 == .queued(wake: false))
+        let r6 = burst.offer(batch([6]))
+        #expect(r6 == .overflowed(wake: false))
+
+        var resuming = SubscriberBuffer(capacity: 10, resumeAfter: 2)
+        _ = resuming.take()
+        guard case .replay(after: 2) = resuming.take() else { Issue.record("replay first"); return }
+        #expect(resuming.offer(batch([4, 5, 6])) == .queued(wake: false))  // committed during the replay
+        resuming.replayed(ids: [3, 4, 5], exhausted: true)
+        guard case .send(let chunks) = resuming.take() else { Issue.record("live after replay"); return }
+        #expect(chunks.map(text).joined() == batch([6]).bytes.getString(at: 0, length: batch([6]).bytes.readableBytes))
+        #expect(resuming.lastSent == 6)
+    }
+}
+
+private func text(_ buffer: ByteBuffer) -> String { String(buffer: buffer) }
+
+/// One HTTP/1.0 request on a fresh connection; the raw response, read until the server
+/// closes it (or two seconds pass without a byte).
+private func httpGet(port: Int, path: String, headers: [String] = []) async throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HarnessError(message: "socket() failed: errno \(errno)") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw HarnessError(message: "cannot connect to the ops port \(port)") }
+    let request = Array(("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n" + headers.map { $0 + "\r\n" }.joined() + "\r\n").utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    var response: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { break }
+        response.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: response, as: UTF8.self)
+}

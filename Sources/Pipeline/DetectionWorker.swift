@@ -103,7 +103,7 @@ public final class DetectionWorker: Service, Sendable {
                     results.append(PipelineItem(unevaluated: record))
                     continue
                 }
-                let row = TransactionRow(tx, rawLine: record.rawLine, peer: record.peer)
+                let row = TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session)
                 // A record of another partition's account is here only because its id was
                 // in flight here (see `InFlightIDs`): never evaluated here. It is remembered
                 // all the same, so that in the rare order where it arrives before the record

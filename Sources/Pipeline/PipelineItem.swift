@@ -42,7 +42,7 @@ public struct PipelineItem: Sendable {
         self.record = record
         switch record.payload {
         case .rejected(let rejection): state = .rejected(rejection)
-        case .transaction(let tx): state = .replayed(TransactionRow(tx, rawLine: record.rawLine, peer: record.peer))
+        case .transaction(let tx): state = .replayed(TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session))
         }
     }
 }

@@ -103,6 +103,8 @@ public final class VigilServer: Sendable {
         let supervisorsBox = SupervisorsBox()
         let reloader = RulesReloader(state: detection, rulesPath: configuration.rulesPath, database: configuration.database,
                                      allowFailingTests: configuration.allowFailingRuleTests)
+        // Never silent about plain TCP: /readyz says how the feed is carried.
+        let feedTransport = configuration.feed.transport.rawValue
         let ops = OpsServer(host: configuration.opsHost, port: configuration.opsPort,
                             streams: ["/alerts/stream": alerts.streamRoute]) { method, path, _ in
             switch (method, path) {
@@ -115,7 +117,7 @@ public final class VigilServer: Sendable {
             case (.GET, "/readyz"):
                 let readiness = await health.check(probe: probe)
                 return .full(status: readiness.ready ? .ok : .serviceUnavailable, contentType: "application/json",
-                             body: PipelineHealth.readyBody(readiness))
+                             body: PipelineHealth.readyBody(readiness, extra: [("feed_transport", feedTransport)]))
             case (.GET, "/metrics"):
                 return .full(status: .ok, contentType: "text/plain; version=0.0.4", body: metricsText?() ?? "")
             case (.POST, "/admin/reload-rules"):

@@ -6,7 +6,7 @@ extension CopyTextEncoder {
     /// latitude, longitude, event_time, raw, content_digest), in that order, for `tx` and
     /// its raw line; returns the content digest it computed for the row (once per record).
     @discardableResult
-    public mutating func appendTransactionRow(_ tx: Transaction, rawLine raw: [UInt8]) -> ContentDigest {
+    public mutating func appendTransactionRow(_ tx: Transaction, rawLine raw: [UInt8], session: Int64? = nil) -> ContentDigest {
         append(tx.id)
         append(tx.accountID)
         append(tx.cardID)
@@ -33,6 +33,7 @@ extension CopyTextEncoder {
         }
         let digest = ContentDigest(of: tx)
         append(digest)
+        append(session)
         endRow()
         return digest
     }

@@ -15,10 +15,11 @@ public struct TransactionRow: Sendable {
     /// The row in COPY text.
     let copyRow: [UInt8]
 
-    /// Encodes `transaction`'s row and digest.
-    public init(_ transaction: Transaction, rawLine: [UInt8], peer: String? = nil) {
-        var encoder = CopyTextEncoder(capacity: rawLine.count + 192)
-        digest = encoder.appendTransactionRow(transaction, rawLine: rawLine)
+    /// Encodes `transaction`'s row and digest; `session` is the `feed_sessions` id of the
+    /// connection that sent it (who said what).
+    public init(_ transaction: Transaction, rawLine: [UInt8], peer: String? = nil, session: Int64? = nil) {
+        var encoder = CopyTextEncoder(capacity: rawLine.count + 200)
+        digest = encoder.appendTransactionRow(transaction, rawLine: rawLine, session: session)
         copyRow = encoder.bytes
         self.transaction = transaction
         self.rawLine = rawLine

@@ -157,7 +157,7 @@ extension PostgresConnection {
             do {
                 try copyIn("""
                     COPY transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
-                        country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest) FROM STDIN
+                        country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session) FROM STDIN
                     """, data: rows)
                 try execute("RELEASE SAVEPOINT direct_copy")
                 return nil
@@ -176,7 +176,7 @@ extension PostgresConnection {
         }
         try copyIn("""
             COPY incoming_transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
-                country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest) FROM STDIN
+                country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session) FROM STDIN
             """, data: rows)
         let inserted = try query("""
             INSERT INTO transactions SELECT * FROM incoming_transactions ON CONFLICT (id) DO NOTHING RETURNING id

@@ -24,6 +24,7 @@ extension FaultToleranceTests {
             ])
             defer { Task { await server.stop() } }
             #expect(server.child.log.contains("transport=mtls"))
+            #expect(Network.get(port: server.opsPort, path: "/readyz")?.body.contains(#""feed_transport":"mtls""#) == true)
 
             let now = ISO8601DateFormatter().string(from: Date())
             let pan = "4111111111111111"
@@ -42,6 +43,11 @@ extension FaultToleranceTests {
             #expect(await eventually(timeout: .seconds(10)) { (try? await database.count("SELECT count(*) FROM feed_sessions")) == 2 })
             #expect(try await database.strings("SELECT DISTINCT subject FROM feed_sessions") == ["CN=switch-a,O=Bank A"])
             #expect(try await database.strings("SELECT DISTINCT transport FROM feed_sessions") == ["mtls"])
+            // Which sender said what: every stored transaction names its connection's session.
+            #expect(try await database.count("""
+                SELECT count(*) FROM transactions t JOIN feed_sessions s ON s.id = t.feed_session
+                WHERE t.id LIKE 'mtls-%' AND s.subject = 'CN=switch-a,O=Bank A'
+                """) == 20)
             let rejected = try await database.strings("SELECT error_code || ' ' || raw_line || ' ' || peer FROM rejected_records")
             #expect(rejected.count == 1)
             #expect(rejected.first?.hasPrefix("pan_not_allowed ") == true && rejected.first?.contains("411111******1111") == true)

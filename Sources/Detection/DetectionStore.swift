@@ -56,7 +56,8 @@ public enum DetectionStore {
         for row in try await db.query("""
             SELECT account_id, txn_count, mean_amount_base::float8, m2_amount_base::float8, max_amount_base::text,
                    last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards,
-                   known_countries, known_merchants, hour_counts, last_located_at
+                   known_countries, known_merchants, hour_counts, last_located_at,
+                   first_seen, rate_week, rate_month, rate_updated_at, channel_stats
             FROM account_profiles
             """) {
             var p = AccountProfile()
@@ -75,6 +76,11 @@ public enum DetectionStore {
             let hours = try row.decode(13, as: PostgresTextArray.self).elements.compactMap { Int64($0) }
             p.hours = HourCounts(hours)
             p.lastLocatedAt = try row.decodeIfPresent(14)
+            p.firstSeen = try row.decodeIfPresent(15)
+            p.rates.week = try row.decode(16)
+            p.rates.month = try row.decode(17)
+            p.rates.updatedAt = try row.decodeIfPresent(18)
+            p.channels = ChannelStats(try row.decode(19, as: PostgresTextArray.self).elements.compactMap { Double($0) })
             profiles[try row.decode(0)] = p
         }
         return profiles
@@ -102,6 +108,11 @@ public enum DetectionStore {
             copy.append("{" + p.hours.values.map(String.init).joined(separator: ",") + "}")
             copy.append(encodable: p.lastLocatedAt)
             copy.append(encodable: through)
+            copy.append(encodable: p.firstSeen)
+            copy.append(encodable: p.rates.week)
+            copy.append(encodable: p.rates.month)
+            copy.append(encodable: p.rates.updatedAt)
+            copy.append("{" + p.channels.stored.map { "\($0)" }.joined(separator: ",") + "}")
             copy.endRow()
         }
         try db.ensureTemporaryTable("incoming_profiles") {
@@ -113,15 +124,17 @@ public enum DetectionStore {
         try db.copyIn("""
             COPY incoming_profiles (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country,
                 last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants,
-                hour_counts, last_located_at, checkpoint_through) FROM STDIN
+                hour_counts, last_located_at, checkpoint_through, first_seen, rate_week, rate_month, rate_updated_at,
+                channel_stats) FROM STDIN
             """, data: copy.bytes)
         try db.execute("""
             INSERT INTO account_profiles AS p (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base,
                 last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries,
-                known_merchants, hour_counts, last_located_at, checkpoint_through, updated_at)
+                known_merchants, hour_counts, last_located_at, checkpoint_through, first_seen, rate_week, rate_month,
+                rate_updated_at, channel_stats, updated_at)
             SELECT account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country, last_latitude,
                 last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants, hour_counts,
-                last_located_at, checkpoint_through, now()
+                last_located_at, checkpoint_through, first_seen, rate_week, rate_month, rate_updated_at, channel_stats, now()
             FROM incoming_profiles
             ON CONFLICT (account_id) DO UPDATE SET txn_count = EXCLUDED.txn_count, mean_amount_base = EXCLUDED.mean_amount_base,
                 m2_amount_base = EXCLUDED.m2_amount_base, max_amount_base = EXCLUDED.max_amount_base,
@@ -130,7 +143,9 @@ public enum DetectionStore {
                 known_devices = EXCLUDED.known_devices, known_cards = EXCLUDED.known_cards,
                 known_countries = EXCLUDED.known_countries, known_merchants = EXCLUDED.known_merchants,
                 hour_counts = EXCLUDED.hour_counts, last_located_at = EXCLUDED.last_located_at,
-                checkpoint_through = EXCLUDED.checkpoint_through, updated_at = now()
+                checkpoint_through = EXCLUDED.checkpoint_through, first_seen = EXCLUDED.first_seen,
+                rate_week = EXCLUDED.rate_week, rate_month = EXCLUDED.rate_month,
+                rate_updated_at = EXCLUDED.rate_updated_at, channel_stats = EXCLUDED.channel_stats, updated_at = now()
             """)
     }
 

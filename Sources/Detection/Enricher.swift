@@ -75,6 +75,7 @@ public enum Enricher {
             if let d = DecimalValue(approximating: (km * 10).rounded() / 10) { record[.distanceKmFromLast] = .decimal(d) }
             if let s = DecimalValue(approximating: (km / hours).rounded()) { record[.speedKmhFromLast] = .decimal(s) }
         }
+        fillBaselines(&record, p, t)
         record[.isNewDevice] = .bool(t.deviceID.map { !p.devices.contains($0) } ?? false)
         record[.isNewCountry] = .bool(t.country.map { !p.countries.contains($0) } ?? false)
         record[.isNewCard] = .bool(t.cardID.map { !p.cards.contains($0) } ?? false)
@@ -86,7 +87,25 @@ public enum Enricher {
     public static func update(_ profile: inout AccountProfile, with t: Transaction, derived: Derived) {
         profile.observe(
             amountBase: derived.amountBase, country: t.country, latitude: t.latitude, longitude: t.longitude,
-            time: t.timestamp, device: t.deviceID, card: t.cardID, merchant: t.merchantID, hour: derived.hour
+            time: t.timestamp, device: t.deviceID, card: t.cardID, merchant: t.merchantID, hour: derived.hour,
+            channel: t.channel
         )
+    }
+
+    /// The account's rates and its statistics for this transaction's channel. A new account
+    /// has rates 0 and channel count 0; the channel amounts are absent until the channel is used.
+    static func fillBaselines(_ record: inout EvaluationRecord, _ p: AccountProfile, _ t: Transaction) {
+        func money(_ x: Double) -> Value { DecimalValue(approximating: (x * 100).rounded() / 100).map(Value.decimal) ?? .absent }
+        func rate(_ x: Double) -> Value { DecimalValue(approximating: (x * 1000).rounded() / 1000).map(Value.decimal) ?? .absent }
+        record[.profileHourlyRate] = rate(p.rates.perHour(at: t.timestamp, firstSeen: p.firstSeen))
+        record[.profileDailyRate] = rate(p.rates.perDay(at: t.timestamp, firstSeen: p.firstSeen))
+        if let first = p.firstSeen { record[.profileFirstSeen] = .timestamp(first.microsecondsSinceEpoch) }
+        let s = p.channels.summary(t.channel)
+        record[.profileChannelCount] = .int(s.count)
+        if s.count >= 1 {
+            record[.profileChannelAvgAmount] = money(s.mean)
+            record[.profileChannelMaxAmount] = money(s.max)
+        }
+        if let sd = s.stddev { record[.profileChannelStddevAmount] = money(sd) }
     }
 }

@@ -8,6 +8,8 @@ import VigilCore
 /// - `path.labels.ndjson`: one line per fraud case:
 ///   `{"case_id":"case-000001","type":"card_testing","transaction_ids":["tx-…"],"account_ids":["acc-…"]}`.
 /// - `path.reference.json`: ``ReferenceData``.
+/// - `path.populations.ndjson`: one line per legitimate population:
+///   `{"population":"business","legitimate_transactions":1234,"account_ids":["acc-…"]}`.
 public enum FeedFileWriter {
     /// What was written.
     public struct Summary: Sendable, Hashable {
@@ -17,6 +19,8 @@ public enum FeedFileWriter {
         public var feedPath: String
         public var labelsPath: String
         public var referencePath: String
+        /// Legitimate transactions per population (written to `path.populations.ndjson`).
+        public var legitimateByPopulation: [Population: Int]
     }
 
     /// Generates the whole feed for `configuration` and writes the three files.
@@ -27,6 +31,7 @@ public enum FeedFileWriter {
         var cases: [String: (type: FraudType, ids: [String], accounts: [String])] = [:]
         var order: [String] = []
         var total = 0, fraud = 0
+        var legitimateByPopulation: [Population: Int] = [:]
         guard FileManager.default.createFile(atPath: path, contents: nil),
               let handle = FileHandle(forWritingAtPath: path) else {
             throw GeneratorError(message: "cannot create \(path); check that its directory exists and is writable")
@@ -35,6 +40,7 @@ public enum FeedFileWriter {
         for record in generator {
             FeedEncoder.append(record.transaction, to: &buffer)
             total += 1
+            if record.fraud == nil { legitimateByPopulation[record.population, default: 0] += 1 }
             if let label = record.fraud {
                 fraud += 1
                 if cases[label.caseID] == nil { order.append(label.caseID); cases[label.caseID] = (label.type, [], []) }
@@ -63,8 +69,17 @@ public enum FeedFileWriter {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(generator.referenceData).write(to: URL(fileURLWithPath: referencePath))
+        var populations: [UInt8] = []
+        for population in Population.allCases {
+            let ids = generator.world.accounts.filter { $0.population == population && !$0.fraudOnly }.map(\.id)
+            guard !ids.isEmpty else { continue }
+            let line = "{\"population\":\(quote(population.rawValue)),\"legitimate_transactions\":\(legitimateByPopulation[population] ?? 0),\"account_ids\":[\(ids.map(quote).joined(separator: ","))]}\n"
+            populations.append(contentsOf: line.utf8)
+        }
+        try Data(populations).write(to: URL(fileURLWithPath: path + ".populations.ndjson"))
         return Summary(transactions: total, fraudTransactions: fraud, casesByType: byType,
-                       feedPath: path, labelsPath: labelsPath, referencePath: referencePath)
+                       feedPath: path, labelsPath: labelsPath, referencePath: referencePath,
+                       legitimateByPopulation: legitimateByPopulation)
     }
 
     /// Ids are plain ASCII here, but quote defensively.

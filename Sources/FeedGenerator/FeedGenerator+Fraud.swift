@@ -5,9 +5,9 @@ extension FeedGenerator.Iterator {
     mutating func maybeStartCase() {
         let p = configuration.fraudCasesPerThousand / 1000
         guard p > 0, rng.chance(p) else { return }
-        let span = configuration.expectedSpanSeconds
+        let span = world.span
         guard clock < span - min(86_400, span * 0.25), emitted + pending.count + 40 < configuration.count else { return }
-        var type = FraudType.allCases[rng.below(FraudType.allCases.count)]
+        var type = pickPattern()
         var txs = scenario(type)
         if txs.isEmpty { type = .amountAnomaly; txs = scenario(type) }
         guard !txs.isEmpty else { return }
@@ -154,7 +154,7 @@ extension FeedGenerator.Iterator {
         case .structuring:
             guard let a = victim(where: { ["EUR", "USD", "GBP", "CHF"].contains($0.currency.code) }) else { return [] }
             let account = world.accounts[a]
-            let window = min(20 * 3600, configuration.expectedSpanSeconds * 0.2)
+            let window = min(20 * 3600, world.span * 0.2)
             for _ in 0..<rng.int(in: 3...6) {
                 var tx = base(a, at: t, .transfer)
                 tx.country = Geography.countries[account.country].code
@@ -223,6 +223,8 @@ extension FeedGenerator.Iterator {
                 out.append(tx)
                 t += rng.double(in: 60...900)
             }
+        case .cardTestingSlow, .takeoverSmallFirst, .highActivityTakeover:
+            return imitatingScenario(type, fraudDevice: fraudDevice, start: t)
         }
         return out
     }

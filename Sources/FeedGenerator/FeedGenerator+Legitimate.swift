@@ -44,6 +44,7 @@ extension FeedGenerator.Iterator {
             tx.amount = money(account.medianEUR * 6 * exp(0.8 * rng.normal()), account.currency)
         }
         bigTicket(&tx, a)
+        if account.population != .everyday { shape(&tx, a) }
         return tx
     }
 
@@ -84,7 +85,12 @@ extension FeedGenerator.Iterator {
     mutating func currentCity(_ a: Int) -> City {
         let account = world.accounts[a]
         if let trip = tripCity[a], clock < tripUntil[a] { return trip }
+        if account.population != .everyday, let trip = tripCity[a],
+           Geography.distanceKM(trip, account.city) / max(1, clock - lastCardPresent[a]) * 3600 > 800 {
+            return trip   // still abroad: the flight home takes time
+        }
         tripCity[a] = nil
+        if account.population == .traveller { return travellerCity(a) }
         if clock - lastCardPresent[a] > 12 * 3600, rng.chance(0.01) {
             let countries = Geography.countries
             let other = countries[(account.country + 1 + rng.below(countries.count - 1)) % countries.count]

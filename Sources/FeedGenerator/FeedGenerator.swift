@@ -17,6 +17,11 @@ public struct FeedGenerator: Sequence, Sendable {
         world = World(configuration: configuration)
     }
 
+    /// Every regular account with its population (what `FILE.populations.ndjson` lists).
+    public var accountPopulations: [(accountID: String, population: Population)] {
+        world.accounts.filter { !$0.fraudOnly }.map { ($0.id, $0.population) }
+    }
+
     /// A fresh pass over the stream; every pass yields the same records.
     public func makeIterator() -> Iterator {
         Iterator(world: world, configuration: configuration)
@@ -44,6 +49,9 @@ public struct FeedGenerator: Sequence, Sendable {
         var tripCity: [City?]
         var tripUntil: [Double]
         let attemptMean: Double
+        let fraudCDF: [(FraudType, Double)]
+        /// Per account: the UTC day of its last payday spree (payday population).
+        var paydaySpree: [Int32]
 
         /// Relative activity by local hour: quiet nights, lunch and evening peaks.
         static let hourWeights: [Double] = [
@@ -60,8 +68,10 @@ public struct FeedGenerator: Sequence, Sendable {
             lastCardPresent = [Double](repeating: -1e12, count: n)
             tripCity = [City?](repeating: nil, count: n)
             tripUntil = [Double](repeating: 0, count: n)
+            paydaySpree = [Int32](repeating: -1, count: n)
             let meanWeight = Self.hourWeights.reduce(0, +) / 24
-            attemptMean = 1 / (configuration.globalRate / meanWeight)
+            attemptMean = 1 / (world.globalRate / meanWeight)
+            fraudCDF = configuration.population.fraudCDF
         }
 
         /// The next record, or `nil` after `configuration.count`.
@@ -80,7 +90,8 @@ public struct FeedGenerator: Sequence, Sendable {
             }
             emitted += 1
             item.transaction.id = configuration.idPrefix + String(emitted).leftPadded(to: 9)
-            return GeneratedRecord(transaction: item.transaction, fraud: item.label)
+            let population = world.accountIndex[item.transaction.accountID].map { world.accounts[$0].population } ?? .everyday
+            return GeneratedRecord(transaction: item.transaction, fraud: item.label, population: population)
         }
 
         /// The timestamp `seconds` after the start, on a millisecond (as real feeds send).
@@ -107,6 +118,7 @@ public struct FeedGenerator: Sequence, Sendable {
                 let hour = Int(localSecondOfDay(account, clock) / 3600) % 24
                 guard rng.chance(Self.hourWeights[hour]) else { continue }
                 let tx = legitimate(a)
+                if account.population == .payday { maybePaydaySpree(a) }
                 return schedule(tx, label: nil)
             }
         }

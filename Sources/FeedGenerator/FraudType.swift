@@ -18,6 +18,22 @@ public enum FraudType: String, Sendable, Hashable, CaseIterable, Codable {
     case riskyDestination = "risky_destination"
     /// Activity in the small hours of the account's zone, unlike its history.
     case unusualHour = "unusual_hour"
+    /// Card testing spread over hours: a small charge every 10 to 40 minutes.
+    case cardTestingSlow = "card_testing_slow"
+    /// Account takeover that starts with a few small purchases before the large ones.
+    case takeoverSmallFirst = "account_takeover_small_first"
+    /// Takeover of a business account that already makes hundreds of transactions a day.
+    case highActivityTakeover = "high_activity_takeover"
+
+    /// The nine patterns of the original world (the `default` population mix).
+    public static let original: [FraudType] = [
+        .cardTesting, .accountTakeover, .amountAnomaly, .newAccountHighValue, .impossibleTravel,
+        .structuring, .deviceFarm, .riskyDestination, .unusualHour,
+    ]
+
+    /// Patterns that imitate a legitimate population (slow testing, small-first takeover,
+    /// fraud hidden in high activity).
+    public static let imitating: Set<FraudType> = [.cardTestingSlow, .takeoverSmallFirst, .highActivityTakeover]
 }
 
 /// Marks a generated transaction as part of an injected fraud case.
@@ -34,6 +50,8 @@ public struct GeneratedRecord: Sendable, Hashable {
     public let transaction: Transaction
     /// `nil` for legitimate traffic.
     public let fraud: FraudLabel?
+    /// The population of the transaction's account (what a legitimate one is labeled with).
+    public let population: Population
 }
 
 import VigilCore

@@ -19,6 +19,8 @@ public struct GeneratorConfiguration: Sendable, Hashable {
     public var fraudCasesPerThousand: Double
     /// Prefix of transaction ids (vary it to send the same feed twice as new records).
     public var idPrefix: String
+    /// Which populations the accounts belong to and which fraud patterns are injected.
+    public var population: PopulationMix
 
     /// Creates a configuration; unspecified sizes scale with `count`.
     public init(
@@ -26,7 +28,7 @@ public struct GeneratorConfiguration: Sendable, Hashable {
         start: Timestamp = Timestamp(secondsSinceEpoch: RFC3339.daysFromCivil(year: 2026, month: 11, day: 1) * 86_400),
         accountCount: Int? = nil, merchantCount: Int? = nil,
         transactionsPerAccountPerDay: Double = 3, fraudCasesPerThousand: Double = 2,
-        idPrefix: String = "tx-"
+        idPrefix: String = "tx-", population: PopulationMix = .default
     ) {
         self.count = max(0, count)
         self.seed = seed
@@ -35,8 +37,9 @@ public struct GeneratorConfiguration: Sendable, Hashable {
         self.accountCount = max(10, accounts)
         self.merchantCount = max(150, merchantCount ?? self.accountCount / 10)
         self.transactionsPerAccountPerDay = max(0.1, transactionsPerAccountPerDay)
-        self.fraudCasesPerThousand = max(0, fraudCasesPerThousand)
+        self.fraudCasesPerThousand = max(0, population.fraudCasesPerThousand ?? fraudCasesPerThousand)
         self.idPrefix = idPrefix
+        self.population = population
     }
 
     /// Legitimate transactions per second across all accounts.

@@ -6,17 +6,19 @@ struct Account: Sendable {
     let country: Int
     let city: City
     let currency: Currency
-    let openedAt: Timestamp
+    var openedAt: Timestamp
     let riskTier: String
     /// Everyday spend in EUR (median); each account spends on its own scale.
-    let medianEUR: Double
-    let cards: [String]
-    let devices: [String]
-    let ip: String
+    var medianEUR: Double
+    var cards: [String]
+    var devices: [String]
+    var ip: String
     /// Channel mix: cumulative thresholds for card present, not present, ATM (rest: transfer).
-    let channelCut: (Double, Double, Double)
+    var channelCut: (Double, Double, Double)
     /// Reserved for one fraud case (a bust-out new account): not in the background traffic.
     let fraudOnly: Bool
+    /// Which legitimate population the account belongs to (its transactions' label).
+    var population: Population = .everyday
 }
 
 /// A merchant of the synthetic world.
@@ -32,6 +34,8 @@ struct Merchant: Sendable {
 /// The accounts, merchants and lists a feed is drawn from, built once from the seed.
 final class World: Sendable {
     let accounts: [Account]
+    /// Index in `accounts` by account id.
+    let accountIndex: [String: Int]
     /// Cumulative Zipf-like activity weights over `accounts`, for binary-search sampling.
     let activityCDF: [Double]
     let merchants: [Merchant]
@@ -43,12 +47,16 @@ final class World: Sendable {
     let blockedMerchants: [Int]
     /// Indices of fraud-only new accounts, ordered by opening time.
     let bustOutAccounts: [Int]
+    /// Legitimate transactions per second across all accounts, and the expected span.
+    let globalRate: Double
+    let span: Double
 
     init(configuration c: GeneratorConfiguration) {
         var rng = SeededRandom(seed: c.seed ^ 0x5EED_0F_0A11_D00D)
         let countries = Geography.countries
         let totalWeight = countries.reduce(0) { $0 + $1.weight }
-        let span = c.expectedSpanSeconds
+        let span = c.population.isDefault ? c.expectedSpanSeconds : Self.estimatedSpan(c)
+        var finalRate = c.globalRate, finalSpan = span
         let bustOuts = max(4, Int(Double(c.count) * c.fraudCasesPerThousand / 1000 / 9 * 3))
         var accounts: [Account] = []
         accounts.reserveCapacity(c.accountCount + bustOuts)
@@ -80,7 +88,6 @@ final class World: Sendable {
                 fraudOnly: fraudOnly
             ))
         }
-        self.accounts = accounts
         // Zipf-like skew with an offset (weight 1/(rank + q)): heavy users dominate without
         // one account taking a tenth of the stream. Ranks are shuffled over account ids.
         var ranks = Array(0..<c.accountCount)
@@ -92,7 +99,19 @@ final class World: Sendable {
             total += 1 / (Double(ranks[i]) + q)
             cdf[i] = total
         }
+        if !c.population.isDefault {
+            // A separate stream, so the default mix draws exactly what it always drew.
+            var populationRNG = SeededRandom(seed: c.seed ^ 0x0F0B_1A71_0D5E_ED00)
+            let rates = Self.assignPopulations(&accounts, zipf: cdf, c, &populationRNG)
+            (cdf, finalRate) = Self.rateCDF(rates)
+            finalSpan = Double(c.count) / finalRate
+            Self.openNewcomers(&accounts, span: finalSpan, &populationRNG, c)
+        }
+        self.accounts = accounts
+        accountIndex = Dictionary(uniqueKeysWithValues: accounts.enumerated().map { ($1.id, $0) })
         activityCDF = cdf
+        globalRate = finalRate
+        self.span = finalSpan
         bustOutAccounts = (c.accountCount..<accounts.count).sorted { accounts[$0].openedAt < accounts[$1].openedAt }
 
         var merchants: [Merchant] = []

@@ -19,6 +19,9 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
     // Enrichment: the account's learned profile (before this transaction)
     case profileCount, profileAvgAmount, profileStddevAmount, profileMaxAmount
     case profileLastCountry, profileLastSeen, profileHourShare
+    // Enrichment: the account's baselines (before this transaction)
+    case profileHourlyRate, profileDailyRate, profileFirstSeen
+    case profileChannelCount, profileChannelAvgAmount, profileChannelStddevAmount, profileChannelMaxAmount
     // Enrichment: derived from the previous transaction and the clock
     case distanceKmFromLast, speedKmhFromLast, timeSinceLast
     case hourOfDay, dayOfWeek
@@ -98,6 +101,19 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
         case .profileLastSeen: f("profile.last_seen", .timestamp, optional: true, "Time of the account's previous transaction.")
         case .profileHourShare: f("profile.hour_share", .decimal, optional: true,
                                   "Share (0 to 1) of the account's earlier transactions in this hour of day.")
+        case .profileHourlyRate: f("profile.hourly_rate", .decimal,
+                                   "The account's usual transactions per hour: exponentially decayed over 7 days, 0 for a new account.")
+        case .profileDailyRate: f("profile.daily_rate", .decimal,
+                                  "The account's usual transactions per day: exponentially decayed over 30 days, 0 for a new account.")
+        case .profileFirstSeen: f("profile.first_seen", .timestamp, optional: true, "Time of the account's first counted transaction.")
+        case .profileChannelCount: f("profile.channel_count", .int,
+                                     "Earlier transactions of the account in this transaction's channel (0 if none).")
+        case .profileChannelAvgAmount: f("profile.channel_avg_amount", .money, optional: true,
+                                         "Mean `amount_base` of the account's earlier transactions in this channel.")
+        case .profileChannelStddevAmount: f("profile.channel_stddev_amount", .money, optional: true,
+                                            "Standard deviation of the account's earlier `amount_base` in this channel (two or more).")
+        case .profileChannelMaxAmount: f("profile.channel_max_amount", .money, optional: true,
+                                         "Largest earlier `amount_base` of the account in this channel.")
         case .distanceKmFromLast: f("distance_km_from_last", .decimal, optional: true,
                                     "Great-circle distance from the previous located transaction, km.")
         case .speedKmhFromLast: f("speed_kmh_from_last", .decimal, optional: true,

@@ -65,6 +65,10 @@ public struct RecordBuilder: Sendable {
         if case .absent = record[.baseCurrency], case .string = record[.currency] { record[.baseCurrency] = record[.currency] }
         if case .absent = record[.amountBase] { record[.amountBase] = record[.amount] }
         if case .absent = record[.profileCount] { record[.profileCount] = .int(0) }
+        if case .absent = record[.profileChannelCount] { record[.profileChannelCount] = .int(0) }
+        for rate in [Field.profileHourlyRate, .profileDailyRate] {
+            if case .absent = record[rate] { record[rate] = .decimal(.zero) }
+        }
         for flag in [Field.isNewDevice, .isNewCountry, .isNewCard, .isNewMerchant, .isLate] {
             if case .absent = record[flag] { record[flag] = .bool(false) }
         }

@@ -12,7 +12,10 @@ struct FeedGenerateCommand: AsyncParsableCommand {
             Writes FILE (one protocol v1 line per transaction, in time order), \
             FILE.labels.ndjson (one line per injected fraud case: case_id, type, \
             transaction_ids, account_ids) and FILE.reference.json (accounts, merchants, \
-            FX rates and lists for `vigil feed seed`). The same seed gives the same files.
+            FX rates and lists for `vigil feed seed`) and FILE.populations.ndjson (per \
+            legitimate population, its accounts and transaction count). The same seed and \
+            population mix give the same files. --population names a preset (default, \
+            bank, stress) or a JSON population file (see docs/detection.md).
             """
     )
 
@@ -37,6 +40,9 @@ struct FeedGenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("id-prefix"), help: "Prefix of transaction ids.")
     var idPrefix: String = "tx-"
 
+    @Option(help: "Population mix: a preset (default, bank, stress) or a JSON population file.")
+    var population: String = "default"
+
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         if let start, RFC3339.parse(start) == nil {
@@ -45,8 +51,11 @@ struct FeedGenerateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let mix: PopulationMix
+        do { mix = try PopulationMix.load(population) } catch { throw CleanExit.failure("vigil feed generate: \(error)") }
         var configuration = GeneratorConfiguration(
-            count: count, seed: seed, accountCount: accounts, fraudCasesPerThousand: fraudRate, idPrefix: idPrefix
+            count: count, seed: seed, accountCount: accounts, fraudCasesPerThousand: fraudRate, idPrefix: idPrefix,
+            population: mix
         )
         if let start, let t = RFC3339.parse(start) { configuration.start = t }
         let clock = ContinuousClock()
@@ -60,6 +69,7 @@ struct FeedGenerateCommand: AsyncParsableCommand {
             \(summary.fraudTransactions) in \(summary.casesByType.values.reduce(0, +)) fraud cases (\(summary.labelsPath)):
             \(cases)
             reference data: \(summary.referencePath) (\(configuration.accountCount) accounts)
+            population mix \(mix.name): \(summary.legitimateByPopulation.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")) legitimate transactions
             """)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FeedGenerator
 import Foundation
 import PostgresStore
 
@@ -6,15 +7,18 @@ import PostgresStore
 struct FeedScoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
-        abstract: "Compare the alerts in PostgreSQL with a generated feed's fraud labels.",
+        abstract: "Compare the alerts in PostgreSQL with a generated feed's fraud and population labels.",
         discussion: """
-            A labeled case counts as caught when any of its transactions raised an alert. A \
-            legitimate transaction counts as flagged when it raised an alert. Reads FEED and \
-            FEED.labels.ndjson as written by `vigil feed generate`.
+            Reports recall per fraud pattern (a case counts as caught when any of its \
+            transactions raised an alert), the false-alert rate per legitimate population \
+            (a legitimate transaction counts as flagged when it raised an alert) and \
+            precision (the share of alerted transactions that are fraud). Reads FEED.labels.ndjson \
+            and FEED.populations.ndjson as written by `vigil feed generate`; a feed written \
+            before populations existed counts every legitimate transaction as `everyday`.
             """
     )
 
-    @Argument(help: "The generated feed (its labels are read from FEED.labels.ndjson).")
+    @Argument(help: "The generated feed (labels are read from FEED.labels.ndjson and FEED.populations.ndjson).")
     var feed: String
     @Flag(help: "Print the result as one JSON object.")
     var json = false
@@ -28,52 +32,62 @@ struct FeedScoreCommand: AsyncParsableCommand {
         }
     }
 
+    struct PopulationLine: Decodable {
+        var population: String
+        var legitimateTransactions: Int
+        var accountIDs: [String]
+        enum CodingKeys: String, CodingKey {
+            case population, legitimateTransactions = "legitimate_transactions", accountIDs = "account_ids"
+        }
+    }
+
     func run() async throws {
-        guard let labelData = FileManager.default.contents(atPath: feed + ".labels.ndjson"),
-              let feedData = FileManager.default.contents(atPath: feed) else {
-            throw CleanExit.failure("vigil feed score: cannot read \(feed) and \(feed).labels.ndjson")
+        guard let labelData = FileManager.default.contents(atPath: feed + ".labels.ndjson") else {
+            throw CleanExit.failure("vigil feed score: cannot read \(feed).labels.ndjson; pass the feed path given to `vigil feed generate --out`")
         }
-        var labels: [Label] = []
-        let decoder = JSONDecoder()
-        for line in labelData.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            do {
-                labels.append(try decoder.decode(Label.self, from: Data(line)))
-            } catch {
-                throw CleanExit.failure("vigil feed score: a line of \(feed).labels.ndjson is not a label: \(error)")
+        let labels: [Label] = try decodeLines(labelData, file: feed + ".labels.ndjson")
+        var populations: [(population: String, accountIDs: [String], legitimateTransactions: Int)]
+        if let data = FileManager.default.contents(atPath: feed + ".populations.ndjson") {
+            populations = try decodeLines(data, file: feed + ".populations.ndjson").map { (p: PopulationLine) in
+                (p.population, p.accountIDs, p.legitimateTransactions)
             }
+        } else {
+            guard let feedData = FileManager.default.contents(atPath: feed) else {
+                throw CleanExit.failure("vigil feed score: cannot read \(feed) (needed to count transactions when \(feed).populations.ndjson is absent)")
+            }
+            let total = feedData.split(separator: UInt8(ascii: "\n")).count
+            populations = [("everyday", [], total - Set(labels.flatMap(\.transactionIDs)).count)]
         }
-        let total = feedData.split(separator: UInt8(ascii: "\n")).count
-        let alerted: Set<String>
+        var alerts: [String: String] = [:]
         do {
-            alerted = try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-score")) { db in
-                Set(try await db.query("SELECT transaction_id FROM alerts").map { try $0.decode(0, as: String.self) })
+            alerts = try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-score")) { db in
+                var byTransaction: [String: String] = [:]
+                for row in try await db.query("SELECT transaction_id, account_id FROM alerts") {
+                    byTransaction[try row.decode(0, as: String.self)] = try row.decode(1, as: String.self)
+                }
+                return byTransaction
             }
         } catch let error as PostgresError {
             throw CleanExit.failure("vigil feed score: \(error)")
         }
-        let fraudIDs = Set(labels.flatMap(\.transactionIDs))
-        var byType: [String: (caught: Int, cases: Int)] = [:]
-        for label in labels {
-            let caught = label.transactionIDs.contains { alerted.contains($0) }
-            byType[label.type, default: (0, 0)].cases += 1
-            if caught { byType[label.type, default: (0, 0)].caught += 1 }
+        if populations.count == 1, populations[0].accountIDs.isEmpty {
+            // No population file: every account is everyday.
+            populations[0].accountIDs = Array(Set(alerts.values))
         }
-        let caught = byType.values.reduce(0) { $0 + $1.caught }
-        let legitimate = total - fraudIDs.count
-        let falsePositives = alerted.subtracting(fraudIDs).count
-        let catchRate = labels.isEmpty ? 0 : Double(caught) / Double(labels.count)
-        let fpRate = legitimate == 0 ? 0 : Double(falsePositives) / Double(legitimate)
-        if json {
-            let types = byType.keys.sorted().map { "\"\($0)\":{\"caught\":\(byType[$0]?.caught ?? 0),\"cases\":\(byType[$0]?.cases ?? 0)}" }
-            print("{\"cases\":\(labels.count),\"caught\":\(caught),\"catch_rate\":\(catchRate),\"legitimate\":\(legitimate),"
-                + "\"false_positives\":\(falsePositives),\"false_positive_rate\":\(fpRate),\"by_type\":{\(types.joined(separator: ","))}}")
-        } else {
-            print("labeled fraud cases caught: \(caught) of \(labels.count) (\(String(format: "%.1f", catchRate * 100))%)")
-            print("legitimate transactions flagged: \(falsePositives) of \(legitimate) (\(String(format: "%.2f", fpRate * 100))%)")
-            for type in byType.keys.sorted() {
-                let entry = byType[type] ?? (0, 0)
-                print("  \(type.padding(toLength: 24, withPad: " ", startingAt: 0)) \(entry.caught)/\(entry.cases)")
+        let score = DetectionScore(cases: labels.map { ($0.type, $0.transactionIDs) }, populations: populations, alerts: alerts)
+        print(json ? score.json : score.text)
+    }
+
+    func decodeLines<T: Decodable>(_ data: Data, file: String) throws -> [T] {
+        let decoder = JSONDecoder()
+        var result: [T] = []
+        for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            do {
+                result.append(try decoder.decode(T.self, from: Data(line)))
+            } catch {
+                throw CleanExit.failure("vigil feed score: line \(number + 1) of \(file) is not what `vigil feed generate` writes (\(error)); regenerate the feed")
             }
         }
+        return result
     }
 }

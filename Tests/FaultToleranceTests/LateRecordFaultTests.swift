@@ -8,14 +8,18 @@ extension FaultToleranceTests {
         try await ScratchDatabase.with("late") { database in
             let server = try await ServeProcess.start(database: database, name: "serve")
             defer { Task { await server.stop() } }
-            // 25 transactions in the last hour on one account: the starter rules' velocity
-            // rule (10 in an hour, 20 in the profile) fires on the later ones, as it should.
+            // Two days of one payment every two hours, then 25 in the last hour on the same
+            // account: the starter rules' velocity rule (10 in an hour, five times the
+            // account's usual hourly rate, after a day of history) fires on the later ones.
             let now = Date()
-            let busy = (0..<25).map { i in
+            let history = (0..<24).map { i in
+                validLine("busy-h\(i)", account: "acc-busy", amount: "20.00", at: now.addingTimeInterval(Double(i - 26) * 7_200))
+            }
+            let busy = history + (0..<25).map { i in
                 validLine("busy-\(i)", account: "acc-busy", amount: "20.00", at: now.addingTimeInterval(Double(i - 25) * 120))
             }
             let first = await FeedStreaming.once(busy, port: server.feedPort)
-            #expect(first.replies.count == 25)
+            #expect(first.replies.count == 49)
             // Then one dated four months earlier, as a delayed batch upload would deliver it.
             let back = validLine("back-1", account: "acc-busy", amount: "20.00", at: now.addingTimeInterval(-120 * 86_400))
             let replies = await FeedStreaming.once([back], port: server.feedPort).replies

@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release test lint format demo bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -13,8 +13,18 @@ build: deps
 release: deps
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
 
+# Formatting is checked, not debated: .swift-format (line length 150, ordered imports)
+# over every Swift file; `make format` rewrites them, `make lint` (part of `make test`,
+# so CI runs it) fails on any difference.
+SWIFT_FORMAT_PATHS = Sources Tests Package.swift Benchmarks
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_FORMAT_PATHS)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
+
 # Builds, starts a throwaway PostgreSQL (scripts/with-postgres.sh), runs every test against it, removes it.
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	# Serially: CPU-heavy tests (fuzzers, generators) would otherwise starve the timing of
 	# the supervision and fault tests on a 2-core machine.

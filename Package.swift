@@ -199,7 +199,12 @@ let package = Package(
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "VigilCore"], exclude: ["testdata"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedProtocolTests", dependencies: ["FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "VigilTesting", .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SupervisionTests",
+            dependencies: [
+                "Supervision", "VigilTesting", .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], swiftSettings: swiftSettings),
         .testTarget(
             name: "FeedServerTests",
             dependencies: [
@@ -238,6 +243,11 @@ let package = Package(
         ),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore", "VigilTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "FaultToleranceTests", dependencies: ["FeedServer", "PostgresStore", "VigilTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FaultToleranceTests",
+            dependencies: [
+                "FeedServer", "PostgresStore", "VigilTesting", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ], swiftSettings: swiftSettings),
     ]
 )

@@ -49,9 +49,11 @@ public struct AccountProfile: Sendable, Hashable {
     }
 
     /// Counts a transaction (after the rules have seen the profile as it was before).
-    public mutating func observe(amountBase: DecimalValue?, country: String?, latitude: Double?, longitude: Double?,
-                                 time: Timestamp, device: String?, card: String?, merchant: String?, hour: Int,
-                                 channel: Channel? = nil) {
+    public mutating func observe(
+        amountBase: DecimalValue?, country: String?, latitude: Double?, longitude: Double?,
+        time: Timestamp, device: String?, card: String?, merchant: String?, hour: Int,
+        channel: Channel? = nil
+    ) {
         if let amountBase, let channel { channels.observe(amountBase.doubleValue, channel: channel) }
         if firstSeen.map({ time < $0 }) ?? true { firstSeen = time }
         rates.observe(time)
@@ -83,7 +85,10 @@ public struct AccountProfile: Sendable, Hashable {
 
     static func remember(_ value: String, in list: inout [String]) {
         if let index = list.firstIndex(of: value) {
-            if index != list.count - 1 { list.remove(at: index); list.append(value) }
+            if index != list.count - 1 {
+                list.remove(at: index)
+                list.append(value)
+            }
             return
         }
         list.append(value)

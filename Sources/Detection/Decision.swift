@@ -18,8 +18,10 @@ public struct Decision: Sendable {
     public var evaluationErrors: [(ruleID: String, error: EvaluationError)]
 
     /// Creates a decision.
-    public init(hits: [RuleHitRecord], alert: AlertRecord?, rulesetVersion: String, profile: AccountProfile, late: Bool = false,
-                evaluationErrors: [(ruleID: String, error: EvaluationError)] = []) {
+    public init(
+        hits: [RuleHitRecord], alert: AlertRecord?, rulesetVersion: String, profile: AccountProfile, late: Bool = false,
+        evaluationErrors: [(ruleID: String, error: EvaluationError)] = []
+    ) {
         self.hits = hits
         self.alert = alert
         self.rulesetVersion = rulesetVersion

@@ -17,7 +17,12 @@ public enum DetectionStore {
             let zoneName: String? = try row.decodeIfPresent(4)
             var zone: TimeZone?
             if let zoneName {
-                if let known = zones[zoneName] { zone = known } else { zone = TimeZone(identifier: zoneName); zones[zoneName] = zone }
+                if let known = zones[zoneName] {
+                    zone = known
+                } else {
+                    zone = TimeZone(identifier: zoneName)
+                    zones[zoneName] = zone
+                }
             }
             snapshot.accounts[try row.decode(0)] = AccountInfo(
                 openedAt: try row.decodeIfPresent(1), homeCountry: try row.decodeIfPresent(2),
@@ -53,13 +58,15 @@ public enum DetectionStore {
     /// Reads every stored account profile.
     public static func loadProfiles(from db: PostgresConnection) async throws -> [String: AccountProfile] {
         var profiles: [String: AccountProfile] = [:]
-        for row in try await db.query("""
+        for row in try await db.query(
+            """
             SELECT account_id, txn_count, mean_amount_base::float8, m2_amount_base::float8, max_amount_base::text,
                    last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards,
                    known_countries, known_merchants, hour_counts, last_located_at,
                    first_seen, rate_week, rate_month, rate_updated_at, channel_stats
             FROM account_profiles
-            """) {
+            """)
+        {
             var p = AccountProfile()
             p.count = try row.decode(1)
             p.mean = try row.decode(2)
@@ -116,18 +123,21 @@ public enum DetectionStore {
             copy.endRow()
         }
         try db.ensureTemporaryTable("incoming_profiles") {
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TEMPORARY TABLE IF NOT EXISTS incoming_profiles
                 (LIKE account_profiles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
                 """)
         }
-        try db.copyIn("""
+        try db.copyIn(
+            """
             COPY incoming_profiles (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country,
                 last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants,
                 hour_counts, last_located_at, checkpoint_through, first_seen, rate_week, rate_month, rate_updated_at,
                 channel_stats) FROM STDIN
             """, data: copy.bytes)
-        try db.execute("""
+        try db.execute(
+            """
             INSERT INTO account_profiles AS p (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base,
                 last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries,
                 known_merchants, hour_counts, last_located_at, checkpoint_through, first_seen, rate_week, rate_month,
@@ -153,7 +163,8 @@ public enum DetectionStore {
     /// event-time order: what window state is rebuilt from at start.
     public static func recentTransactions(from db: PostgresConnection, span: Duration) async throws -> [Transaction] {
         let seconds = Int64(span.components.seconds) + 1
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             SELECT id, event_time, account_id, card_id, amount_minor, currency, merchant_id, mcc, country, channel,
                    device_id, ip, latitude, longitude
             FROM transactions
@@ -165,14 +176,16 @@ public enum DetectionStore {
         result.reserveCapacity(rows.count)
         for row in rows {
             guard let currency = Currency(code: try row.decode(5, as: String.self)),
-                  let channel = Channel(rawValue: try row.decode(9, as: String.self)) else { continue }
-            result.append(Transaction(
-                id: try row.decode(0), timestamp: try row.decode(1), accountID: try row.decode(2),
-                cardID: try row.decodeIfPresent(3), amount: Money(minorUnits: try row.decode(4), currency: currency),
-                merchantID: try row.decodeIfPresent(6), mcc: try row.decodeIfPresent(7), country: try row.decodeIfPresent(8),
-                channel: channel, deviceID: try row.decodeIfPresent(10), ip: try row.decodeIfPresent(11),
-                latitude: try row.decodeIfPresent(12), longitude: try row.decodeIfPresent(13)
-            ))
+                let channel = Channel(rawValue: try row.decode(9, as: String.self))
+            else { continue }
+            result.append(
+                Transaction(
+                    id: try row.decode(0), timestamp: try row.decode(1), accountID: try row.decode(2),
+                    cardID: try row.decodeIfPresent(3), amount: Money(minorUnits: try row.decode(4), currency: currency),
+                    merchantID: try row.decodeIfPresent(6), mcc: try row.decodeIfPresent(7), country: try row.decodeIfPresent(8),
+                    channel: channel, deviceID: try row.decodeIfPresent(10), ip: try row.decodeIfPresent(11),
+                    latitude: try row.decodeIfPresent(12), longitude: try row.decodeIfPresent(13)
+                ))
         }
         return result
     }
@@ -180,8 +193,11 @@ public enum DetectionStore {
     /// Transactions stored after the profile checkpoint marker that their account's
     /// profile row does not include yet, in the order they were stored (by batch, then
     /// event time): what is replayed into the loaded profiles.
-    public static func transactionsSinceProfileCheckpoint(from db: PostgresConnection) async throws -> [(transaction: Transaction, receivedAt: Timestamp)] {
-        let rows = try await db.query("""
+    public static func transactionsSinceProfileCheckpoint(from db: PostgresConnection) async throws -> [(
+        transaction: Transaction, receivedAt: Timestamp
+    )] {
+        let rows = try await db.query(
+            """
             SELECT t.id, t.event_time, t.account_id, t.card_id, t.amount_minor, t.currency, t.merchant_id, t.mcc,
                    t.country, t.channel, t.device_id, t.ip, t.latitude, t.longitude, t.received_at
             FROM transactions t
@@ -199,7 +215,8 @@ public enum DetectionStore {
 
     static func transaction(from row: PostgresRow) throws -> Transaction? {
         guard let currency = Currency(code: try row.decode(5, as: String.self)),
-              let channel = Channel(rawValue: try row.decode(9, as: String.self)) else { return nil }
+            let channel = Channel(rawValue: try row.decode(9, as: String.self))
+        else { return nil }
         return Transaction(
             id: try row.decode(0), timestamp: try row.decode(1), accountID: try row.decode(2),
             cardID: try row.decodeIfPresent(3), amount: Money(minorUnits: try row.decode(4), currency: currency),

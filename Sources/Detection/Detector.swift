@@ -41,7 +41,8 @@ public struct Detector: Sendable {
     /// folds it into the windows (unless it is late), evaluates every rule, and updates
     /// the account's profile in `memory`.
     public mutating func detect(_ tx: Transaction, memory: inout PartitionMemory, context: DetectionContext) -> Decision {
-        let ruleset = context.ruleset, lists = context.lists
+        let ruleset = context.ruleset
+        let lists = context.lists
         if record.windows.count != ruleset.windows.count { record = EvaluationRecord(for: ruleset) }
         // Taken out and put back: updated with no other copy of it alive in the table.
         var profile = memory.profiles.removeValue(forKey: tx.accountID) ?? AccountProfile()
@@ -51,9 +52,10 @@ public struct Detector: Sendable {
         // activity that came after it (and would stretch windows back to its own time):
         // it is evaluated with no window or previous-transaction figures, and counts in
         // neither the windows nor the profile.
-        let late = profile.lastSeen.map {
-            tx.timestamp.microsecondsSinceEpoch < $0.microsecondsSinceEpoch &- context.allowedLatenessMicroseconds
-        } ?? false
+        let late =
+            profile.lastSeen.map {
+                tx.timestamp.microsecondsSinceEpoch < $0.microsecondsSinceEpoch &- context.allowedLatenessMicroseconds
+            } ?? false
         record[.isLate] = .bool(late)
         if late {
             record[.timeSinceLast] = .absent
@@ -79,12 +81,15 @@ public struct Detector: Sendable {
             }
             guard outcome.isHit else { continue }
             let reason = onError ? "evaluation failed and the rule fails closed" : ruleset.renderReason(of: rule, record: record, lists: lists)
-            hits.append(RuleHitRecord(ruleID: rule.id, mode: rule.mode, severity: rule.severity, score: rule.score,
-                                      reason: reason, onError: onError))
+            hits.append(
+                RuleHitRecord(
+                    ruleID: rule.id, mode: rule.mode, severity: rule.severity, score: rule.score,
+                    reason: reason, onError: onError))
         }
         if !late { Enricher.update(&profile, with: tx, derived: derived) }
         memory.profiles[tx.accountID] = profile
-        return Decision(hits: hits, alert: AlertRecord(raisedBy: hits), rulesetVersion: ruleset.version, profile: profile,
-                        late: late, evaluationErrors: errors)
+        return Decision(
+            hits: hits, alert: AlertRecord(raisedBy: hits), rulesetVersion: ruleset.version, profile: profile,
+            late: late, evaluationErrors: errors)
     }
 }

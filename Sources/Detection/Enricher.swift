@@ -67,7 +67,8 @@ public enum Enricher {
             record[.profileHourShare] = .decimal(share)
         }
         if let lat = t.latitude, let lon = t.longitude, let lastLat = p.lastLatitude, let lastLon = p.lastLongitude,
-           let last = p.lastLocatedAt ?? p.lastSeen {
+            let last = p.lastLocatedAt ?? p.lastSeen
+        {
             let km = haversineKilometres(lastLat, lastLon, lat, lon)
             // Same-instant transactions count as one second apart rather than infinitely fast.
             // Out of order (dated before the last located one) the time between them is the same.

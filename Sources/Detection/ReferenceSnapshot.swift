@@ -50,9 +50,11 @@ public struct ReferenceSnapshot: Sendable {
     public var unreadableRates: [String] = []
 
     /// Creates a snapshot.
-    public init(accounts: [String: AccountInfo] = [:], merchants: [String: MerchantInfo] = [:],
-                fxRates: [String: DecimalValue] = [:], baseCurrency: String, lists: [String: Set<String>] = [:],
-                loadedAt: Timestamp = .now()) {
+    public init(
+        accounts: [String: AccountInfo] = [:], merchants: [String: MerchantInfo] = [:],
+        fxRates: [String: DecimalValue] = [:], baseCurrency: String, lists: [String: Set<String>] = [:],
+        loadedAt: Timestamp = .now()
+    ) {
         self.accounts = accounts
         self.merchants = merchants
         self.fxRates = fxRates

@@ -1,6 +1,6 @@
-import VigilCore
 import RuleLanguage
 import Synchronization
+import VigilCore
 
 /// Window state for windows keyed by something other than the account (card, device,
 /// ip, merchant, ...), shared by all detection workers.
@@ -11,7 +11,7 @@ import Synchronization
 /// owner at a time, updates to one key are atomic, and workers touching different keys
 /// rarely contend.
 public final class SharedWindows: Sendable {
-    private let shards: [[Shard]]   // by window, then shard
+    private let shards: [[Shard]]  // by window, then shard
     /// The windows held here.
     public let specs: [WindowSpec]
 

@@ -24,18 +24,30 @@ public struct DetectionScore: Sendable, Hashable {
     public var alertedFraud = 0
 
     /// All cases together.
-    public var cases: Tally { byPattern.values.reduce(into: Tally()) { $0.hits += $1.hits; $0.total += $1.total } }
+    public var cases: Tally {
+        byPattern.values.reduce(into: Tally()) {
+            $0.hits += $1.hits
+            $0.total += $1.total
+        }
+    }
     /// All legitimate transactions together.
-    public var legitimate: Tally { byPopulation.values.reduce(into: Tally()) { $0.hits += $1.hits; $0.total += $1.total } }
+    public var legitimate: Tally {
+        byPopulation.values.reduce(into: Tally()) {
+            $0.hits += $1.hits
+            $0.total += $1.total
+        }
+    }
     /// Share of alerted transactions that are fraud (1 when nothing alerted).
     public var precision: Double { alerted == 0 ? 1 : Double(alertedFraud) / Double(alerted) }
 
     /// Scores `alerts` (transaction id → account id) against the case labels
     /// (pattern → transaction ids, one entry per case) and the populations
     /// (population → its accounts and legitimate transaction count).
-    public init(cases: [(pattern: String, transactionIDs: [String])],
-                populations: [(population: String, accountIDs: [String], legitimateTransactions: Int)],
-                alerts: [String: String]) {
+    public init(
+        cases: [(pattern: String, transactionIDs: [String])],
+        populations: [(population: String, accountIDs: [String], legitimateTransactions: Int)],
+        alerts: [String: String]
+    ) {
         var fraudIDs = Set<String>()
         for c in cases {
             fraudIDs.formUnion(c.transactionIDs)
@@ -49,7 +61,10 @@ public struct DetectionScore: Sendable, Hashable {
         }
         for (id, account) in alerts {
             alerted += 1
-            if fraudIDs.contains(id) { alertedFraud += 1; continue }
+            if fraudIDs.contains(id) {
+                alertedFraud += 1
+                continue
+            }
             byPopulation[populationOf[account] ?? "unlabeled", default: Tally()].hits += 1
         }
     }

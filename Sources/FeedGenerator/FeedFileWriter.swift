@@ -1,5 +1,5 @@
-import Foundation
 import FeedProtocol
+import Foundation
 import VigilCore
 
 /// Writes a generated feed and its side files.
@@ -30,10 +30,12 @@ public enum FeedFileWriter {
         buffer.reserveCapacity(1 << 20)
         var cases: [String: (type: FraudType, ids: [String], accounts: [String])] = [:]
         var order: [String] = []
-        var total = 0, fraud = 0
+        var total = 0
+        var fraud = 0
         var legitimateByPopulation: [Population: Int] = [:]
         guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path) else {
+            let handle = FileHandle(forWritingAtPath: path)
+        else {
             throw GeneratorError(message: "cannot create \(path); check that its directory exists and is writable")
         }
         defer { try? handle.close() }
@@ -43,7 +45,10 @@ public enum FeedFileWriter {
             if record.fraud == nil { legitimateByPopulation[record.population, default: 0] += 1 }
             if let label = record.fraud {
                 fraud += 1
-                if cases[label.caseID] == nil { order.append(label.caseID); cases[label.caseID] = (label.type, [], []) }
+                if cases[label.caseID] == nil {
+                    order.append(label.caseID)
+                    cases[label.caseID] = (label.type, [], [])
+                }
                 cases[label.caseID]?.ids.append(record.transaction.id)
                 if cases[label.caseID]?.accounts.contains(record.transaction.accountID) == false {
                     cases[label.caseID]?.accounts.append(record.transaction.accountID)
@@ -61,10 +66,12 @@ public enum FeedFileWriter {
         for id in order.sorted() {
             guard let c = cases[id] else { continue }
             byType[c.type, default: 0] += 1
-            let line = "{\"case_id\":\(quote(id)),\"type\":\(quote(c.type.rawValue)),\"transaction_ids\":[\(c.ids.map(quote).joined(separator: ","))],\"account_ids\":[\(c.accounts.map(quote).joined(separator: ","))]}\n"
+            let line =
+                "{\"case_id\":\(quote(id)),\"type\":\(quote(c.type.rawValue)),\"transaction_ids\":[\(c.ids.map(quote).joined(separator: ","))],\"account_ids\":[\(c.accounts.map(quote).joined(separator: ","))]}\n"
             labels.append(contentsOf: line.utf8)
         }
-        let labelsPath = path + ".labels.ndjson", referencePath = path + ".reference.json"
+        let labelsPath = path + ".labels.ndjson"
+        let referencePath = path + ".reference.json"
         try Data(labels).write(to: URL(fileURLWithPath: labelsPath))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -73,19 +80,24 @@ public enum FeedFileWriter {
         for population in Population.allCases {
             let ids = generator.world.accounts.filter { $0.population == population && !$0.fraudOnly }.map(\.id)
             guard !ids.isEmpty else { continue }
-            let line = "{\"population\":\(quote(population.rawValue)),\"legitimate_transactions\":\(legitimateByPopulation[population] ?? 0),\"account_ids\":[\(ids.map(quote).joined(separator: ","))]}\n"
+            let line =
+                "{\"population\":\(quote(population.rawValue)),\"legitimate_transactions\":\(legitimateByPopulation[population] ?? 0),\"account_ids\":[\(ids.map(quote).joined(separator: ","))]}\n"
             populations.append(contentsOf: line.utf8)
         }
         try Data(populations).write(to: URL(fileURLWithPath: path + ".populations.ndjson"))
-        return Summary(transactions: total, fraudTransactions: fraud, casesByType: byType,
-                       feedPath: path, labelsPath: labelsPath, referencePath: referencePath,
-                       legitimateByPopulation: legitimateByPopulation)
+        return Summary(
+            transactions: total, fraudTransactions: fraud, casesByType: byType,
+            feedPath: path, labelsPath: labelsPath, referencePath: referencePath,
+            legitimateByPopulation: legitimateByPopulation)
     }
 
     /// Ids are plain ASCII here, but quote defensively.
     static func quote(_ s: String) -> String {
         var out = "\""
-        for c in s { if c == "\"" || c == "\\" { out.append("\\") }; out.append(c) }
+        for c in s {
+            if c == "\"" || c == "\\" { out.append("\\") }
+            out.append(c)
+        }
         return out + "\""
     }
 }

@@ -9,7 +9,10 @@ extension FeedGenerator.Iterator {
         guard clock < span - min(86_400, span * 0.25), emitted + pending.count + 40 < configuration.count else { return }
         var type = pickPattern()
         var txs = scenario(type)
-        if txs.isEmpty { type = .amountAnomaly; txs = scenario(type) }
+        if txs.isEmpty {
+            type = .amountAnomaly
+            txs = scenario(type)
+        }
         guard !txs.isEmpty else { return }
         caseCounter += 1
         let label = FraudLabel(caseID: "case-" + String(caseCounter).leftPadded(to: 6), type: type)
@@ -27,7 +30,8 @@ extension FeedGenerator.Iterator {
 
     func base(_ a: Int, at seconds: Double, _ channel: Channel) -> Transaction {
         let account = world.accounts[a]
-        return Transaction(id: "", timestamp: time(seconds), accountID: account.id, amount: Money(minorUnits: 1, currency: account.currency), channel: channel)
+        return Transaction(
+            id: "", timestamp: time(seconds), accountID: account.id, amount: Money(minorUnits: 1, currency: account.currency), channel: channel)
     }
 
     mutating func online(_ tx: inout Transaction, _ merchant: Merchant, device: String, ip: String) {
@@ -111,7 +115,9 @@ extension FeedGenerator.Iterator {
             var tx = base(a, at: t, rng.chance(0.5) ? .cardPresent : .cardNotPresent)
             tx.cardID = rng.pick(account.cards)
             if tx.channel == .cardPresent {
-                let pool = (world.localMerchants[account.city.name] ?? []).filter { ["5732", "5944", "5311"].contains(world.merchants[$0].category.mcc) }
+                let pool = (world.localMerchants[account.city.name] ?? []).filter {
+                    ["5732", "5944", "5311"].contains(world.merchants[$0].category.mcc)
+                }
                 guard let m = rng.pick(pool) ?? rng.pick(world.localMerchants[account.city.name] ?? []) else { return [] }
                 present(&tx, world.merchants[m], at: account.city)
             } else {
@@ -122,7 +128,8 @@ extension FeedGenerator.Iterator {
         case .newAccountHighValue:
             let accounts = world.bustOutAccounts
             while bustOutCursor < accounts.count,
-                  world.accounts[accounts[bustOutCursor]].openedAt < time(clock - 2 * 86_400) { bustOutCursor += 1 }
+                world.accounts[accounts[bustOutCursor]].openedAt < time(clock - 2 * 86_400)
+            { bustOutCursor += 1 }
             guard bustOutCursor < accounts.count, world.accounts[accounts[bustOutCursor]].openedAt <= time(clock) else { return [] }
             let a = accounts[bustOutCursor]
             bustOutCursor += 1
@@ -141,7 +148,8 @@ extension FeedGenerator.Iterator {
             let gapHours = rng.double(in: 10...120) / 60
             let far = Geography.countries.flatMap(\.cities).filter { Geography.distanceKM($0, account.city) / gapHours > 900 }
             guard let city = rng.pick(far), let home = rng.pick(world.localMerchants[account.city.name] ?? []),
-                  let away = rng.pick(world.localMerchants[city.name] ?? world.atms[city.name] ?? []) else { return [] }
+                let away = rng.pick(world.localMerchants[city.name] ?? world.atms[city.name] ?? [])
+            else { return [] }
             var first = base(a, at: t, .cardPresent)
             first.cardID = card
             present(&first, world.merchants[home], at: account.city)
@@ -217,7 +225,9 @@ extension FeedGenerator.Iterator {
                     tx.amount = money(rng.double(in: 200...800), account.currency, step: account.currency.exponent == 0 ? 1000 : 10)
                 } else {
                     tx.channel = .cardNotPresent
-                    online(&tx, onlineMerchant(["5999", "5732"]), device: rng.chance(0.5) ? fraudDevice : (rng.pick(account.devices) ?? fraudDevice), ip: account.ip)
+                    online(
+                        &tx, onlineMerchant(["5999", "5732"]), device: rng.chance(0.5) ? fraudDevice : (rng.pick(account.devices) ?? fraudDevice),
+                        ip: account.ip)
                     tx.amount = money(max(150, account.medianEUR * rng.double(in: 3...12)), account.currency)
                 }
                 out.append(tx)

@@ -6,10 +6,13 @@ extension FeedGenerator.Iterator {
         let account = world.accounts[a]
         history[a] += 1
         let u = rng.unit()
-        let channel: Channel = u < account.channelCut.0 ? .cardPresent
+        let channel: Channel =
+            u < account.channelCut.0
+            ? .cardPresent
             : u < account.channelCut.1 ? .cardNotPresent : u < account.channelCut.2 ? .atm : .transfer
         let card = rng.pick(account.cards)
-        var tx = Transaction(id: "", timestamp: time(clock), accountID: account.id, amount: Money(minorUnits: 1, currency: account.currency), channel: channel)
+        var tx = Transaction(
+            id: "", timestamp: time(clock), accountID: account.id, amount: Money(minorUnits: 1, currency: account.currency), channel: channel)
         switch channel {
         case .cardPresent, .atm:
             let city = currentCity(a)
@@ -86,8 +89,9 @@ extension FeedGenerator.Iterator {
         let account = world.accounts[a]
         if let trip = tripCity[a], clock < tripUntil[a] { return trip }
         if account.population != .everyday, let trip = tripCity[a],
-           Geography.distanceKM(trip, account.city) / max(1, clock - lastCardPresent[a]) * 3600 > 800 {
-            return trip   // still abroad: the flight home takes time
+            Geography.distanceKM(trip, account.city) / max(1, clock - lastCardPresent[a]) * 3600 > 800
+        {
+            return trip  // still abroad: the flight home takes time
         }
         tripCity[a] = nil
         if account.population == .traveller { return travellerCity(a) }

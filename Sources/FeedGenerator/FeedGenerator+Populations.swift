@@ -1,9 +1,10 @@
+import VigilCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import VigilCore
 
 extension FeedGenerator.Iterator {
     /// The next case's pattern: uniform over the original nine for the default mix
@@ -38,7 +39,8 @@ extension FeedGenerator.Iterator {
         case .traveller:
             // Abroad: hotels and restaurants at several times the usual spend.
             guard tripCity[a] != nil, tx.channel == .cardPresent, rng.chance(0.3),
-                  let m = localMerchant(a, ["7011", "5812"]) else { return }
+                let m = localMerchant(a, ["7011", "5812"])
+            else { return }
             tx.merchantID = m.id
             tx.mcc = m.category.mcc
             tx.amount = money(account.medianEUR * m.category.amountFactor * rng.double(in: 1...3), account.currency)

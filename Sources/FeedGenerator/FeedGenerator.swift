@@ -101,7 +101,8 @@ public struct FeedGenerator: Sequence, Sendable {
 
         /// Local hour of `account` at `seconds` after the start.
         func localSecondOfDay(_ account: Account, _ seconds: Double) -> Double {
-            let absolute = Double(configuration.start.secondsSinceEpoch) + seconds
+            let absolute =
+                Double(configuration.start.secondsSinceEpoch) + seconds
                 + Double(Geography.countries[account.country].utcOffsetMinutes * 60)
             let r = absolute.truncatingRemainder(dividingBy: 86_400)
             return r < 0 ? r + 86_400 : r

@@ -1,3 +1,5 @@
+import VigilCore
+
 /// The fraud patterns the generator injects, as a fraud team would name them.
 public enum FraudType: String, Sendable, Hashable, CaseIterable, Codable {
     /// A burst of small card-not-present charges on one card within minutes.
@@ -53,5 +55,3 @@ public struct GeneratedRecord: Sendable, Hashable {
     /// The population of the transaction's account (what a legitimate one is labeled with).
     public let population: Population
 }
-
-import VigilCore

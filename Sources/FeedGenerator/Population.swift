@@ -69,13 +69,17 @@ public struct PopulationMix: Sendable, Hashable, Codable {
     public static func load(_ nameOrPath: String) throws -> PopulationMix {
         if let preset = presets[nameOrPath] { return preset }
         guard let data = FileManager.default.contents(atPath: nameOrPath) else {
-            throw GeneratorError(message: "--population \(nameOrPath): neither a preset (\(presets.keys.sorted().joined(separator: ", "))) nor a readable file")
+            throw GeneratorError(
+                message: "--population \(nameOrPath): neither a preset (\(presets.keys.sorted().joined(separator: ", "))) nor a readable file")
         }
         let mix: PopulationMix
         do {
             mix = try JSONDecoder().decode(PopulationMix.self, from: data)
         } catch {
-            throw GeneratorError(message: "\(nameOrPath) is not a population file (\(error)); expected {\"name\":…,\"accounts\":{\"everyday\":0.7,…},\"fraud\":{\"card_testing\":1,…}} with populations \(Population.allCases.map(\.rawValue).joined(separator: ", ")) and patterns \(FraudType.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw GeneratorError(
+                message:
+                    "\(nameOrPath) is not a population file (\(error)); expected {\"name\":…,\"accounts\":{\"everyday\":0.7,…},\"fraud\":{\"card_testing\":1,…}} with populations \(Population.allCases.map(\.rawValue).joined(separator: ", ")) and patterns \(FraudType.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard mix.accounts.values.contains(where: { $0 > 0 }), mix.accounts.values.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
             throw GeneratorError(message: "\(nameOrPath): \"accounts\" needs at least one population with a positive share and no negative share")
@@ -86,7 +90,10 @@ public struct PopulationMix: Sendable, Hashable, Codable {
         return mix
     }
 
-    enum CodingKeys: String, CodingKey { case name, accounts, fraud, fraudCasesPerThousand = "fraud_cases_per_thousand" }
+    enum CodingKeys: String, CodingKey {
+        case name, accounts, fraud
+        case fraudCasesPerThousand = "fraud_cases_per_thousand"
+    }
 
     /// Decodes keys by their raw names (`"business"`, `"card_testing"`), naming an unknown one.
     public init(from decoder: any Decoder) throws {

@@ -37,7 +37,11 @@ public struct ReferenceData: Codable, Sendable, Hashable {
         public var timezone: String
         public var currency: String
         enum CodingKeys: String, CodingKey {
-            case id, openedAt = "opened_at", homeCountry = "home_country", riskTier = "risk_tier", timezone, currency
+            case id
+            case openedAt = "opened_at"
+            case homeCountry = "home_country"
+            case riskTier = "risk_tier"
+            case timezone, currency
         }
     }
 
@@ -49,7 +53,8 @@ public struct ReferenceData: Codable, Sendable, Hashable {
         public var country: String
         public var riskLevel: String
         enum CodingKeys: String, CodingKey {
-            case id, name, mcc, country, riskLevel = "risk_level"
+            case id, name, mcc, country
+            case riskLevel = "risk_level"
         }
     }
 
@@ -57,7 +62,10 @@ public struct ReferenceData: Codable, Sendable, Hashable {
     public struct FXRate: Codable, Sendable, Hashable {
         public var currency: String
         public var rateToBase: String
-        enum CodingKeys: String, CodingKey { case currency, rateToBase = "rate_to_base" }
+        enum CodingKeys: String, CodingKey {
+            case currency
+            case rateToBase = "rate_to_base"
+        }
     }
 
     /// A named membership list.
@@ -76,7 +84,11 @@ public struct ReferenceData: Codable, Sendable, Hashable {
     public var lists: [List]
 
     enum CodingKeys: String, CodingKey {
-        case format, baseCurrency = "base_currency", accounts, merchants, fxRates = "fx_rates", lists
+        case format
+        case baseCurrency = "base_currency"
+        case accounts, merchants
+        case fxRates = "fx_rates"
+        case lists
     }
 
     init(world: World, configuration: GeneratorConfiguration) {
@@ -84,8 +96,9 @@ public struct ReferenceData: Codable, Sendable, Hashable {
         baseCurrency = "EUR"
         accounts = world.accounts.map { a in
             let country = Geography.countries[a.country]
-            return Account(id: a.id, openedAt: RFC3339.format(a.openedAt), homeCountry: country.code,
-                           riskTier: a.riskTier, timezone: country.timezone, currency: a.currency.code)
+            return Account(
+                id: a.id, openedAt: RFC3339.format(a.openedAt), homeCountry: country.code,
+                riskTier: a.riskTier, timezone: country.timezone, currency: a.currency.code)
         }
         merchants = world.merchants.map {
             Merchant(id: $0.id, name: $0.name, mcc: $0.category.mcc, country: $0.city.country, riskLevel: $0.riskLevel)

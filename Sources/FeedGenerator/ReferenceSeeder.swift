@@ -6,7 +6,8 @@ public enum ReferenceSeeder {
     public static func seed(_ reference: ReferenceData, into database: PostgresConnection) async throws {
         try await database.transaction { db in
             for a in reference.accounts {
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT INTO accounts (id, opened_at, home_country, risk_tier, timezone)
                     VALUES (\(a.id), \(a.openedAt)::timestamptz, \(a.homeCountry), \(a.riskTier), \(a.timezone))
                     ON CONFLICT (id) DO UPDATE SET opened_at = EXCLUDED.opened_at, home_country = EXCLUDED.home_country,
@@ -14,7 +15,8 @@ public enum ReferenceSeeder {
                     """)
             }
             for m in reference.merchants {
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT INTO merchants (id, name, mcc, country, risk_level)
                     VALUES (\(m.id), \(m.name), \(m.mcc), \(m.country), \(m.riskLevel))
                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, mcc = EXCLUDED.mcc, country = EXCLUDED.country,
@@ -22,13 +24,15 @@ public enum ReferenceSeeder {
                     """)
             }
             for rate in reference.fxRates {
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT INTO fx_rates (currency, base_currency, rate) VALUES (\(rate.currency), \(reference.baseCurrency), \(rate.rateToBase)::numeric)
                     ON CONFLICT (currency) DO UPDATE SET base_currency = EXCLUDED.base_currency, rate = EXCLUDED.rate, updated_at = now()
                     """)
             }
             for list in reference.lists {
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT INTO lists (name, description) VALUES (\(list.name), \(list.kind))
                     ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, updated_at = now()
                     """)

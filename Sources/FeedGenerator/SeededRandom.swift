@@ -14,14 +14,20 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+        s0 = splitMix()
+        s1 = splitMix()
+        s2 = splitMix()
+        s3 = splitMix()
     }
 
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
         s2 ^= t
         s3 = s3 << 45 | s3 >> 19
         return result
@@ -53,7 +59,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// Standard normal (Box–Muller).
     public mutating func normal() -> Double {
-        let u1 = max(unit(), 1e-300), u2 = unit()
+        let u1 = max(unit(), 1e-300)
+        let u2 = unit()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 

@@ -1,9 +1,10 @@
+import VigilCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import VigilCore
 
 extension World {
     /// Mean legitimate transactions per account per day of a population, relative to the
@@ -29,13 +30,17 @@ extension World {
 
     /// Draws each regular account's population, reshapes it to match, and returns its
     /// daily rate (everyday-like accounts keep their Zipf share of the everyday rate).
-    static func assignPopulations(_ accounts: inout [Account], zipf cdf: [Double], _ c: GeneratorConfiguration,
-                                  _ rng: inout SeededRandom) -> [Double] {
+    static func assignPopulations(
+        _ accounts: inout [Account], zipf cdf: [Double], _ c: GeneratorConfiguration,
+        _ rng: inout SeededRandom
+    ) -> [Double] {
         let cuts = c.population.accountCDF
         let zipfTotal = cdf.last ?? 1
         var rates = [Double](repeating: 0, count: cdf.count)
-        var family = 0, familyLeft = 0
-        var familyDevice = "", familyIP = ""
+        var family = 0
+        var familyLeft = 0
+        var familyDevice = ""
+        var familyIP = ""
         for i in cdf.indices {
             let u = rng.unit()
             let population = cuts.first { u < $0.1 }?.0 ?? cuts.last?.0 ?? .everyday

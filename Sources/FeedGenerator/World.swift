@@ -56,7 +56,8 @@ final class World: Sendable {
         let countries = Geography.countries
         let totalWeight = countries.reduce(0) { $0 + $1.weight }
         let span = c.population.isDefault ? c.expectedSpanSeconds : Self.estimatedSpan(c)
-        var finalRate = c.globalRate, finalSpan = span
+        var finalRate = c.globalRate
+        var finalSpan = span
         let bustOuts = max(4, Int(Double(c.count) * c.fraudCasesPerThousand / 1000 / 9 * 3))
         var accounts: [Account] = []
         accounts.reserveCapacity(c.accountCount + bustOuts)
@@ -64,29 +65,40 @@ final class World: Sendable {
             let fraudOnly = i >= c.accountCount
             var pick = rng.unit() * totalWeight
             var ci = 0
-            while ci < countries.count - 1, pick >= countries[ci].weight { pick -= countries[ci].weight; ci += 1 }
+            while ci < countries.count - 1, pick >= countries[ci].weight {
+                pick -= countries[ci].weight
+                ci += 1
+            }
             let country = countries[ci]
             let city = country.cities[rng.below(country.cities.count)]
             // Most accounts are years old; some open during the feed (legitimate newcomers).
             let ageSeconds: Double
-            if fraudOnly { ageSeconds = -rng.double(in: 0...max(1, span)) }
-            else if rng.chance(0.03) { ageSeconds = -rng.double(in: 0...max(1, span * 0.8)) }
-            else { ageSeconds = rng.double(in: 30 * 86_400...9 * 365 * 86_400) }
+            if fraudOnly {
+                ageSeconds = -rng.double(in: 0...max(1, span))
+            } else if rng.chance(0.03) {
+                ageSeconds = -rng.double(in: 0...max(1, span * 0.8))
+            } else {
+                ageSeconds = rng.double(in: 30 * 86_400...9 * 365 * 86_400)
+            }
             let n = String(i + 1).leftPadded(to: 7)
-            let cardCount = 1 + rng.below(3), deviceCount = 1 + rng.below(2)
-            let cp = rng.double(in: 0.35...0.7), cnp = rng.double(in: 0.15...0.4), atm = rng.double(in: 0.02...0.08)
-            accounts.append(Account(
-                id: "acc-\(n)", country: ci, city: city,
-                currency: Currency(code: country.currency) ?? Currency(code: "EUR")!,
-                openedAt: c.start.adding(microseconds: -Int64(ageSeconds * 1e6)),
-                riskTier: fraudOnly ? "medium" : (rng.chance(0.85) ? "low" : (rng.chance(0.7) ? "medium" : "high")),
-                medianEUR: 28 * exp(0.6 * rng.normal()),
-                cards: (1...cardCount).map { "card-\(n)-\($0)" },
-                devices: (1...deviceCount).map { "dev-\(n)-\($0)" },
-                ip: "\(country.ipOctet).\(1 + rng.below(250)).\(rng.below(256)).\(1 + rng.below(254))",
-                channelCut: (cp, min(0.97, cp + cnp), min(0.985, cp + cnp + atm)),
-                fraudOnly: fraudOnly
-            ))
+            let cardCount = 1 + rng.below(3)
+            let deviceCount = 1 + rng.below(2)
+            let cp = rng.double(in: 0.35...0.7)
+            let cnp = rng.double(in: 0.15...0.4)
+            let atm = rng.double(in: 0.02...0.08)
+            accounts.append(
+                Account(
+                    id: "acc-\(n)", country: ci, city: city,
+                    currency: Currency(code: country.currency) ?? Currency(code: "EUR")!,
+                    openedAt: c.start.adding(microseconds: -Int64(ageSeconds * 1e6)),
+                    riskTier: fraudOnly ? "medium" : (rng.chance(0.85) ? "low" : (rng.chance(0.7) ? "medium" : "high")),
+                    medianEUR: 28 * exp(0.6 * rng.normal()),
+                    cards: (1...cardCount).map { "card-\(n)-\($0)" },
+                    devices: (1...deviceCount).map { "dev-\(n)-\($0)" },
+                    ip: "\(country.ipOctet).\(1 + rng.below(250)).\(rng.below(256)).\(1 + rng.below(254))",
+                    channelCut: (cp, min(0.97, cp + cnp), min(0.985, cp + cnp + atm)),
+                    fraudOnly: fraudOnly
+                ))
         }
         // Zipf-like skew with an offset (weight 1/(rank + q)): heavy users dominate without
         // one account taking a tenth of the stream. Ranks are shuffled over account ids.
@@ -115,23 +127,35 @@ final class World: Sendable {
         bustOutAccounts = (c.accountCount..<accounts.count).sorted { accounts[$0].openedAt < accounts[$1].openedAt }
 
         var merchants: [Merchant] = []
-        var local: [String: [Int]] = [:], atms: [String: [Int]] = [:], online: [Int] = [], risky: [Int] = [], blocked: [Int] = []
+        var local: [String: [Int]] = [:]
+        var atms: [String: [Int]] = [:]
+        var online: [Int] = []
+        var risky: [Int] = []
+        var blocked: [Int] = []
         let categories = MerchantCategory.all
         let catWeight = categories.reduce(0) { $0 + $1.weight }
         let allCities = countries.flatMap(\.cities)
         for i in 0..<c.merchantCount {
             var pick = rng.unit() * catWeight
             var k = 0
-            while k < categories.count - 1, pick >= categories[k].weight { pick -= categories[k].weight; k += 1 }
+            while k < categories.count - 1, pick >= categories[k].weight {
+                pick -= categories[k].weight
+                k += 1
+            }
             let category = i < allCities.count * 2 ? MerchantCategory.atm : categories[k]
             let city = i < allCities.count * 2 ? allCities[i % allCities.count] : allCities[rng.below(allCities.count)]
             let index = merchants.count
-            merchants.append(Merchant(
-                id: "m-\(String(index + 1).leftPadded(to: 6))", name: "\(city.name) \(category.label) \(index + 1)",
-                category: category, city: city, riskLevel: rng.chance(0.9) ? "low" : "medium", blocked: false))
-            if category.mcc == "6011" { atms[city.name, default: []].append(index) }
-            else if category.online { online.append(index) }
-            else { local[city.name, default: []].append(index) }
+            merchants.append(
+                Merchant(
+                    id: "m-\(String(index + 1).leftPadded(to: 6))", name: "\(city.name) \(category.label) \(index + 1)",
+                    category: category, city: city, riskLevel: rng.chance(0.9) ? "low" : "medium", blocked: false))
+            if category.mcc == "6011" {
+                atms[city.name, default: []].append(index)
+            } else if category.online {
+                online.append(index)
+            } else {
+                local[city.name, default: []].append(index)
+            }
         }
         // High-risk merchants (casinos, crypto, money transfer); some are on the block list.
         for i in 0..<max(12, c.merchantCount / 50) {
@@ -139,9 +163,10 @@ final class World: Sendable {
             let city = allCities[rng.below(allCities.count)]
             let index = merchants.count
             let isBlocked = i % 2 == 0
-            merchants.append(Merchant(
-                id: "m-\(String(index + 1).leftPadded(to: 6))", name: "\(category.label) \(index + 1)",
-                category: category, city: city, riskLevel: "high", blocked: isBlocked))
+            merchants.append(
+                Merchant(
+                    id: "m-\(String(index + 1).leftPadded(to: 6))", name: "\(category.label) \(index + 1)",
+                    category: category, city: city, riskLevel: "high", blocked: isBlocked))
             if isBlocked { blocked.append(index) } else { risky.append(index) }
         }
         self.merchants = merchants
@@ -156,7 +181,8 @@ final class World: Sendable {
     func sampleAccount(_ rng: inout SeededRandom) -> Int {
         guard let total = activityCDF.last else { return 0 }
         let x = rng.unit() * total
-        var lo = 0, hi = activityCDF.count - 1
+        var lo = 0
+        var hi = activityCDF.count - 1
         while lo < hi {
             let mid = (lo + hi) / 2
             if activityCDF[mid] <= x { lo = mid + 1 } else { hi = mid }

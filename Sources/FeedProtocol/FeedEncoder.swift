@@ -15,18 +15,36 @@ public enum FeedEncoder {
         appendTimestamp(tx.timestamp, to: &out)
         JSONWriter.appendRaw("\",\"account_id\":", to: &out)
         JSONText.appendQuoted(tx.accountID, to: &out)
-        if let card = tx.cardID { JSONWriter.appendRaw(",\"card_id\":", to: &out); JSONText.appendQuoted(card, to: &out) }
+        if let card = tx.cardID {
+            JSONWriter.appendRaw(",\"card_id\":", to: &out)
+            JSONText.appendQuoted(card, to: &out)
+        }
         JSONWriter.appendRaw(",\"amount\":\"", to: &out)
         appendAmount(tx.amount, to: &out)
         JSONWriter.appendRaw("\",\"currency\":", to: &out)
         JSONText.appendQuoted(tx.amount.currency.code, to: &out)
-        if let merchant = tx.merchantID { JSONWriter.appendRaw(",\"merchant_id\":", to: &out); JSONText.appendQuoted(merchant, to: &out) }
-        if let mcc = tx.mcc { JSONWriter.appendRaw(",\"mcc\":", to: &out); JSONText.appendQuoted(mcc, to: &out) }
-        if let country = tx.country { JSONWriter.appendRaw(",\"country\":", to: &out); JSONText.appendQuoted(country, to: &out) }
+        if let merchant = tx.merchantID {
+            JSONWriter.appendRaw(",\"merchant_id\":", to: &out)
+            JSONText.appendQuoted(merchant, to: &out)
+        }
+        if let mcc = tx.mcc {
+            JSONWriter.appendRaw(",\"mcc\":", to: &out)
+            JSONText.appendQuoted(mcc, to: &out)
+        }
+        if let country = tx.country {
+            JSONWriter.appendRaw(",\"country\":", to: &out)
+            JSONText.appendQuoted(country, to: &out)
+        }
         JSONWriter.appendRaw(",\"channel\":", to: &out)
         JSONText.appendQuoted(tx.channel.rawValue, to: &out)
-        if let device = tx.deviceID { JSONWriter.appendRaw(",\"device_id\":", to: &out); JSONText.appendQuoted(device, to: &out) }
-        if let ip = tx.ip { JSONWriter.appendRaw(",\"ip\":", to: &out); JSONText.appendQuoted(ip, to: &out) }
+        if let device = tx.deviceID {
+            JSONWriter.appendRaw(",\"device_id\":", to: &out)
+            JSONText.appendQuoted(device, to: &out)
+        }
+        if let ip = tx.ip {
+            JSONWriter.appendRaw(",\"ip\":", to: &out)
+            JSONText.appendQuoted(ip, to: &out)
+        }
         if let lat = tx.latitude, let lon = tx.longitude, lat.isFinite, lon.isFinite {
             JSONWriter.appendRaw(",\"lat\":", to: &out)
             out.append(contentsOf: lat.description.utf8)

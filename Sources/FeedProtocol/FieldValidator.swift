@@ -90,7 +90,9 @@ struct FieldValidator {
         }
         let ahead = timestamp.microsecondsSinceEpoch.subtractingReportingOverflow(now.microsecondsSinceEpoch)
         if ahead.overflow || ahead.partialValue > decoder.futureSkewMicros {
-            throw reject(.invalidTimestamp, field, "field \"timestamp\" lies more than \(decoder.configuration.maximumFutureSkew) in the future; check the sender's clock and time zone")
+            throw reject(
+                .invalidTimestamp, field,
+                "field \"timestamp\" lies more than \(decoder.configuration.maximumFutureSkew) in the future; check the sender's clock and time zone")
         }
         if ahead.partialValue < 0, ahead.partialValue.magnitude > decoder.maximumAgeMicros.magnitude {
             throw reject(.invalidTimestamp, field, "field \"timestamp\" lies more than \(decoder.configuration.maximumAge) in the past")
@@ -120,7 +122,10 @@ struct FieldValidator {
             throw reject(.missingField, field, "required field \"amount\" is missing; it must be a decimal string like \"125.40\"")
         }
         guard token.kind == .string else {
-            throw reject(.invalidFieldType, field, "field \"amount\" must be a decimal string like \"125.40\", not \(Self.describe(token.kind)); amounts are decimal strings so no precision is lost to binary floats")
+            throw reject(
+                .invalidFieldType, field,
+                "field \"amount\" must be a decimal string like \"125.40\", not \(Self.describe(token.kind)); amounts are decimal strings so no precision is lost to binary floats"
+            )
         }
         let scan = fields.withBytes(token) { AmountSyntax.check($0, exponent: currency.exponent) }
         switch scan {
@@ -129,13 +134,17 @@ struct FieldValidator {
         case .negative:
             throw reject(.invalidAmount, field, "field \"amount\" must be greater than zero; refunds and reversals are separate messages")
         case .tooPrecise(let digits):
-            throw reject(.invalidAmount, field, "field \"amount\" has \(digits) fraction digits but \(currency.code) allows at most \(currency.exponent)")
+            throw reject(
+                .invalidAmount, field, "field \"amount\" has \(digits) fraction digits but \(currency.code) allows at most \(currency.exponent)")
         case .ok:
             break
         }
         guard let units = fields.withBytes(token, { Money.parseMinorUnits($0, exponent: currency.exponent) }),
-              units / currency.minorUnitsPerMajor < decoder.configuration.maximumMajorUnits else {
-            throw reject(.invalidAmount, field, "field \"amount\" is beyond the accepted range (below \(decoder.configuration.maximumMajorUnits) \(currency.code))")
+            units / currency.minorUnitsPerMajor < decoder.configuration.maximumMajorUnits
+        else {
+            throw reject(
+                .invalidAmount, field,
+                "field \"amount\" is beyond the accepted range (below \(decoder.configuration.maximumMajorUnits) \(currency.code))")
         }
         guard units > 0 else {
             throw reject(.invalidAmount, field, "field \"amount\" must be greater than zero")

@@ -27,7 +27,8 @@ enum ISO3166 {
     /// Whether two bytes form an assigned upper-case alpha-2 code.
     @inline(__always)
     static func isAssigned(_ a: UInt8, _ b: UInt8) -> Bool {
-        let x = a &- 65, y = b &- 65
+        let x = a &- 65
+        let y = b &- 65
         guard x < 26, y < 26 else { return false }
         return table[Int(x) * 26 + Int(y)]
     }

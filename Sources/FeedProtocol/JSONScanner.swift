@@ -69,11 +69,18 @@ struct JSONScanner {
         skipWhitespace()
         if first {
             first = false
-            if peek() == UInt8(ascii: "}") { index += 1; return nil }
+            if peek() == UInt8(ascii: "}") {
+                index += 1
+                return nil
+            }
         } else {
             switch peek() {
-            case UInt8(ascii: "}"): index += 1; return nil
-            case UInt8(ascii: ","): index += 1; skipWhitespace()
+            case UInt8(ascii: "}"):
+                index += 1
+                return nil
+            case UInt8(ascii: ","):
+                index += 1
+                skipWhitespace()
             default: throw unexpected("',' or '}' after a member")
             }
         }
@@ -140,7 +147,10 @@ struct JSONScanner {
         guard depth <= maximumDepth else { throw .tooDeep(offset: index) }
         index += 1
         skipWhitespace()
-        if peek() == close { index += 1; return }
+        if peek() == close {
+            index += 1
+            return
+        }
         while true {
             skipWhitespace()
             if keyed {
@@ -155,7 +165,10 @@ struct JSONScanner {
             guard let byte = peek() else { throw unexpected("',' or a closing bracket") }
             index += 1
             if byte == close { return }
-            guard byte == UInt8(ascii: ",") else { index -= 1; throw unexpected("',' or a closing bracket") }
+            guard byte == UInt8(ascii: ",") else {
+                index -= 1
+                throw unexpected("',' or a closing bracket")
+            }
         }
     }
 
@@ -229,7 +242,7 @@ struct JSONScanner {
         guard index + 1 < bytes.count else { throw .syntax(offset: index, reason: "an escape after '\\'") }
         switch bytes[index + 1] {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"),
-             UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
             index += 2
         case UInt8(ascii: "u"):
             guard let unit = JSONUnescaping.hex4(bytes, at: index + 2) else {
@@ -241,7 +254,8 @@ struct JSONScanner {
             }
             if unit >= 0xD800 && unit <= 0xDBFF {
                 guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
-                      let low = JSONUnescaping.hex4(bytes, at: index + 2), low >= 0xDC00, low <= 0xDFFF else {
+                    let low = JSONUnescaping.hex4(bytes, at: index + 2), low >= 0xDC00, low <= 0xDFFF
+                else {
                     throw .syntax(offset: index, reason: "a low surrogate escape after a high surrogate")
                 }
                 index += 6

@@ -33,29 +33,53 @@ enum JSONUnescaping {
         let end = min(end, bytes.count)
         var o = 0
         @inline(__always) func put(_ b: UInt8) {
-            if o < out.count { out[o] = b; o += 1 }
+            if o < out.count {
+                out[o] = b
+                o += 1
+            }
         }
         while i < end {
             let b = bytes[i]
-            guard b == UInt8(ascii: "\\"), i + 1 < end else { put(b); i += 1; continue }
+            guard b == UInt8(ascii: "\\"), i + 1 < end else {
+                put(b)
+                i += 1
+                continue
+            }
             let e = bytes[i + 1]
             switch e {
-            case UInt8(ascii: "b"): put(0x08); i += 2
-            case UInt8(ascii: "f"): put(0x0C); i += 2
-            case UInt8(ascii: "n"): put(0x0A); i += 2
-            case UInt8(ascii: "r"): put(0x0D); i += 2
-            case UInt8(ascii: "t"): put(0x09); i += 2
+            case UInt8(ascii: "b"):
+                put(0x08)
+                i += 2
+            case UInt8(ascii: "f"):
+                put(0x0C)
+                i += 2
+            case UInt8(ascii: "n"):
+                put(0x0A)
+                i += 2
+            case UInt8(ascii: "r"):
+                put(0x0D)
+                i += 2
+            case UInt8(ascii: "t"):
+                put(0x09)
+                i += 2
             case UInt8(ascii: "u"):
-                guard i + 6 <= end, var scalar = hex4(bytes, at: i + 2) else { put(b); i += 1; continue }
+                guard i + 6 <= end, var scalar = hex4(bytes, at: i + 2) else {
+                    put(b)
+                    i += 1
+                    continue
+                }
                 i += 6
                 if scalar >= 0xD800, scalar <= 0xDBFF, i + 6 <= end, bytes[i] == UInt8(ascii: "\\"),
-                   bytes[i + 1] == UInt8(ascii: "u"), let low = hex4(bytes, at: i + 2), low >= 0xDC00, low <= 0xDFFF {
+                    bytes[i + 1] == UInt8(ascii: "u"), let low = hex4(bytes, at: i + 2), low >= 0xDC00, low <= 0xDFFF
+                {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     i += 6
                 }
                 if scalar >= 0xD800 && scalar <= 0xDFFF { scalar = 0xFFFD }
                 encode(scalar, put)
-            default: put(e); i += 2
+            default:
+                put(e)
+                i += 2
             }
         }
         return o

@@ -10,9 +10,12 @@ enum JSONWriter {
     /// Appends a non-negative integer in decimal, left-padded with zeros to `width`.
     static func appendDecimal(_ value: UInt64, width: Int = 1, to out: inout [UInt8]) {
         var digits: (UInt64, Int) = (value, 0)
-        var scratch: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var scratch:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &scratch) { buffer in
             repeat {
                 buffer[19 - digits.1] = UInt8(ascii: "0") + UInt8(digits.0 % 10)

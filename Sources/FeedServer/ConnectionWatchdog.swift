@@ -75,7 +75,10 @@ final class ConnectionWatchdog: ChannelDuplexHandler, RemovableChannelHandler {
                 partialSince = now
                 partialBytes = bytes.endIndex - end - 1
             } else {
-                if partialSince == nil { partialSince = now; partialBytes = 0 }
+                if partialSince == nil {
+                    partialSince = now
+                    partialBytes = 0
+                }
                 partialBytes += bytes.count
             }
             if let since = partialSince, let line { arm(context, at: since + line) }

@@ -45,7 +45,8 @@ public enum FeedClient {
         if let receiveBufferSize {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
         }
-        let channel = try await bootstrap
+        let channel =
+            try await bootstrap
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(host: host, port: port) { channel in

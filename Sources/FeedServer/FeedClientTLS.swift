@@ -30,7 +30,8 @@ public struct FeedClientTLS: Sendable {
         } catch let error as FeedServerError {
             throw error
         } catch {
-            throw FeedServerError(code: .tlsConfiguration, message: "cannot use the client TLS files (--tls-ca, --tls-cert, --tls-key): \(error); give PEM files")
+            throw FeedServerError(
+                code: .tlsConfiguration, message: "cannot use the client TLS files (--tls-ca, --tls-cert, --tls-key): \(error); give PEM files")
         }
     }
 

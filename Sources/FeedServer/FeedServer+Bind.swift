@@ -28,7 +28,8 @@ extension FeedServer {
         if let size = configuration.socketSendBufferSize {
             bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
         }
-        return try await bootstrap
+        return
+            try await bootstrap
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
@@ -57,10 +58,11 @@ extension FeedServer {
                         try channel.pipeline.syncOperations.addHandler(TLSHandshakeObserver(identity: identity, failures: tlsFailures))
                     }
                     if configuration.idleTimeout != nil || configuration.lineTimeout != nil {
-                        try channel.pipeline.syncOperations.addHandler(ConnectionWatchdog(
-                            idle: configuration.idleTimeout, line: configuration.lineTimeout,
-                            replies: replies, outcome: lineTimeout, reporter: timeouts
-                        ))
+                        try channel.pipeline.syncOperations.addHandler(
+                            ConnectionWatchdog(
+                                idle: configuration.idleTimeout, line: configuration.lineTimeout,
+                                replies: replies, outcome: lineTimeout, reporter: timeouts
+                            ))
                     }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FeedLineDecoder(maximumLength: configuration.maximumLineLength))

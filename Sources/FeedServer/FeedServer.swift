@@ -72,7 +72,8 @@ public final class FeedServer: Service, Sendable {
         guard let tls = configuration.tls, let box = tlsContext else { return }
         let context = try tls.makeContext()
         box.current = context
-        logger.info("feed TLS certificate and key reloaded", metadata: ["certificate": "\(tls.certificatePath)", "transport": "\(transport.rawValue)"])
+        logger.info(
+            "feed TLS certificate and key reloaded", metadata: ["certificate": "\(tls.certificatePath)", "transport": "\(transport.rawValue)"])
     }
 
     /// The bound address once listening (waits for it); `nil` if binding failed or the
@@ -94,7 +95,9 @@ public final class FeedServer: Service, Sendable {
             // Never fall back to plain TCP: the files were unusable when the server was made.
             listening.complete(nil)
             _ = try tls.makeContext()  // throws the reason the files cannot be used
-            throw FeedServerError(code: .tlsConfiguration, message: "the feed TLS files \(tls.certificatePath) and \(tls.privateKeyPath) were unusable at start; fix them and restart")
+            throw FeedServerError(
+                code: .tlsConfiguration,
+                message: "the feed TLS files \(tls.certificatePath) and \(tls.privateKeyPath) were unusable at start; fix them and restart")
         }
         do {
             server = try await bind()
@@ -103,12 +106,14 @@ public final class FeedServer: Service, Sendable {
             throw FeedServerError(code: .bindFailed, message: "cannot listen for the feed on \(configuration.host):\(configuration.port): \(error)")
         }
         listening.complete(server.channel.localAddress)
-        logger.info("feed listening", metadata: [
-            "address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")", "max_connections": "\(gate.limit)",
-            "idle_timeout": "\(configuration.idleTimeout.map { "\($0)" } ?? "off")",
-            "line_timeout": "\(configuration.lineTimeout.map { "\($0)" } ?? "off")",
-            "transport": "\(transport.rawValue)",
-        ])
+        logger.info(
+            "feed listening",
+            metadata: [
+                "address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")", "max_connections": "\(gate.limit)",
+                "idle_timeout": "\(configuration.idleTimeout.map { "\($0)" } ?? "off")",
+                "line_timeout": "\(configuration.lineTimeout.map { "\($0)" } ?? "off")",
+                "transport": "\(transport.rawValue)",
+            ])
         warnIfExposed()
         warnIfOverBudget()
 
@@ -160,8 +165,10 @@ public final class FeedServer: Service, Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<[FeedFrame], ByteBuffer>, replies: ReplyQueue, lineTimeout: LineTimeout,
-                       identity: ConnectionIdentity) async {
+    private func serve(
+        _ connection: NIOAsyncChannel<[FeedFrame], ByteBuffer>, replies: ReplyQueue, lineTimeout: LineTimeout,
+        identity: ConnectionIdentity
+    ) async {
         let channel = connection.channel
         let key = ObjectIdentifier(channel)
         let peer = identity.session.peer
@@ -255,8 +262,12 @@ public final class FeedServer: Service, Sendable {
         if sequence == nil { sequence = await replies.reserve() }
         guard let sequence else { return }
         let rejection = FeedRejection.lineTimeout(after: timeout, received: received)
-        try await submit([FeedRecord(payload: .rejected(rejection), rawLine: [], peer: session.peerDescription, replies: replies, sequence: sequence,
-                                     session: session.id)], replies: replies)
+        try await submit(
+            [
+                FeedRecord(
+                    payload: .rejected(rejection), rawLine: [], peer: session.peerDescription, replies: replies, sequence: sequence,
+                    session: session.id)
+            ], replies: replies)
     }
 
     /// Hands the records of one read to the pipeline; those it could not take get no

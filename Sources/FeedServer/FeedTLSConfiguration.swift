@@ -39,7 +39,9 @@ public struct FeedTLSConfiguration: Sendable, Hashable {
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
         } catch {
-            throw FeedServerError(code: .tlsConfiguration, message: "cannot read the feed certificate --tls-cert \(certificatePath) (\(error)); give a PEM certificate chain")
+            throw FeedServerError(
+                code: .tlsConfiguration,
+                message: "cannot read the feed certificate --tls-cert \(certificatePath) (\(error)); give a PEM certificate chain")
         }
         guard !chain.isEmpty else {
             throw FeedServerError(code: .tlsConfiguration, message: "--tls-cert \(certificatePath) holds no PEM certificate")
@@ -48,7 +50,9 @@ public struct FeedTLSConfiguration: Sendable, Hashable {
         do {
             key = try NIOSSLPrivateKey(file: privateKeyPath, format: .pem)
         } catch {
-            throw FeedServerError(code: .tlsConfiguration, message: "cannot read the feed private key --tls-key \(privateKeyPath) (\(error)); give an unencrypted PEM key")
+            throw FeedServerError(
+                code: .tlsConfiguration,
+                message: "cannot read the feed private key --tls-key \(privateKeyPath) (\(error)); give an unencrypted PEM key")
         }
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
@@ -57,7 +61,11 @@ public struct FeedTLSConfiguration: Sendable, Hashable {
             do {
                 roots = try NIOSSLCertificate.fromPEMFile(clientCAPath)
             } catch {
-                throw FeedServerError(code: .tlsConfiguration, message: "cannot read the client CA --tls-client-ca \(clientCAPath) (\(error)); give the PEM certificate(s) of the CA that signs client certificates")
+                throw FeedServerError(
+                    code: .tlsConfiguration,
+                    message:
+                        "cannot read the client CA --tls-client-ca \(clientCAPath) (\(error)); give the PEM certificate(s) of the CA that signs client certificates"
+                )
             }
             guard !roots.isEmpty else {
                 throw FeedServerError(code: .tlsConfiguration, message: "--tls-client-ca \(clientCAPath) holds no PEM certificate")
@@ -71,7 +79,11 @@ public struct FeedTLSConfiguration: Sendable, Hashable {
         do {
             return try NIOSSLContext(configuration: tls)
         } catch {
-            throw FeedServerError(code: .tlsConfiguration, message: "the feed certificate \(certificatePath) and key \(privateKeyPath) cannot be used together (\(error)); check that the key belongs to the certificate")
+            throw FeedServerError(
+                code: .tlsConfiguration,
+                message:
+                    "the feed certificate \(certificatePath) and key \(privateKeyPath) cannot be used together (\(error)); check that the key belongs to the certificate"
+            )
         }
     }
 }

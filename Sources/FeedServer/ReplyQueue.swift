@@ -18,7 +18,7 @@ public final class ReplyQueue: Sendable {
     }
 
     private struct State {
-        var base: UInt64 = 0              // sequence number of slots[0]
+        var base: UInt64 = 0  // sequence number of slots[0]
         var slots: Deque<Slot> = []
         var nextSequence: UInt64 = 0
         var inFlight = 0
@@ -111,8 +111,14 @@ public final class ReplyQueue: Sendable {
                 s.inFlight -= 1
             }
             var wake: (CheckedContinuation<Void, Never>?, CheckedContinuation<Bool, Never>?) = (nil, nil)
-            if case .abandoned = s.slots.first { wake.0 = s.writer; s.writer = nil }
-            if s.inFlight < capacity { wake.1 = s.reader; s.reader = nil }
+            if case .abandoned = s.slots.first {
+                wake.0 = s.writer
+                s.writer = nil
+            }
+            if s.inFlight < capacity {
+                wake.1 = s.reader
+                s.reader = nil
+            }
             return wake
         }
         writer?.resume()
@@ -123,7 +129,10 @@ public final class ReplyQueue: Sendable {
     public func close() {
         let (writer, reader) = state.withLock { s in
             s.closed = true
-            defer { s.writer = nil; s.reader = nil }
+            defer {
+                s.writer = nil
+                s.reader = nil
+            }
             return (s.writer, s.reader)
         }
         writer?.resume()
@@ -136,10 +145,13 @@ public final class ReplyQueue: Sendable {
         while true {
             let done: Bool? = state.withLock { s in
                 if s.closed { return true }
-                var taken = 0, skipped = 0
+                var taken = 0
+                var skipped = 0
                 loop: while let first = s.slots.first {
                     switch first {
-                    case .ready(let reply): replies.append(reply); taken += 1
+                    case .ready(let reply):
+                        replies.append(reply)
+                        taken += 1
                     case .abandoned: skipped += 1  // its place was freed when abandoned
                     case .pending: break loop
                     }

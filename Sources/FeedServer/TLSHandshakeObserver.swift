@@ -26,9 +26,10 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
         if case .handshakeCompleted = event as? TLSUserEvent {
             completed = true
             if let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
-               let certificate = handler.peerCertificate,
-               let der = try? certificate.toDERBytes(),
-               let parsed = try? Certificate(derEncoded: der) {
+                let certificate = handler.peerCertificate,
+                let der = try? certificate.toDERBytes(),
+                let parsed = try? Certificate(derEncoded: der)
+            {
                 identity.setSubject(parsed.subject.description)
             }
         }

@@ -21,18 +21,22 @@ final class TimeoutReporter: Sendable {
     func idleClosed(peer: SocketAddress?) {
         idle.increment()
         guard let unlogged = throttles.withLock({ $0.idle.record(at: .now) }) else { return }
-        logger.info("closed an idle feed connection (nothing sent, nothing owed; clients send a blank line to keep a quiet connection)", metadata: [
-            "peer": "\(peer.map { "\($0)" } ?? "unknown")", "idle_timeout": "\(idleTimeout.map { "\($0)" } ?? "none")",
-            "closed_unlogged": "\(unlogged)",
-        ])
+        logger.info(
+            "closed an idle feed connection (nothing sent, nothing owed; clients send a blank line to keep a quiet connection)",
+            metadata: [
+                "peer": "\(peer.map { "\($0)" } ?? "unknown")", "idle_timeout": "\(idleTimeout.map { "\($0)" } ?? "none")",
+                "closed_unlogged": "\(unlogged)",
+            ])
     }
 
     func lineTimedOut(peer: SocketAddress?, bytes: Int) {
         line.increment()
         guard let unlogged = throttles.withLock({ $0.line.record(at: .now) }) else { return }
-        logger.info("closing a feed connection whose line was not finished in time (slow or stalled sender)", metadata: [
-            "peer": "\(peer.map { "\($0)" } ?? "unknown")", "line_timeout": "\(lineTimeout.map { "\($0)" } ?? "none")",
-            "bytes": "\(bytes)", "closed_unlogged": "\(unlogged)",
-        ])
+        logger.info(
+            "closing a feed connection whose line was not finished in time (slow or stalled sender)",
+            metadata: [
+                "peer": "\(peer.map { "\($0)" } ?? "unknown")", "line_timeout": "\(lineTimeout.map { "\($0)" } ?? "none")",
+                "bytes": "\(bytes)", "closed_unlogged": "\(unlogged)",
+            ])
     }
 }

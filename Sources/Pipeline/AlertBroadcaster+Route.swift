@@ -10,19 +10,23 @@ extension AlertBroadcaster {
             var lastEventID: Int64?
             if let text = head.headers.first(name: "last-event-id")?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
                 guard let id = Int64(text), id >= 0 else {
-                    return .full(status: .badRequest, contentType: "application/json", body: Self.errorBody(
-                        "invalid_last_event_id",
-                        "Last-Event-ID \(text) is not an alert id; send the id: of the last event received, or no Last-Event-ID to start from now"
-                    ))
+                    return .full(
+                        status: .badRequest, contentType: "application/json",
+                        body: Self.errorBody(
+                            "invalid_last_event_id",
+                            "Last-Event-ID \(text) is not an alert id; send the id: of the last event received, or no Last-Event-ID to start from now"
+                        ))
                 }
                 lastEventID = id
             }
             guard let subscriber = subscribe(peer: peer, lastEventID: lastEventID) else {
-                return .full(status: .serviceUnavailable, contentType: "application/json", body: Self.errorBody(
-                    "too_many_subscribers",
-                    "the alert stream already has its \(limits.maxSubscribers) subscribers (--max-stream-subscribers); retry later",
-                    extra: ",\"max_subscribers\":\(limits.maxSubscribers)"
-                ))
+                return .full(
+                    status: .serviceUnavailable, contentType: "application/json",
+                    body: Self.errorBody(
+                        "too_many_subscribers",
+                        "the alert stream already has its \(limits.maxSubscribers) subscribers (--max-stream-subscribers); retry later",
+                        extra: ",\"max_subscribers\":\(limits.maxSubscribers)"
+                    ))
             }
             return .stream(contentType: "text/event-stream", source: subscriber)
         }

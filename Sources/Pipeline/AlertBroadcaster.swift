@@ -28,8 +28,10 @@ public final class AlertBroadcaster: Sendable {
         public var flushInterval: Duration
 
         /// Creates limits.
-        public init(maxSubscribers: Int = 256, bufferEvents: Int = 1024, overflowGrace: Duration = .seconds(2),
-                    flushInterval: Duration = .milliseconds(100)) {
+        public init(
+            maxSubscribers: Int = 256, bufferEvents: Int = 1024, overflowGrace: Duration = .seconds(2),
+            flushInterval: Duration = .milliseconds(100)
+        ) {
             self.maxSubscribers = max(0, maxSubscribers)
             self.bufferEvents = max(1, bufferEvents)
             self.overflowGrace = overflowGrace
@@ -63,7 +65,8 @@ public final class AlertBroadcaster: Sendable {
             guard state.live.count < limits.maxSubscribers else { return nil }
             state.next += 1
             let subscriber = AlertSubscriber(
-                id: state.next, peer: peer, capacity: limits.bufferEvents, flushInterval: limits.flushInterval, resumeAfter: lastEventID, replay: replay
+                id: state.next, peer: peer, capacity: limits.bufferEvents, flushInterval: limits.flushInterval, resumeAfter: lastEventID,
+                replay: replay
             ) { [weak self] subscriber, replayedCount in
                 self?.remove(subscriber, replayedCount: replayedCount)
             }
@@ -72,17 +75,23 @@ public final class AlertBroadcaster: Sendable {
         }
         guard let subscriber else {
             rejected.increment()
-            let count = refusals.withLock { $0 += 1; return $0 }
+            let count = refusals.withLock {
+                $0 += 1
+                return $0
+            }
             if count & (count - 1) == 0 {
-                logger.warning("alert stream subscriber refused: \(limits.maxSubscribers) already connected (--max-stream-subscribers); \(count) refused so far",
-                               metadata: ["peer": "\(peer)"])
+                logger.warning(
+                    "alert stream subscriber refused: \(limits.maxSubscribers) already connected (--max-stream-subscribers); \(count) refused so far",
+                    metadata: ["peer": "\(peer)"])
             }
             return nil
         }
         subscriberGauge.record(subscriberCount)
-        logger.debug("alert stream subscriber connected", metadata: [
-            "subscriber": "\(subscriber.id)", "peer": "\(peer)", "last_event_id": "\(lastEventID.map(String.init) ?? "none")",
-        ])
+        logger.debug(
+            "alert stream subscriber connected",
+            metadata: [
+                "subscriber": "\(subscriber.id)", "peer": "\(peer)", "last_event_id": "\(lastEventID.map(String.init) ?? "none")",
+            ])
         return subscriber
     }
 
@@ -95,10 +104,12 @@ public final class AlertBroadcaster: Sendable {
         for subscriber in targets {
             guard case .overflowed = subscriber.offer(batch) else { continue }
             overflows.increment()
-            logger.warning("alert stream subscriber fell more than \(limits.bufferEvents) alerts behind; disconnecting it", metadata: [
-                "subscriber": "\(subscriber.id)", "peer": "\(subscriber.peer)",
-                "last_event_id": "\(subscriber.lastSent.map(String.init) ?? "none")",
-            ])
+            logger.warning(
+                "alert stream subscriber fell more than \(limits.bufferEvents) alerts behind; disconnecting it",
+                metadata: [
+                    "subscriber": "\(subscriber.id)", "peer": "\(subscriber.peer)",
+                    "last_event_id": "\(subscriber.lastSent.map(String.init) ?? "none")",
+                ])
             let grace = limits.overflowGrace
             Task {
                 try? await Task.sleep(for: grace)
@@ -120,9 +131,11 @@ public final class AlertBroadcaster: Sendable {
         subscribers.withLock { _ = $0.live.removeValue(forKey: subscriber.id) }
         subscriberGauge.record(subscriberCount)
         if replayedCount > 0 { replayed.increment(by: replayedCount) }
-        logger.debug("alert stream subscriber disconnected", metadata: [
-            "subscriber": "\(subscriber.id)", "replayed": "\(replayedCount)",
-            "last_event_id": "\(subscriber.lastSent.map(String.init) ?? "none")",
-        ])
+        logger.debug(
+            "alert stream subscriber disconnected",
+            metadata: [
+                "subscriber": "\(subscriber.id)", "replayed": "\(replayedCount)",
+                "last_event_id": "\(subscriber.lastSent.map(String.init) ?? "none")",
+            ])
     }
 }

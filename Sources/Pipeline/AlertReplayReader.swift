@@ -35,7 +35,8 @@ actor AlertReplayReader {
     func page(after: Int64) async throws -> Page {
         let db = try await open()
         do {
-            let rows = try await db.query("""
+            let rows = try await db.query(
+                """
                 SELECT id, transaction_id, account_id, amount_minor, currency, severity, total_score, rules::text, ruleset_version
                 FROM alerts WHERE id > \(after) ORDER BY id LIMIT \(Self.pageSize)
                 """)
@@ -46,12 +47,14 @@ actor AlertReplayReader {
                 let code: String = try row.decode(4)
                 let severityText: String = try row.decode(5)
                 guard let currency = Currency(code: code.trimmingCharacters(in: .whitespaces)),
-                      let severity = Severity(rawValue: severityText) else { continue }
-                alerts.append(CommittedAlert(
-                    id: try row.decode(0), transactionID: try row.decode(1), accountID: try row.decode(2),
-                    amount: Money(minorUnits: try row.decode(3), currency: currency), severity: severity,
-                    totalScore: try row.decode(6), rules: Self.rules(fromJSON: try row.decode(7)), rulesetVersion: try row.decode(8)
-                ))
+                    let severity = Severity(rawValue: severityText)
+                else { continue }
+                alerts.append(
+                    CommittedAlert(
+                        id: try row.decode(0), transactionID: try row.decode(1), accountID: try row.decode(2),
+                        amount: Money(minorUnits: try row.decode(3), currency: currency), severity: severity,
+                        totalScore: try row.decode(6), rules: Self.rules(fromJSON: try row.decode(7)), rulesetVersion: try row.decode(8)
+                    ))
             }
             if !ids.isEmpty { return Page(alerts: alerts, ids: ids, exhausted: ids.count < Self.pageSize, newest: nil) }
             let newest = try await db.query("SELECT coalesce(max(id), 0) FROM alerts").first?.decode(0, as: Int64.self) ?? 0
@@ -96,9 +99,10 @@ actor AlertReplayReader {
         // Only alert-mode hits are stored in `alerts.rules`; an unknown severity is a
         // row written by a newer version, shown as low rather than dropped.
         return hits.map {
-            RuleHitRecord(ruleID: $0.rule, mode: $0.mode.flatMap(RuleMode.init(rawValue:)) ?? .alert,
-                          severity: $0.severity.flatMap(Severity.init(rawValue:)) ?? .low, score: $0.score,
-                          reason: $0.reason, onError: $0.onError ?? false)
+            RuleHitRecord(
+                ruleID: $0.rule, mode: $0.mode.flatMap(RuleMode.init(rawValue:)) ?? .alert,
+                severity: $0.severity.flatMap(Severity.init(rawValue:)) ?? .low, score: $0.score,
+                reason: $0.reason, onError: $0.onError ?? false)
         }
     }
 }

@@ -28,8 +28,10 @@ final class AlertSubscriber: EventStreamSource {
     private let replayedCount = Mutex(0)
     private let flushInterval: Duration
 
-    init(id: Int, peer: String, capacity: Int, flushInterval: Duration, resumeAfter: Int64?, replay: AlertReplayReader?,
-         onEnd: @escaping @Sendable (AlertSubscriber, _ replayed: Int) -> Void) {
+    init(
+        id: Int, peer: String, capacity: Int, flushInterval: Duration, resumeAfter: Int64?, replay: AlertReplayReader?,
+        onEnd: @escaping @Sendable (AlertSubscriber, _ replayed: Int) -> Void
+    ) {
         self.id = id
         self.flushInterval = flushInterval
         self.peer = peer
@@ -143,11 +145,17 @@ final class AlertSubscriber: EventStreamSource {
                     state.waiter = continuation
                     return true
                 }
-                guard lingering else { continuation.resume(); return }
+                guard lingering else {
+                    continuation.resume()
+                    return
+                }
                 // An event-loop timer: cheaper than a task per subscriber per write.
                 let delay = deadline - ContinuousClock.now
-                MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000
-                                                                           + delay.components.attoseconds / 1_000_000_000)) {
+                MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
+                    in: .nanoseconds(
+                        Int64(delay.components.seconds) * 1_000_000_000
+                            + delay.components.attoseconds / 1_000_000_000)
+                ) {
                     let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
                         guard state.buffer.stopLingering() else { return nil }
                         defer { state.waiter = nil }

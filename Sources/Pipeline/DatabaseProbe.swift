@@ -37,7 +37,10 @@ public final class DatabaseProbe: Sendable {
             return nil
         }
         if let cached { return cached }
-        let existing = state.withLock { s in defer { s.connection = nil }; return s.connection }
+        let existing = state.withLock { s in
+            defer { s.connection = nil }
+            return s.connection
+        }
         let result = await probe(existing)
         state.withLock { s in
             s.inFlight = false
@@ -69,7 +72,10 @@ public final class DatabaseProbe: Sendable {
         return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
             let answered = AnsweredFlag()
             let answer: @Sendable (Outcome) -> Bool = { outcome in
-                let first = answered.done.withLock { done in defer { done = true }; return !done }
+                let first = answered.done.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
                 if first { continuation.resume(returning: outcome) }
                 return first
             }

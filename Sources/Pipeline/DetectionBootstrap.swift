@@ -21,8 +21,10 @@ public final class DetectionBootstrap: Service, Sendable {
     private let logger: Logger
 
     /// Creates the loader.
-    public init(state: DetectionState, health: PipelineHealth, database: PostgresConfiguration,
-                rulesetFiles: [String], dirtyProfiles: DirtyProfiles? = nil, logger: Logger = Logger(label: "vigil.state")) {
+    public init(
+        state: DetectionState, health: PipelineHealth, database: PostgresConfiguration,
+        rulesetFiles: [String], dirtyProfiles: DirtyProfiles? = nil, logger: Logger = Logger(label: "vigil.state")
+    ) {
         self.dirtyProfiles = dirtyProfiles
         self.state = state
         self.health = health
@@ -41,10 +43,13 @@ public final class DetectionBootstrap: Service, Sendable {
             let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
             state.reference.replace(with: snapshot)
             if !snapshot.unreadableRates.isEmpty {
-                logger.warning("FX rates that cannot be used were skipped; amount_base is absent for those currencies", metadata: ["rates": "\(snapshot.unreadableRates.joined(separator: ","))"])
+                logger.warning(
+                    "FX rates that cannot be used were skipped; amount_base is absent for those currencies",
+                    metadata: ["rates": "\(snapshot.unreadableRates.joined(separator: ","))"])
             }
             for name in snapshot.missingTableLists(for: state.rules.ruleset) {
-                logger.warning("a rules list is read from the lists table but has no row there; it is empty until one is added", metadata: ["list": "\(name)"])
+                logger.warning(
+                    "a rules list is read from the lists table but has no row there; it is empty until one is added", metadata: ["list": "\(name)"])
             }
             try await recordRuleset(on: db)
             if !state.ready.isRaised {
@@ -58,10 +63,12 @@ public final class DetectionBootstrap: Service, Sendable {
                 let started = ContinuousClock.now
                 let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
                 state.reference.replace(with: snapshot)
-                logger.info("reference data reloaded", metadata: [
-                    "tables": "\(Set(notes.map(\.payload)).sorted().joined(separator: ","))",
-                    "accounts": "\(snapshot.accounts.count)", "took": "\(ContinuousClock.now - started)",
-                ])
+                logger.info(
+                    "reference data reloaded",
+                    metadata: [
+                        "tables": "\(Set(notes.map(\.payload)).sorted().joined(separator: ","))",
+                        "accounts": "\(snapshot.accounts.count)", "took": "\(ContinuousClock.now - started)",
+                    ])
             }
         }
     }
@@ -114,9 +121,11 @@ public final class DetectionBootstrap: Service, Sendable {
             }
             state.shared.observe(&record, lists: lists)
         }
-        logger.info("detection state loaded", metadata: [
-            "profiles": "\(profiles.count)", "profile_replay": "\(sinceCheckpoint.count)", "replayed_transactions": "\(recent.count)",
-            "window_span": "\(span)", "took": "\(ContinuousClock.now - started)",
-        ])
+        logger.info(
+            "detection state loaded",
+            metadata: [
+                "profiles": "\(profiles.count)", "profile_replay": "\(sinceCheckpoint.count)", "replayed_transactions": "\(recent.count)",
+                "window_span": "\(span)", "took": "\(ContinuousClock.now - started)",
+            ])
     }
 }

@@ -100,7 +100,8 @@ public final class DetectionState: Sendable {
             partitions[index].state.withLock { partition in
                 partition.windows = newSpecs.map { spec in
                     if let i = oldSpecs.firstIndex(where: { spec.keepsState(of: $0) }),
-                       i < partition.windows.count {
+                        i < partition.windows.count
+                    {
                         return partition.windows[i]
                     }
                     return WindowState(specs: [spec])

@@ -33,8 +33,10 @@ public final class DetectionWorker: Service, Sendable {
     private let pending = Mutex<(input: [FeedRecord], results: [PipelineItem])>(([], []))
 
     /// Creates worker `index`, reading `input` and handing results to `output`.
-    public init(index: Int, input: Mailbox<FeedRecord>, output: Mailbox<PipelineItem>, state: DetectionState,
-                database: PostgresConfiguration, faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.detect")) {
+    public init(
+        index: Int, input: Mailbox<FeedRecord>, output: Mailbox<PipelineItem>, state: DetectionState,
+        database: PostgresConfiguration, faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.detect")
+    ) {
         self.faults = faults
         self.index = index
         self.input = input
@@ -92,12 +94,14 @@ public final class DetectionWorker: Service, Sendable {
         let reference = state.reference.snapshot
         var results: [PipelineItem] = []
         results.reserveCapacity(batch.count)
-        var errorCount = 0, lateCount = 0
+        var errorCount = 0
+        var lateCount = 0
         state.partitions[index].state.withLock { memory in
             // Read under the partition lock: a reload swaps ruleset and windows while
             // holding every partition, so a batch sees one ruleset or the other.
-            let context = DetectionContext(ruleset: state.rules.ruleset, shared: state.shared, reference: reference,
-                                           allowedLatenessMicroseconds: state.allowedLatenessMicroseconds)
+            let context = DetectionContext(
+                ruleset: state.rules.ruleset, shared: state.shared, reference: reference,
+                allowedLatenessMicroseconds: state.allowedLatenessMicroseconds)
             for record in batch {
                 guard case .transaction(let tx) = record.payload else {
                     results.append(PipelineItem(unevaluated: record))

@@ -34,15 +34,18 @@ enum DetectionWriter {
     /// Writes the decisions of `transactions` (the batch's transaction items, in the order
     /// the store was given their rows) whose positions are in `storedNow`, and returns
     /// what the caller publishes and checkpoints after the commit.
-    static func write(_ transactions: [PipelineItem], storedNow: [Int], on db: isolated PostgresConnection,
-                      alertHook: AlertHook?) throws -> WriteResult {
+    static func write(
+        _ transactions: [PipelineItem], storedNow: [Int], on db: isolated PostgresConnection,
+        alertHook: AlertHook?
+    ) throws -> WriteResult {
         var result = WriteResult()
         var hits = CopyTextEncoder()
         var late: [String] = []
         var pendingAlerts: [(evaluation: Evaluation, alert: AlertRecord, rulesJSON: String, raw: [UInt8])] = []
         for index in storedNow {
             guard case .evaluated(let evaluation) = transactions[index].state else { continue }
-            let tx = evaluation.row.transaction, decision = evaluation.decision
+            let tx = evaluation.row.transaction
+            let decision = evaluation.decision
             result.profiles.append((tx.accountID, decision.profile))
             if decision.late { late.append(tx.id) }
             hits.appendRows(evaluation.hitRows.bytes)
@@ -54,7 +57,8 @@ enum DetectionWriter {
             result.alerts = try insertAlerts(pendingAlerts, on: db, alertHook: alertHook)
         }
         if !hits.bytes.isEmpty {
-            try db.copyIn("""
+            try db.copyIn(
+                """
                 COPY rule_hits (transaction_id, rule_id, mode, severity, score, reason, on_error, ruleset_version) FROM STDIN
                 """, data: hits.bytes)
         }
@@ -75,7 +79,8 @@ enum DetectionWriter {
         on db: isolated PostgresConnection, alertHook: AlertHook?
     ) throws -> [CommittedAlert] {
         let transactions = pending.map(\.evaluation.row.transaction)
-        let rows = try db.query("""
+        let rows = try db.query(
+            """
             INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version)
             SELECT * FROM unnest(\(PostgresTextArray(transactions.map(\.id)))::text[],
                                  \(PostgresTextArray(transactions.map(\.accountID)))::text[],

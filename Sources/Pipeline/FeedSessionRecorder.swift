@@ -22,8 +22,10 @@ public final class FeedSessionRecorder: Service, Sendable {
     private let dropped = Counter(label: "vigil_feed_sessions_dropped_total")
 
     /// Creates a recorder writing to `database`.
-    public init(database: PostgresConfiguration, capacity: Int = 10_000, flushInterval: Duration = .milliseconds(200),
-                logger: Logger = Logger(label: "vigil.feed.sessions")) {
+    public init(
+        database: PostgresConfiguration, capacity: Int = 10_000, flushInterval: Duration = .milliseconds(200),
+        logger: Logger = Logger(label: "vigil.feed.sessions")
+    ) {
         self.database = database
         self.capacity = max(1, capacity)
         self.flushInterval = flushInterval
@@ -40,7 +42,8 @@ public final class FeedSessionRecorder: Service, Sendable {
         }
         if overflow > 0 {
             dropped.increment(by: overflow)
-            logger.warning("feed sessions not stored: PostgreSQL is behind; the oldest waiting sessions were dropped", metadata: ["dropped": "\(overflow)"])
+            logger.warning(
+                "feed sessions not stored: PostgreSQL is behind; the oldest waiting sessions were dropped", metadata: ["dropped": "\(overflow)"])
         }
     }
 
@@ -71,7 +74,8 @@ public final class FeedSessionRecorder: Service, Sendable {
         do {
             try await db.transaction { db in
                 for session in batch {
-                    _ = try db.execute("""
+                    _ = try db.execute(
+                        """
                         INSERT INTO feed_sessions (id, peer, subject, transport, connected_at)
                         VALUES (\(session.id), \(session.peer), \(session.subject), \(session.transport.rawValue), \(session.connectedAt))
                         ON CONFLICT (id) DO NOTHING

@@ -16,8 +16,10 @@ public struct IngestSink: FeedSink {
     let inFlight: InFlightIDs?
 
     /// Creates a sink that routes to detection `partitions` and the `writer`.
-    public init(partitions: [Mailbox<FeedRecord>], writer: Mailbox<PipelineItem>, partitionOf: @escaping @Sendable (String) -> Int,
-                inFlight: InFlightIDs? = nil) {
+    public init(
+        partitions: [Mailbox<FeedRecord>], writer: Mailbox<PipelineItem>, partitionOf: @escaping @Sendable (String) -> Int,
+        inFlight: InFlightIDs? = nil
+    ) {
         self.partitions = partitions
         self.writer = writer
         self.partitionOf = partitionOf

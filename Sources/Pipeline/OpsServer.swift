@@ -35,8 +35,10 @@ public final class OpsServer: Service, Sendable {
     private let boundPort = Mutex<Int??>(nil)
 
     /// Creates the endpoint.
-    public init(host: String, port: Int, logger: Logger = Logger(label: "vigil.ops"), streams: [String: StreamRoute] = [:],
-                router: @escaping Router) {
+    public init(
+        host: String, port: Int, logger: Logger = Logger(label: "vigil.ops"), streams: [String: StreamRoute] = [:],
+        router: @escaping Router
+    ) {
         self.host = host
         self.port = port
         self.router = router
@@ -48,10 +50,16 @@ public final class OpsServer: Service, Sendable {
     public func boundPortNumber() async -> Int? {
         await withCheckedContinuation { continuation in
             let known: Int?? = boundPort.withLock { $0 }
-            if let known { continuation.resume(returning: known); return }
+            if let known {
+                continuation.resume(returning: known)
+                return
+            }
             bound.withLock { $0.append(continuation) }
             if let late = boundPort.withLock({ $0 }) {
-                let waiters = bound.withLock { w in defer { w = [] }; return w }
+                let waiters = bound.withLock { w in
+                    defer { w = [] }
+                    return w
+                }
                 for waiter in waiters { waiter.resume(returning: late) }
             }
         }
@@ -59,7 +67,10 @@ public final class OpsServer: Service, Sendable {
 
     private func setBound(_ port: Int?) {
         boundPort.withLock { $0 = .some(port) }
-        let waiters = bound.withLock { w in defer { w = [] }; return w }
+        let waiters = bound.withLock { w in
+            defer { w = [] }
+            return w
+        }
         for waiter in waiters { waiter.resume(returning: port) }
     }
 
@@ -72,8 +83,9 @@ public final class OpsServer: Service, Sendable {
                 .serverChannelInitializer { channel in
                     // Out of descriptors, back off instead of spinning on accept (see the handler).
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(
-                            listener: "ops endpoint", logger: logger, counter: Counter(label: "vigil_ops_accept_errors_total")))
+                        try channel.pipeline.syncOperations.addHandler(
+                            AcceptErrorHandler(
+                                listener: "ops endpoint", logger: logger, counter: Counter(label: "vigil_ops_accept_errors_total")))
                     }
                 }
                 .bind(host: host, port: port) { channel in

@@ -39,7 +39,10 @@ public final class DirtyProfiles: Sendable {
             guard head < order.count else { return nil }
             defer {
                 head += 1
-                if head > 4096 && head * 2 > order.count { order.removeFirst(head); head = 0 }
+                if head > 4096 && head * 2 > order.count {
+                    order.removeFirst(head)
+                    head = 0
+                }
             }
             return order[head]
         }
@@ -92,7 +95,8 @@ public final class DirtyProfiles: Sendable {
             guard let through = s.through, !s.entries.isEmpty else { return nil }
             var checkpoint = Checkpoint(profiles: [:], sinces: [:], through: through, replayFrom: through)
             while checkpoint.profiles.count < limit, s.head < s.order.count,
-                  cutoff.map({ s.order[s.head].since <= $0 }) ?? true, let (account, since) = s.popFront() {
+                cutoff.map({ s.order[s.head].since <= $0 }) ?? true, let (account, since) = s.popFront()
+            {
                 guard let entry = s.entries.removeValue(forKey: account) else { continue }
                 checkpoint.profiles[account] = entry.profile
                 checkpoint.sinces[account] = since
@@ -151,8 +155,10 @@ public final class ProfileCheckpointer: Service, Sendable {
     static let minimumPerTick = 200
 
     /// Creates the checkpointer.
-    public init(dirty: DirtyProfiles, database: PostgresConfiguration, interval: Duration = .seconds(30),
-                logger: Logger = Logger(label: "vigil.profiles")) {
+    public init(
+        dirty: DirtyProfiles, database: PostgresConfiguration, interval: Duration = .seconds(30),
+        logger: Logger = Logger(label: "vigil.profiles")
+    ) {
         self.dirty = dirty
         self.database = database
         self.interval = interval
@@ -188,7 +194,9 @@ public final class ProfileCheckpointer: Service, Sendable {
 
     private func write(_ checkpoint: DirtyProfiles.Checkpoint, on db: PostgresConnection) async throws {
         let started = ContinuousClock.now
-        let profiles = checkpoint.profiles, through = checkpoint.through, replayFrom = checkpoint.replayFrom
+        let profiles = checkpoint.profiles
+        let through = checkpoint.through
+        let replayFrom = checkpoint.replayFrom
         do {
             try await db.transaction { db in
                 try DetectionStore.saveProfiles(profiles, through: through, on: db)

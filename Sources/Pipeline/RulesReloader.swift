@@ -4,8 +4,8 @@ import Logging
 import PostgresStore
 import RuleLanguage
 import ServiceLifecycle
-import UnixSignals
 import Synchronization
+import UnixSignals
 import VigilCore
 
 /// Reloads the rules on SIGHUP or `POST /admin/reload-rules`.
@@ -31,8 +31,10 @@ public final class RulesReloader: Sendable {
     private let busy = Mutex(false)
 
     /// Creates a reloader for the rules at `rulesPath`.
-    public init(state: DetectionState, rulesPath: String, database: PostgresConfiguration,
-                allowFailingTests: Bool = false, logger: Logger = Logger(label: "vigil.rules")) {
+    public init(
+        state: DetectionState, rulesPath: String, database: PostgresConfiguration,
+        allowFailingTests: Bool = false, logger: Logger = Logger(label: "vigil.rules")
+    ) {
         self.state = state
         self.rulesPath = rulesPath
         self.database = database
@@ -42,7 +44,12 @@ public final class RulesReloader: Sendable {
 
     /// Reloads now (one reload at a time; a second request meanwhile is refused).
     public func reload() async -> Outcome {
-        guard busy.withLock({ b in defer { b = true }; return !b }) else {
+        guard
+            busy.withLock({ b in
+                defer { b = true }
+                return !b
+            })
+        else {
             return .refused(reason: "a reload is already in progress")
         }
         defer { busy.withLock { $0 = false } }

@@ -34,7 +34,8 @@ public struct ServeConfiguration: Sendable {
     public var detectionWorkers: Int
     /// Called inside the batch transaction with the batch's new alerts, each with its
     /// transaction's JSON (webhook outbox rows).
-    public var alertHook: (@Sendable (_ alerts: [(alert: CommittedAlert, transactionJSON: String)], _ db: isolated PostgresConnection) throws -> Void)?
+    public var alertHook:
+        (@Sendable (_ alerts: [(alert: CommittedAlert, transactionJSON: String)], _ db: isolated PostgresConnection) throws -> Void)?
     /// More children of the pipeline supervisor (the webhook dispatcher).
     public var extraPipelineChildren: [ChildSpec]
     /// How often changed account profiles are written (30 s); what a crash loses in

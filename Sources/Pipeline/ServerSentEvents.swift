@@ -48,16 +48,19 @@ enum ServerSentEvent {
     /// The last event to a subscriber that fell too far behind. It has no `id:`, so the
     /// client's last event id stays the last alert it received.
     static func overflow(lastSent: Int64?, buffered: Int) -> ByteBuffer {
-        let resume = lastSent.map { "reconnect with Last-Event-ID: \($0) to resume from stored alerts" }
+        let resume =
+            lastSent.map { "reconnect with Last-Event-ID: \($0) to resume from stored alerts" }
             ?? "reconnect to resume"
-        let data = "{\"error\":\"overflow\",\"last_event_id\":\(lastSent.map(String.init) ?? "null"),\"buffer\":\(buffered),"
+        let data =
+            "{\"error\":\"overflow\",\"last_event_id\":\(lastSent.map(String.init) ?? "null"),\"buffer\":\(buffered),"
             + "\"message\":\(JSONText.quoted("this client fell more than \(buffered) alerts behind and was disconnected; \(resume)"))}"
         return ByteBuffer(string: "event: overflow\ndata: \(data)\n\n")
     }
 
     /// The last event when stored alerts could not be read for a resume.
     static func replayFailed(after: Int64, reason: String) -> ByteBuffer {
-        let data = "{\"error\":\"replay_failed\",\"last_event_id\":\(after),"
+        let data =
+            "{\"error\":\"replay_failed\",\"last_event_id\":\(after),"
             + "\"message\":\(JSONText.quoted("could not read stored alerts after \(after) (\(reason)); reconnect with the same Last-Event-ID to retry"))}"
         return ByteBuffer(string: "event: error\ndata: \(data)\n\n")
     }
@@ -68,8 +71,12 @@ extension CommittedAlert {
     /// Every string goes through `JSONText.quoted`, which escapes control characters (so
     /// no raw CR or LF can end the `data:` line) and U+2028/U+2029.
     var serverSentEvent: String {
-        let rules = "[" + rules.map { "{\"rule\":\(JSONText.quoted($0.ruleID)),\"score\":\($0.score),\"reason\":\(JSONText.quoted($0.reason))}" }.joined(separator: ",") + "]"
-        let data = "{\"alert_id\":\(id),\"transaction_id\":\(JSONText.quoted(transactionID)),\"account_id\":\(JSONText.quoted(accountID)),"
+        let rules =
+            "["
+            + rules.map { "{\"rule\":\(JSONText.quoted($0.ruleID)),\"score\":\($0.score),\"reason\":\(JSONText.quoted($0.reason))}" }.joined(
+                separator: ",") + "]"
+        let data =
+            "{\"alert_id\":\(id),\"transaction_id\":\(JSONText.quoted(transactionID)),\"account_id\":\(JSONText.quoted(accountID)),"
             + "\"amount\":\(JSONText.quoted(amount.decimalString)),\"currency\":\(JSONText.quoted(amount.currency.code)),"
             + "\"severity\":\(JSONText.quoted(severity.rawValue)),\"total_score\":\(totalScore),\"rules\":\(rules),"
             + "\"ruleset_version\":\(JSONText.quoted(rulesetVersion))}"

@@ -18,8 +18,10 @@ public final class StartupCheck: Service, Sendable {
     private let maximumDelay: Duration
 
     /// Creates the check; `schemas` is the folder of migrations to compare with (nil: skip).
-    public init(database: PostgresConfiguration, schemas: URL?, health: PipelineHealth,
-                maximumDelay: Duration = .seconds(5), logger: Logger = Logger(label: "vigil.startup")) {
+    public init(
+        database: PostgresConfiguration, schemas: URL?, health: PipelineHealth,
+        maximumDelay: Duration = .seconds(5), logger: Logger = Logger(label: "vigil.startup")
+    ) {
         var database = database
         database.applicationName = "vigil-startup"
         self.database = database
@@ -44,10 +46,11 @@ public final class StartupCheck: Service, Sendable {
                     return try await Migrator(directory: schemas).pendingMigrations(on: db)
                 }
                 if let next = pending.first {
-                    throw StartupCheckError(message: """
-                        the database schema is \(pending.count) migration(s) behind (next: \(next.version)_\(next.name)) — \
-                        run `vigil migrate` first
-                        """)
+                    throw StartupCheckError(
+                        message: """
+                            the database schema is \(pending.count) migration(s) behind (next: \(next.version)_\(next.name)) — \
+                            run `vigil migrate` first
+                            """)
                 }
                 if attempts > 1 { logger.notice("PostgreSQL is reachable; starting the pipeline", metadata: ["attempts": "\(attempts)"]) }
                 health.databaseVerified.raise()
@@ -56,8 +59,9 @@ public final class StartupCheck: Service, Sendable {
                 let now = ContinuousClock.now
                 if lastLogged.map({ $0.duration(to: now) >= .seconds(30) }) ?? true {
                     lastLogged = now
-                    logger.warning("waiting for PostgreSQL before starting the pipeline (not ready; the feed backs up meanwhile)",
-                                   metadata: ["error": "\(error)", "attempts": "\(attempts)", "retry_every": "\(maximumDelay)"])
+                    logger.warning(
+                        "waiting for PostgreSQL before starting the pipeline (not ready; the feed backs up meanwhile)",
+                        metadata: ["error": "\(error)", "attempts": "\(attempts)", "retry_every": "\(maximumDelay)"])
                 }
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, maximumDelay)

@@ -53,8 +53,9 @@ public final class VigilServer: Sendable {
         let probe = DatabaseProbe(database: configuration.database)
         let alerts = AlertBroadcaster(limits: configuration.alertStream, database: configuration.database)
         let workerCount = max(1, configuration.detectionWorkers)
-        let detection = DetectionState(ruleset: ruleset, baseCurrency: configuration.baseCurrency, partitionCount: workerCount,
-                                       allowedLateness: configuration.allowedLateness)
+        let detection = DetectionState(
+            ruleset: ruleset, baseCurrency: configuration.baseCurrency, partitionCount: workerCount,
+            allowedLateness: configuration.allowedLateness)
         let toWriter = Mailbox<PipelineItem>(capacity: configuration.ingestQueueCapacity)
         let partitions = (0..<workerCount).map { _ in Mailbox<FeedRecord>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let dirtyProfiles = DirtyProfiles()
@@ -74,20 +75,26 @@ public final class VigilServer: Sendable {
         let isTransient: @Sendable (any Error) -> Bool = { ($0 as? PostgresError)?.isConnectionError == true }
         var pipelineChildren = [
             // Started before the writer and stopped after it, with a last checkpoint.
-            ChildSpec(name: "profiles", shutdownTimeout: configuration.shutdownTimeout,
-                      service: ProfileCheckpointer(dirty: dirtyProfiles, database: configuration.database,
-                                                   interval: configuration.profileCheckpointInterval)),
+            ChildSpec(
+                name: "profiles", shutdownTimeout: configuration.shutdownTimeout,
+                service: ProfileCheckpointer(
+                    dirty: dirtyProfiles, database: configuration.database,
+                    interval: configuration.profileCheckpointInterval)),
             ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer),
-            ChildSpec(name: "state", shutdownTimeout: .seconds(5),
-                      service: DetectionBootstrap(state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles,
-                                                  dirtyProfiles: dirtyProfiles)),
+            ChildSpec(
+                name: "state", shutdownTimeout: .seconds(5),
+                service: DetectionBootstrap(
+                    state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles,
+                    dirtyProfiles: dirtyProfiles)),
         ]
         for index in 0..<workerCount {
-            pipelineChildren.append(ChildSpec(
-                name: "detect-\(index)", shutdownTimeout: configuration.shutdownTimeout,
-                service: DetectionWorker(index: index, input: partitions[index], output: toWriter, state: detection,
-                                         database: configuration.database, faults: configuration.faults)
-            ))
+            pipelineChildren.append(
+                ChildSpec(
+                    name: "detect-\(index)", shutdownTimeout: configuration.shutdownTimeout,
+                    service: DetectionWorker(
+                        index: index, input: partitions[index], output: toWriter, state: detection,
+                        database: configuration.database, faults: configuration.faults)
+                ))
         }
         for extra in configuration.extraPipelineChildren { pipelineChildren.append(extra) }
         let pipeline = Supervisor(
@@ -101,12 +108,15 @@ public final class VigilServer: Sendable {
             logger: logger
         )
         let supervisorsBox = SupervisorsBox()
-        let reloader = RulesReloader(state: detection, rulesPath: configuration.rulesPath, database: configuration.database,
-                                     allowFailingTests: configuration.allowFailingRuleTests)
+        let reloader = RulesReloader(
+            state: detection, rulesPath: configuration.rulesPath, database: configuration.database,
+            allowFailingTests: configuration.allowFailingRuleTests)
         // Never silent about plain TCP: /readyz says how the feed is carried.
         let feedTransport = configuration.feed.transport.rawValue
-        let ops = OpsServer(host: configuration.opsHost, port: configuration.opsPort,
-                            streams: ["/alerts/stream": alerts.streamRoute]) { method, path, _ in
+        let ops = OpsServer(
+            host: configuration.opsHost, port: configuration.opsPort,
+            streams: ["/alerts/stream": alerts.streamRoute]
+        ) { method, path, _ in
             switch (method, path) {
             case (.GET, "/healthz"):
                 // Alive: no supervisor has given up. A stage retrying an unreachable
@@ -116,14 +126,17 @@ public final class VigilServer: Sendable {
                 return .full(status: liveness.alive ? .ok : .serviceUnavailable, contentType: "application/json", body: liveness.body)
             case (.GET, "/readyz"):
                 let readiness = await health.check(probe: probe)
-                return .full(status: readiness.ready ? .ok : .serviceUnavailable, contentType: "application/json",
-                             body: PipelineHealth.readyBody(readiness, extra: [("feed_transport", feedTransport)]))
+                return .full(
+                    status: readiness.ready ? .ok : .serviceUnavailable, contentType: "application/json",
+                    body: PipelineHealth.readyBody(readiness, extra: [("feed_transport", feedTransport)]))
             case (.GET, "/metrics"):
                 return .full(status: .ok, contentType: "text/plain; version=0.0.4", body: metricsText?() ?? "")
             case (.POST, "/admin/reload-rules"):
                 switch await reloader.reload() {
                 case .reloaded(let version, let rebuilt):
-                    return .full(status: .ok, contentType: "text/plain", body: "reloaded \(version)" + (rebuilt.isEmpty ? "" : "; rebuilt windows: \(rebuilt.joined(separator: ", "))") + "\n")
+                    return .full(
+                        status: .ok, contentType: "text/plain",
+                        body: "reloaded \(version)" + (rebuilt.isEmpty ? "" : "; rebuilt windows: \(rebuilt.joined(separator: ", "))") + "\n")
                 case .unchanged(let version):
                     return .full(status: .ok, contentType: "text/plain", body: "unchanged \(version)\n")
                 case .refused(let reason):

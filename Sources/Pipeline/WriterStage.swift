@@ -54,10 +54,12 @@ public final class WriterStage: Service, Sendable {
     private let commitTimer = Timer(label: "vigil_writer_commit_seconds")
 
     /// Creates the stage reading `input`.
-    init(configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
-         alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
-         dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil,
-         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")) {
+    init(
+        configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
+        alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
+        dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil,
+        faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")
+    ) {
         self.dirtyProfiles = dirtyProfiles
         self.inFlight = inFlight
         self.faults = faults
@@ -110,14 +112,18 @@ public final class WriterStage: Service, Sendable {
             let written: [WriteResult]
             do {
                 // Transactions go to the store in batch order; rejected lines alongside.
-                var transactions: [PipelineItem] = [], rows: [TransactionRow] = [], rejected: [RejectedLine] = []
+                var transactions: [PipelineItem] = []
+                var rows: [TransactionRow] = []
+                var rejected: [RejectedLine] = []
                 transactions.reserveCapacity(batch.count)
                 rows.reserveCapacity(batch.count)
                 for item in batch {
                     switch item.state {
                     case .rejected(let rejection):
-                        rejected.append(RejectedLine(recordID: rejection.recordID, errorCode: rejection.code.rawValue,
-                                                     message: rejection.message, rawLine: item.record.rawLine, peer: item.record.peer))
+                        rejected.append(
+                            RejectedLine(
+                                recordID: rejection.recordID, errorCode: rejection.code.rawValue,
+                                message: rejection.message, rawLine: item.record.rawLine, peer: item.record.peer))
                     case .replayed(let row):
                         transactions.append(item)
                         rows.append(row)
@@ -126,13 +132,15 @@ public final class WriterStage: Service, Sendable {
                         rows.append(evaluation.row)
                     }
                 }
-                let hook = alertHook, items = transactions
+                let hook = alertHook
+                let items = transactions
                 (outcomes, written) = try await database.storeIngestBatch(rows, rejected: rejected) { db, storedNow in
                     try DetectionWriter.write(items, storedNow: storedNow, on: db, alertHook: hook)
                 }
             } catch let error as PostgresError where error.isConnectionError {
                 health.setDatabaseReachable(false, detail: error.message)
-                logger.error("lost PostgreSQL while storing a batch; it will be retried", metadata: ["records": "\(batch.count)", "error": "\(error)"])
+                logger.error(
+                    "lost PostgreSQL while storing a batch; it will be retried", metadata: ["records": "\(batch.count)", "error": "\(error)"])
                 throw error
             }
             commitTimer.record(duration: ContinuousClock.now - started)
@@ -152,10 +160,14 @@ public final class WriterStage: Service, Sendable {
 
     /// Answers every record of a committed batch; `outcomes` are its transactions', in order.
     private func reply(_ batch: [PipelineItem], _ outcomes: [IngestOutcome]) {
-        var storedCount = 0, duplicateCount = 0, rejectedCount = 0, conflictCount = 0
+        var storedCount = 0
+        var duplicateCount = 0
+        var rejectedCount = 0
+        var conflictCount = 0
         var next = outcomes.makeIterator()
         for item in batch {
-            let record = item.record, tx: Transaction
+            let record = item.record
+            let tx: Transaction
             switch item.state {
             case .rejected(let rejection):
                 rejectedCount += 1
@@ -181,10 +193,12 @@ public final class WriterStage: Service, Sendable {
                 rejectedCount += 1
                 conflictCount += 1
                 // A sender reusing ids loses transactions unless someone looks: say it loudly.
-                logger.warning("id conflict: a record reused a stored transaction id with different content; nacked and kept in rejected_records", metadata: [
-                    "id": "\(tx.id)", "peer": "\(record.peer)",
-                    "stored_digest": "\(storedDigest)", "received_digest": "\(receivedDigest)",
-                ])
+                logger.warning(
+                    "id conflict: a record reused a stored transaction id with different content; nacked and kept in rejected_records",
+                    metadata: [
+                        "id": "\(tx.id)", "peer": "\(record.peer)",
+                        "stored_digest": "\(storedDigest)", "received_digest": "\(receivedDigest)",
+                    ])
                 reply = .nack(FeedRejection(code: .idConflict, recordID: tx.id, message: message))
             }
             record.reply(reply)

@@ -26,7 +26,8 @@ public struct ContentDigest: Sendable, Hashable, CustomStringConvertible {
     /// The digest of `transaction`'s canonical content.
     public init(of transaction: Transaction) {
         // The prefix, two integers, two doubles, ten texts' headers, then the texts.
-        let size = Self.prefix.count + 2 * 9 + 2 * 9 + 10 * 5
+        let size =
+            Self.prefix.count + 2 * 9 + 2 * 9 + 10 * 5
             + transaction.id.utf8.count + transaction.accountID.utf8.count + Self.length(transaction.cardID)
             + transaction.amount.currency.code.utf8.count + Self.length(transaction.merchantID)
             + Self.length(transaction.mcc) + Self.length(transaction.country) + transaction.channel.rawValue.utf8.count

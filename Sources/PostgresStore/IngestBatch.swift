@@ -45,8 +45,10 @@ public struct RejectedLine: Sendable, Hashable {
     public var receivedDigest: ContentDigest?
 
     /// Creates a rejected line.
-    public init(recordID: String?, errorCode: String, message: String, rawLine: [UInt8], peer: String?,
-                storedDigest: ContentDigest? = nil, receivedDigest: ContentDigest? = nil) {
+    public init(
+        recordID: String?, errorCode: String, message: String, rawLine: [UInt8], peer: String?,
+        storedDigest: ContentDigest? = nil, receivedDigest: ContentDigest? = nil
+    ) {
         self.recordID = recordID
         self.errorCode = errorCode
         self.message = message

@@ -42,7 +42,9 @@ public struct Migrator: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw PostgresError(code: .migration, message: "cannot read the migrations folder \(directory.path): \(error.localizedDescription)", hint: "run from the repository root or pass --schemas PATH")
+            throw PostgresError(
+                code: .migration, message: "cannot read the migrations folder \(directory.path): \(error.localizedDescription)",
+                hint: "run from the repository root or pass --schemas PATH")
         }
         var migrations: [Migration] = []
         for file in names where file.hasSuffix(".sql") {
@@ -83,7 +85,8 @@ extension PostgresConnection {
     func applyMigrations(_ migrations: [Migration], lockKey: Int64) throws -> MigrationReport {
         try execute("SELECT pg_advisory_lock(\(lockKey))")
         defer { _ = try? execute("SELECT pg_advisory_unlock(\(lockKey))") }
-        try execute("""
+        try execute(
+            """
             CREATE TABLE IF NOT EXISTS schema_versions (
                 version    integer PRIMARY KEY,
                 name       text NOT NULL,
@@ -99,21 +102,32 @@ extension PostgresConnection {
         let highestApplied = applied.keys.max() ?? 0
         for (version, record) in applied.sorted(by: { $0.key < $1.key }) {
             guard let file = byVersion[version] else {
-                throw PostgresError(code: .migration, message: "migration \(version) (\(record.name)) is recorded as applied but its file is missing from Schemas/", hint: "restore the file; never delete an applied migration")
+                throw PostgresError(
+                    code: .migration, message: "migration \(version) (\(record.name)) is recorded as applied but its file is missing from Schemas/",
+                    hint: "restore the file; never delete an applied migration")
             }
             let checksum = try query("SELECT md5(\(file.sql))").first?.decode(0, as: String.self) ?? ""
             guard checksum == record.checksum else {
-                throw PostgresError(code: .migration, message: "migration \(version) (\(file.name)) was changed after it was applied (checksum \(record.checksum) recorded, \(checksum) now)", hint: "restore the applied file and put the change in a new migration")
+                throw PostgresError(
+                    code: .migration,
+                    message:
+                        "migration \(version) (\(file.name)) was changed after it was applied (checksum \(record.checksum) recorded, \(checksum) now)",
+                    hint: "restore the applied file and put the change in a new migration")
             }
         }
         var report = MigrationReport(applied: [], alreadyApplied: applied.count)
         for migration in migrations where applied[migration.version] == nil {
             if migration.version < highestApplied {
-                throw PostgresError(code: .migration, message: "migration \(migration.version) (\(migration.name)) is new but numbered below \(highestApplied), which is already applied", hint: "renumber it after \(highestApplied)")
+                throw PostgresError(
+                    code: .migration,
+                    message:
+                        "migration \(migration.version) (\(migration.name)) is new but numbered below \(highestApplied), which is already applied",
+                    hint: "renumber it after \(highestApplied)")
             }
             try inTransaction {
                 try executeScript(migration.sql)
-                try execute("""
+                try execute(
+                    """
                     INSERT INTO schema_versions (version, name, checksum)
                     VALUES (\(migration.version), \(migration.name), md5(\(migration.sql)))
                     """)

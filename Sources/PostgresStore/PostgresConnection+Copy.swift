@@ -77,7 +77,8 @@ public struct CopyTextEncoder: Sendable {
     public mutating func append(_ value: String?) {
         separator()
         guard let value else {
-            bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "N"))
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "N"))
             return
         }
         var text = value
@@ -126,13 +127,20 @@ public struct CopyTextEncoder: Sendable {
         let (date, time) = RFC3339.components(value)
         guard (0...9999).contains(date.year) else { return append(value.postgresText) }
         separator()
-        appendPadded(date.year, 4); bytes.append(UInt8(ascii: "-"))
-        appendPadded(date.month, 2); bytes.append(UInt8(ascii: "-"))
-        appendPadded(date.day, 2); bytes.append(UInt8(ascii: "T"))
-        appendPadded(time.hour, 2); bytes.append(UInt8(ascii: ":"))
-        appendPadded(time.minute, 2); bytes.append(UInt8(ascii: ":"))
-        appendPadded(time.second, 2); bytes.append(UInt8(ascii: "."))
-        appendPadded(time.micros, 6); bytes.append(UInt8(ascii: "Z"))
+        appendPadded(date.year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(date.month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(date.day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        appendPadded(time.hour, 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendPadded(time.minute, 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendPadded(time.second, 2)
+        bytes.append(UInt8(ascii: "."))
+        appendPadded(time.micros, 6)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     private mutating func appendPadded(_ value: Int64, _ width: Int) {
@@ -152,8 +160,13 @@ public struct CopyTextEncoder: Sendable {
         guard let digest else { return append(nil as String?) }
         separator()
         // In COPY text the bytea's own backslash is escaped: `\\x...`.
-        bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "x"))
-        appendHex(digest.w0); appendHex(digest.w1); appendHex(digest.w2); appendHex(digest.w3)
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "x"))
+        appendHex(digest.w0)
+        appendHex(digest.w1)
+        appendHex(digest.w2)
+        appendHex(digest.w3)
     }
 
     private mutating func appendHex(_ word: UInt64) {
@@ -191,12 +204,18 @@ public struct CopyTextEncoder: Sendable {
     }
 
     private mutating func appendDecimal(_ value: Int64) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
+        if value == 0 {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
         var magnitude = value.magnitude
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in
             while magnitude > 0 {

@@ -51,8 +51,9 @@ extension PostgresConnection {
                 results.append(result)
             } catch let error as PostgresError where !error.isConnectionError {
                 let message = "the database refused the record: \(error.message)"
-                let line = RejectedLine(recordID: row.transaction.id, errorCode: "storage_refused", message: message,
-                                        rawLine: row.rawLine, peer: row.peer)
+                let line = RejectedLine(
+                    recordID: row.transaction.id, errorCode: "storage_refused", message: message,
+                    rawLine: row.rawLine, peer: row.peer)
                 try inTransaction { _ = try insertBatch([], rejected: [line]) }
                 outcomes.append(.refusedByDatabase(message: message))
             }
@@ -62,9 +63,10 @@ extension PostgresConnection {
                 try inTransaction { _ = try insertBatch([], rejected: [line]) }
             } catch let error as PostgresError where !error.isConnectionError {
                 // Kept without the bytes the database refused, so the reason is not lost.
-                let kept = RejectedLine(recordID: line.recordID, errorCode: line.errorCode,
-                                        message: line.message + " (the database refused the record: \(error.message))",
-                                        rawLine: [], peer: line.peer)
+                let kept = RejectedLine(
+                    recordID: line.recordID, errorCode: line.errorCode,
+                    message: line.message + " (the database refused the record: \(error.message))",
+                    rawLine: [], peer: line.peer)
                 try inTransaction { _ = try insertBatch([], rejected: [kept]) }
             }
         }
@@ -110,13 +112,16 @@ extension PostgresConnection {
             }
             for (index, record) in records.enumerated() {
                 guard case .idConflict(let message, let stored, let received) = outcomes[index] else { continue }
-                rejects.appendRejected(RejectedLine(recordID: record.transaction.id, errorCode: "id_conflict", message: message,
-                                                    rawLine: record.rawLine, peer: record.peer,
-                                                    storedDigest: stored, receivedDigest: received))
+                rejects.appendRejected(
+                    RejectedLine(
+                        recordID: record.transaction.id, errorCode: "id_conflict", message: message,
+                        rawLine: record.rawLine, peer: record.peer,
+                        storedDigest: stored, receivedDigest: received))
             }
         }
         if !rejects.bytes.isEmpty {
-            try copyIn("""
+            try copyIn(
+                """
                 COPY rejected_records (record_id, error_code, message, raw_line, raw_bytes, peer, stored_digest, received_digest)
                 FROM STDIN
                 """, data: rejects.bytes)
@@ -155,7 +160,8 @@ extension PostgresConnection {
         if duplicateStreak == 0 {
             try execute("SAVEPOINT direct_copy")
             do {
-                try copyIn("""
+                try copyIn(
+                    """
                     COPY transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
                         country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session) FROM STDIN
                     """, data: rows)
@@ -169,16 +175,19 @@ extension PostgresConnection {
             duplicateStreak -= 1
         }
         try ensureTemporaryTable("incoming_transactions") {
-            try execute("""
+            try execute(
+                """
                 CREATE TEMPORARY TABLE IF NOT EXISTS incoming_transactions
                 (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
                 """)
         }
-        try copyIn("""
+        try copyIn(
+            """
             COPY incoming_transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
                 country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session) FROM STDIN
             """, data: rows)
-        let inserted = try query("""
+        let inserted = try query(
+            """
             INSERT INTO transactions SELECT * FROM incoming_transactions ON CONFLICT (id) DO NOTHING RETURNING id
             """)
         var prior = PriorRows(inserted: Set(minimumCapacity: inserted.count), differing: [:])
@@ -186,10 +195,12 @@ extension PostgresConnection {
         if prior.inserted.count < count {
             duplicateStreak = max(duplicateStreak, Self.slowPathBatchesAfterDuplicate)
             // The rows stored now match their incoming row; only earlier ones can differ.
-            for row in try query("""
+            for row in try query(
+                """
                 SELECT t.id, t.content_digest FROM incoming_transactions i JOIN transactions t ON t.id = i.id
                 WHERE t.content_digest IS DISTINCT FROM i.content_digest
-                """) {
+                """)
+            {
                 guard let id = row.text(0) else { continue }
                 let stored = try row.decodeIfPresent(1, as: PostgresBytes.self)
                 prior.differing[id] = stored.flatMap { ContentDigest(bytes: $0.bytes) }

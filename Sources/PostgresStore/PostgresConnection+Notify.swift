@@ -49,11 +49,12 @@ extension PostgresConnection {
         var received: [PostgresNotification] = []
         while let note = PQnotifies(conn) {
             let n = note.pointee
-            received.append(PostgresNotification(
-                channel: n.relname.map { String(cString: $0) } ?? "",
-                payload: n.extra.map { String(cString: $0) } ?? "",
-                senderPID: n.be_pid
-            ))
+            received.append(
+                PostgresNotification(
+                    channel: n.relname.map { String(cString: $0) } ?? "",
+                    payload: n.extra.map { String(cString: $0) } ?? "",
+                    senderPID: n.be_pid
+                ))
             PQfreemem(note)
         }
         return received

@@ -6,7 +6,8 @@ extension PostgresConnection {
     /// `files` are the rule files it was compiled from.
     public func recordRulesetVersion(_ version: String, files: [String], ruleCount: Int) throws {
         let filesJSON = "[" + files.map { JSONText.quoted($0) }.joined(separator: ",") + "]"
-        try execute("""
+        try execute(
+            """
             INSERT INTO ruleset_versions (version, files, rule_count) VALUES (\(version), \(PostgresJSON(filesJSON))::jsonb, \(ruleCount))
             ON CONFLICT (version) DO NOTHING
             """)

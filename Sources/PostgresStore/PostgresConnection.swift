@@ -234,7 +234,9 @@ public actor PostgresConnection {
             if !libpq.isEmpty { text = libpq }
         }
         if text.isEmpty { text = "the connection to PostgreSQL was lost" }
-        return PostgresError(code: .connectionLost, message: "lost the connection to PostgreSQL: \(text)", hint: "open a new connection; the server may have restarted")
+        return PostgresError(
+            code: .connectionLost, message: "lost the connection to PostgreSQL: \(text)", hint: "open a new connection; the server may have restarted"
+        )
     }
 
     static func serverError(_ result: OpaquePointer) -> PostgresError {

@@ -170,15 +170,27 @@ public struct PostgresTextArray: PostgresEncodable, PostgresDecodable, Hashable 
         while i < chars.count - 1 {
             let c = chars[i]
             if quoted {
-                if c == UInt8(ascii: "\\"), i + 1 < chars.count - 1 { current.append(chars[i + 1]); i += 2; continue }
-                if c == UInt8(ascii: "\"") { quoted = false; i += 1; continue }
+                if c == UInt8(ascii: "\\"), i + 1 < chars.count - 1 {
+                    current.append(chars[i + 1])
+                    i += 2
+                    continue
+                }
+                if c == UInt8(ascii: "\"") {
+                    quoted = false
+                    i += 1
+                    continue
+                }
                 current.append(c)
             } else if c == UInt8(ascii: "\"") {
-                quoted = true; had = true
+                quoted = true
+                had = true
             } else if c == UInt8(ascii: ",") {
-                elements.append(String(decoding: current, as: UTF8.self)); current = []; had = false
+                elements.append(String(decoding: current, as: UTF8.self))
+                current = []
+                had = false
             } else {
-                current.append(c); had = true
+                current.append(c)
+                had = true
             }
             i += 1
         }

@@ -172,16 +172,18 @@ enum Builtins {
         case .min, .max:
             let wantMin = if case .min = fn { true } else { false }
             return { r, l in
-                let x = a(r, l), y = b(r, l)
+                let x = a(r, l)
+                let y = b(r, l)
                 guard case .bool(let less) = Arithmetic.compare(x, y, .lt) else { return x.isPresent ? y.asError : x }
                 return (less == wantMin) ? x : y
             }
         case .hours, .minutes, .days:
-            let unit: Int64 = switch fn {
-            case .hours: 3_600_000_000
-            case .minutes: 60_000_000
-            default: 86_400_000_000
-            }
+            let unit: Int64 =
+                switch fn {
+                case .hours: 3_600_000_000
+                case .minutes: 60_000_000
+                default: 86_400_000_000
+                }
             return { r, l in
                 guard case .duration(let d) = a(r, l) else { return a(r, l).asError }
                 return Arithmetic.dec(DecimalValue(units: d).divided(by: DecimalValue(units: unit)))

@@ -45,9 +45,13 @@ extension Checker {
     mutating func requireValue(_ t: TypedExpr) -> TypedExpr? {
         guard t.type.optional else { return t }
         let name = describeName(t)
-        diagnostics.append(Diagnostic(.unhandledOptional, t.range,
-            "\(name) may be missing, and this use does not say what a missing value means",
-            help: "check it first (`present(\(name.strippingTicks)) and ...`), give a default (`\(name.strippingTicks) ?? ...`), or add `require \(name.strippingTicks)` to skip the rule when it is missing"))
+        diagnostics.append(
+            Diagnostic(
+                .unhandledOptional, t.range,
+                "\(name) may be missing, and this use does not say what a missing value means",
+                help:
+                    "check it first (`present(\(name.strippingTicks)) and ...`), give a default (`\(name.strippingTicks) ?? ...`), or add `require \(name.strippingTicks)` to skip the rule when it is missing"
+            ))
         return nil
     }
 
@@ -72,8 +76,10 @@ extension Checker {
                 return nil
             }
             guard let window = windows[windowName] else {
-                diagnostics.append(Diagnostic(.unknownWindow, range, "unknown window `\(windowName)`",
-                    help: Suggest.closest(to: windowName, in: windows.keys).map { "did you mean `window.\($0)`?" }))
+                diagnostics.append(
+                    Diagnostic(
+                        .unknownWindow, range, "unknown window `\(windowName)`",
+                        help: Suggest.closest(to: windowName, in: windows.keys).map { "did you mean `window.\($0)`?" }))
                 return nil
             }
             usedWindowNames.insert(windowName)
@@ -89,8 +95,10 @@ extension Checker {
             return node(.field(field), type, range)
         }
         if lists[name] != nil {
-            diagnostics.append(Diagnostic(.typeMismatch, range, "list `\(name)` can only be used after `in`",
-                help: "write `<field> in \(name)`"))
+            diagnostics.append(
+                Diagnostic(
+                    .typeMismatch, range, "list `\(name)` can only be used after `in`",
+                    help: "write `<field> in \(name)`"))
             return nil
         }
         let candidates = Field.allCases.map(\.name) + windows.keys.map { "window." + $0 }
@@ -164,8 +172,10 @@ extension Checker {
         let rhs = check(b, facts).flatMap { requireValue($0) }
         guard let lhs, var rhs else { return nil }
         if !lhs.type.optional {
-            diagnostics.append(Diagnostic(.redundantPresenceCheck, lhs.range,
-                "\(describeName(lhs)) is never missing here, so the default after `??` is never used"))
+            diagnostics.append(
+                Diagnostic(
+                    .redundantPresenceCheck, lhs.range,
+                    "\(describeName(lhs)) is never missing here, so the default after `??` is never used"))
         }
         if lhs.type.base == .money, rhs.isConstant, rhs.type.isNumeric {
             rhs = promote(rhs, to: .money)
@@ -195,16 +205,19 @@ extension Checker {
     /// Brings two numeric operands to one type: int+int stays int; int mixes to decimal;
     /// money with a numeric constant stays money. Returns nil (diagnosed) otherwise.
     mutating func unifyNumeric(_ op: String, _ a: TypedExpr, _ b: TypedExpr, _ range: SourceRange) -> (TypedExpr, TypedExpr)? {
-        let x = a.type.base, y = b.type.base
+        let x = a.type.base
+        let y = b.type.base
         if x == y { return (a, b) }
         if x == .money || y == .money {
             let other = x == .money ? b : a
             if other.isConstant {
                 return (promote(a, to: .money), promote(b, to: .money))
             }
-            diagnostics.append(Diagnostic(.invalidMoneyArithmetic, range,
-                "cannot \(op == "+" || op == "-" ? "add" : "compare") money and `\(other.type)`",
-                help: "compare money with money (e.g. `profile.avg_amount`) or with a number written in the rule"))
+            diagnostics.append(
+                Diagnostic(
+                    .invalidMoneyArithmetic, range,
+                    "cannot \(op == "+" || op == "-" ? "add" : "compare") money and `\(other.type)`",
+                    help: "compare money with money (e.g. `profile.avg_amount`) or with a number written in the rule"))
             return nil
         }
         return (promote(a, to: .decimal), promote(b, to: .decimal))

@@ -2,13 +2,15 @@
 extension Checker {
     mutating func checkComparison(_ op: String, _ a: TypedExpr, _ b: TypedExpr, _ range: SourceRange) -> TypedExpr? {
         let ordered = op != "==" && op != "!="
-        var lhs = a, rhs = b
+        var lhs = a
+        var rhs = b
         if a.type.isNumeric && b.type.isNumeric {
             guard let (x, y) = unifyNumeric(op, a, b, range) else { return nil }
             lhs = x
             rhs = y
         } else if a.type.base != b.type.base {
-            return mismatch(range, "cannot compare `\(a.type.base.rawValue)` with `\(b.type.base.rawValue)`",
+            return mismatch(
+                range, "cannot compare `\(a.type.base.rawValue)` with `\(b.type.base.rawValue)`",
                 help: hint(a.type.base, b.type.base))
         }
         switch lhs.type.base {
@@ -36,14 +38,18 @@ extension Checker {
     /// For enumerated fields (`channel`, `account.risk_tier`...), a literal must be one of the values.
     mutating func checkEnumLiteral(_ field: TypedExpr, _ literal: TypedExpr) {
         guard case .field(let f) = field.kind, let allowed = f.info.allowedValues,
-              case .constant(.string(let s)) = literal.kind, !allowed.contains(s) else { return }
-        diagnostics.append(Diagnostic(.unknownEnumValue, literal.range,
-            "`\(f.name)` is never \"\(s)\"; it is one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))",
-            help: Suggest.closest(to: s, in: allowed).map { "did you mean \"\($0)\"?" }))
+            case .constant(.string(let s)) = literal.kind, !allowed.contains(s)
+        else { return }
+        diagnostics.append(
+            Diagnostic(
+                .unknownEnumValue, literal.range,
+                "`\(f.name)` is never \"\(s)\"; it is one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))",
+                help: Suggest.closest(to: s, in: allowed).map { "did you mean \"\($0)\"?" }))
     }
 
     mutating func checkArithmetic(_ op: String, _ a: TypedExpr, _ b: TypedExpr, _ range: SourceRange) -> TypedExpr? {
-        let x = a.type.base, y = b.type.base
+        let x = a.type.base
+        let y = b.type.base
         func result(_ base: BaseType, _ l: TypedExpr, _ r: TypedExpr) -> TypedExpr {
             node(.arithmetic(op, l, r), ValueType(base), range)
         }
@@ -61,11 +67,13 @@ extension Checker {
         case (.money, .money, "/"):
             return result(.decimal, a, b)
         case (.money, .money, _):
-            diagnostics.append(Diagnostic(.invalidMoneyArithmetic, range, "cannot apply `\(op)` to two amounts of money",
-                help: "multiply money by a number (`3 * profile.avg_amount`), or divide two amounts for a ratio"))
+            diagnostics.append(
+                Diagnostic(
+                    .invalidMoneyArithmetic, range, "cannot apply `\(op)` to two amounts of money",
+                    help: "multiply money by a number (`3 * profile.avg_amount`), or divide two amounts for a ratio"))
             return nil
         case (.money, .int, "+"), (.money, .int, "-"), (.money, .decimal, "+"), (.money, .decimal, "-"),
-             (.int, .money, "+"), (.int, .money, "-"), (.decimal, .money, "+"), (.decimal, .money, "-"):
+            (.int, .money, "+"), (.int, .money, "-"), (.decimal, .money, "+"), (.decimal, .money, "-"):
             guard let (l, r) = unifyNumeric(op, a, b, range) else { return nil }
             return result(.money, l, r)
         case (.money, .int, "*"), (.money, .decimal, "*"), (.money, .int, "/"), (.money, .decimal, "/"):
@@ -86,11 +94,14 @@ extension Checker {
             return result(.duration, b, a)
         default:
             if x == .money || y == .money {
-                diagnostics.append(Diagnostic(.invalidMoneyArithmetic, range,
-                    "cannot apply `\(op)` to `\(a.type.base.rawValue)` and `\(b.type.base.rawValue)`"))
+                diagnostics.append(
+                    Diagnostic(
+                        .invalidMoneyArithmetic, range,
+                        "cannot apply `\(op)` to `\(a.type.base.rawValue)` and `\(b.type.base.rawValue)`"))
                 return nil
             }
-            return mismatch(range, "cannot apply `\(op)` to `\(a.type.base.rawValue)` and `\(b.type.base.rawValue)`",
+            return mismatch(
+                range, "cannot apply `\(op)` to `\(a.type.base.rawValue)` and `\(b.type.base.rawValue)`",
                 help: hint(x, y))
         }
     }
@@ -104,8 +115,10 @@ extension Checker {
         case .set(let items):
             if case .field(let f) = lhs.kind, let allowed = f.info.allowedValues {
                 for item in items where !allowed.contains(item) {
-                    diagnostics.append(Diagnostic(.unknownEnumValue, b.range, "`\(f.name)` is never \"\(item)\"",
-                        help: Suggest.closest(to: item, in: allowed).map { "did you mean \"\($0)\"?" }))
+                    diagnostics.append(
+                        Diagnostic(
+                            .unknownEnumValue, b.range, "`\(f.name)` is never \"\(item)\"",
+                            help: Suggest.closest(to: item, in: allowed).map { "did you mean \"\($0)\"?" }))
                 }
             }
             return node(.inSet(lhs, Set(items), negated: negated), ValueType(.bool), range)
@@ -129,8 +142,10 @@ extension Checker {
     mutating func checkCall(_ name: String, _ args: [Expr], _ range: SourceRange, _ facts: Facts) -> TypedExpr? {
         func arity(_ n: Int) -> Bool {
             if args.count == n { return true }
-            diagnostics.append(Diagnostic(.wrongArgumentCount, range,
-                "`\(name)` takes \(n) argument\(n == 1 ? "" : "s"), found \(args.count)"))
+            diagnostics.append(
+                Diagnostic(
+                    .wrongArgumentCount, range,
+                    "`\(name)` takes \(n) argument\(n == 1 ? "" : "s"), found \(args.count)"))
             return false
         }
         switch name {
@@ -141,8 +156,10 @@ extension Checker {
             }
             guard let t = resolvePath(p, args[0].range, facts) else { return nil }
             if !t.type.optional {
-                diagnostics.append(Diagnostic(.redundantPresenceCheck, range,
-                    "\(describeName(t)) is never missing here, so `\(name)` is always \(name == "present" ? "true" : "false")"))
+                diagnostics.append(
+                    Diagnostic(
+                        .redundantPresenceCheck, range,
+                        "\(describeName(t)) is never missing here, so `\(name)` is always \(name == "present" ? "true" : "false")"))
             }
             return node(.present(t, negated: name == "missing"), ValueType(.bool), range)
         case "starts_with", "ends_with", "contains", "matches":
@@ -155,8 +172,10 @@ extension Checker {
             }
             if name == "matches" {
                 guard case .constant(.string(let pattern)) = p.kind else {
-                    diagnostics.append(Diagnostic(.notConstant, p.range, "the pattern of `matches` must be a string written in the rule",
-                        note: "patterns are compiled once when the rules load"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .notConstant, p.range, "the pattern of `matches` must be a string written in the rule",
+                            note: "patterns are compiled once when the rules load"))
                     return nil
                 }
                 do {
@@ -196,9 +215,11 @@ extension Checker {
             guard d.type.base == .duration else { return mismatch(d.range, "`\(name)` takes a duration, found `\(d.type)`") }
             return node(.call(name == "hours" ? .hours : name == "minutes" ? .minutes : .days, [d]), ValueType(.decimal), range)
         default:
-            diagnostics.append(Diagnostic(.unknownFunction, range, "unknown function `\(name)`",
-                help: Suggest.closest(to: name, in: Builtin.names).map { "did you mean `\($0)`?" }
-                    ?? "functions: \(Builtin.names.joined(separator: ", "))"))
+            diagnostics.append(
+                Diagnostic(
+                    .unknownFunction, range, "unknown function `\(name)`",
+                    help: Suggest.closest(to: name, in: Builtin.names).map { "did you mean `\($0)`?" }
+                        ?? "functions: \(Builtin.names.joined(separator: ", "))"))
             return nil
         }
     }

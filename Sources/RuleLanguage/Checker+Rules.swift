@@ -9,8 +9,10 @@ extension Checker {
         for file in files {
             for case .rule(let decl) in file.declarations {
                 if let first = seen[decl.id] {
-                    diagnostics.append(Diagnostic(.duplicateRule, decl.idRange, "rule id `\(decl.id)` is used twice",
-                        help: "rule ids must be unique across all rules files", note: "first declared at \(Checker.location(first))"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .duplicateRule, decl.idRange, "rule id `\(decl.id)` is used twice",
+                            help: "rule ids must be unique across all rules files", note: "first declared at \(Checker.location(first))"))
                     // Still checked, so its own mistakes are reported too.
                     _ = compileRule(decl, index: rules.count, compiler: compiler)
                     continue
@@ -26,8 +28,10 @@ extension Checker {
     where T.RawValue == String {
         if let v = T(rawValue: word) { return v }
         let all = T.allCases.map(\.rawValue)
-        diagnostics.append(Diagnostic(.invalidAttribute, range, "`\(word)` is not a valid \(keyword)",
-            help: Suggest.closest(to: word, in: all).map { "did you mean `\($0)`?" } ?? "use one of: \(all.joined(separator: ", "))"))
+        diagnostics.append(
+            Diagnostic(
+                .invalidAttribute, range, "`\(word)` is not a valid \(keyword)",
+                help: Suggest.closest(to: word, in: all).map { "did you mean `\($0)`?" } ?? "use one of: \(all.joined(separator: ", "))"))
         return nil
     }
 
@@ -38,13 +42,22 @@ extension Checker {
         usedListSlots = []
         nextID = 0
         var seenClauses: [String: SourceRange] = [:]
-        var description = "", reasonText: String? = nil, reasonRange: SourceRange? = nil
-        var severity: Severity? = nil, score: Int? = nil, mode = RuleMode.alert, onError = OnErrorPolicy.skip
-        var tags: [String] = [], when: Expr? = nil, requires: [Expr] = []
+        var description = ""
+        var reasonText: String? = nil
+        var reasonRange: SourceRange? = nil
+        var severity: Severity? = nil
+        var score: Int? = nil
+        var mode = RuleMode.alert
+        var onError = OnErrorPolicy.skip
+        var tags: [String] = []
+        var when: Expr? = nil
+        var requires: [Expr] = []
         for clause in decl.clauses {
             if let first = seenClauses[clause.keyword], clause.keyword != "require" {
-                diagnostics.append(Diagnostic(.duplicateClause, clause.range, "`\(clause.keyword)` is given twice in rule `\(decl.id)`",
-                    note: "first given at \(Checker.location(first))"))
+                diagnostics.append(
+                    Diagnostic(
+                        .duplicateClause, clause.range, "`\(clause.keyword)` is given twice in rule `\(decl.id)`",
+                        note: "first given at \(Checker.location(first))"))
                 continue
             }
             seenClauses[clause.keyword] = clause.range
@@ -55,8 +68,11 @@ extension Checker {
             case .mode(let w): mode = attribute(w, clause.valueRange, "mode") ?? mode
             case .onError(let w): onError = attribute(w, clause.valueRange, "on_error policy") ?? onError
             case .score(let v):
-                if (0...100).contains(v) { score = Int(v) } else {
-                    diagnostics.append(Diagnostic(.invalidAttribute, clause.valueRange, "score \(v) is out of range", help: "a score is from 0 to 100"))
+                if (0...100).contains(v) {
+                    score = Int(v)
+                } else {
+                    diagnostics.append(
+                        Diagnostic(.invalidAttribute, clause.valueRange, "score \(v) is out of range", help: "a score is from 0 to 100"))
                 }
             case .reason(let s):
                 reasonText = s
@@ -65,13 +81,18 @@ extension Checker {
             case .require(let paths): requires += paths
             }
         }
-        for (keyword, present) in [("when", when != nil), ("severity", seenClauses["severity"] != nil), ("score", seenClauses["score"] != nil)] where !present {
-            diagnostics.append(Diagnostic(.missingClause, decl.idRange, "rule `\(decl.id)` has no `\(keyword)` clause",
-                help: keyword == "when" ? "add `when <condition>`" : keyword == "severity" ? "add `severity low|medium|high|critical`" : "add `score <0-100>`"))
+        for (keyword, present) in [("when", when != nil), ("severity", seenClauses["severity"] != nil), ("score", seenClauses["score"] != nil)]
+        where !present {
+            diagnostics.append(
+                Diagnostic(
+                    .missingClause, decl.idRange, "rule `\(decl.id)` has no `\(keyword)` clause",
+                    help: keyword == "when"
+                        ? "add `when <condition>`" : keyword == "severity" ? "add `severity low|medium|high|critical`" : "add `score <0-100>`"))
         }
         // require: each name must resolve; its presence is then a fact for the condition.
         var facts: Facts = []
-        var requiredFields: [Field] = [], requiredWindows: [Int] = []
+        var requiredFields: [Field] = []
+        var requiredWindows: [Int] = []
         for path in requires {
             guard case .path(let name) = path.kind, let t = resolvePath(name, path.range, []) else { continue }
             if !t.type.optional {
@@ -87,18 +108,24 @@ extension Checker {
         var condition: TypedExpr? = nil
         if let when {
             if let t = check(when, facts).flatMap({ requireValue($0) }) {
-                if t.type.base == .bool { condition = t } else {
-                    diagnostics.append(Diagnostic(.conditionNotBool, when.range, "a rule's `when` must be a bool, found `\(t.type)`",
-                        help: "compare it, e.g. `... > 0`"))
+                if t.type.base == .bool {
+                    condition = t
+                } else {
+                    diagnostics.append(
+                        Diagnostic(
+                            .conditionNotBool, when.range, "a rule's `when` must be a bool, found `\(t.type)`",
+                            help: "compare it, e.g. `... > 0`"))
                 }
             }
         }
         let fieldsRead = usedFields.sorted { $0.rawValue < $1.rawValue }
-        let windowsUsed = usedWindowSlots.sorted(), listsUsed = usedListSlots.sorted()
+        let windowsUsed = usedWindowSlots.sorted()
+        let listsUsed = usedListSlots.sorted()
         let reason = compileReason(reasonText ?? description, reasonRange ?? decl.idRange, facts, compiler)
         let newErrors = diagnostics[diagnosticsBefore...].contains { $0.severity == .error }
         guard !newErrors, let condition, let severity, let score, let reason else { return nil }
-        return CompiledRule(id: decl.id, index: index, description: description, severity: severity, score: score,
+        return CompiledRule(
+            id: decl.id, index: index, description: description, severity: severity, score: score,
             mode: mode, tags: tags, onError: onError, requiredFields: requiredFields, requiredWindows: requiredWindows,
             condition: condition, reason: reason, reasonTemplate: reasonText ?? description,
             fieldsRead: fieldsRead, windowsUsed: windowsUsed, listsUsed: listsUsed, cost: Cost.of(condition),
@@ -128,8 +155,10 @@ extension Checker {
                 }
                 let column = range.start.column + 1 + i + 1
                 guard j < scalars.count else {
-                    diagnostics.append(Diagnostic(.expectedToken, range, "`{` in the reason is not closed by `}`",
-                        help: "write `\\{` for a literal brace"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .expectedToken, range, "`{` in the reason is not closed by `}`",
+                            help: "write `\\{` for a literal brace"))
                     return nil
                 }
                 let (expr, diags) = Parser.parseExpression(inner, file: range.file, line: range.start.line, column: column)
@@ -155,12 +184,16 @@ extension Checker {
     /// Warnings for lists and windows no rule reads.
     mutating func warnUnused() {
         for (name, info) in lists where !usedListNames.contains(name) {
-            diagnostics.append(Diagnostic(.unusedList, info.decl.nameRange, "list `\(name)` is never used",
-                help: "remove it, or use it with `<field> in \(name)`"))
+            diagnostics.append(
+                Diagnostic(
+                    .unusedList, info.decl.nameRange, "list `\(name)` is never used",
+                    help: "remove it, or use it with `<field> in \(name)`"))
         }
         for (name, info) in windows where !usedWindowNames.contains(name) {
-            diagnostics.append(Diagnostic(.unusedWindow, info.decl.nameRange, "window `\(name)` is never used",
-                help: "remove it: an unused window still costs memory and time for every transaction"))
+            diagnostics.append(
+                Diagnostic(
+                    .unusedWindow, info.decl.nameRange, "window `\(name)` is never used",
+                    help: "remove it: an unused window still costs memory and time for every transaction"))
         }
     }
 }

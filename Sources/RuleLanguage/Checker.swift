@@ -49,8 +49,10 @@ struct Checker {
         for file in files {
             for case .list(let decl) in file.declarations {
                 if let first = lists[decl.name] {
-                    diagnostics.append(Diagnostic(.duplicateList, decl.nameRange, "list `\(decl.name)` is declared twice",
-                        note: "first declared at \(Checker.location(first.decl.nameRange))"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .duplicateList, decl.nameRange, "list `\(decl.name)` is declared twice",
+                            note: "first declared at \(Checker.location(first.decl.nameRange))"))
                     continue
                 }
                 var members: Set<String> = []
@@ -59,7 +61,9 @@ struct Checker {
                 case .inline(let items):
                     members = Set(items)
                 case .file(let path):
-                    let resolved = path.hasPrefix("/") ? path
+                    let resolved =
+                        path.hasPrefix("/")
+                        ? path
                         : (URL(fileURLWithPath: file.source.path).deletingLastPathComponent().appendingPathComponent(path).path)
                     source = .file(resolved)
                     if let text = readFile(resolved) {
@@ -69,15 +73,18 @@ struct Checker {
                             if !trimmed.isEmpty { members.insert(trimmed) }
                         }
                     } else {
-                        diagnostics.append(Diagnostic(.listFileUnreadable, decl.range,
-                            "cannot read list file `\(path)` (looked for \(resolved))",
-                            help: "put the file beside the rules file, one member per line"))
+                        diagnostics.append(
+                            Diagnostic(
+                                .listFileUnreadable, decl.range,
+                                "cannot read list file `\(path)` (looked for \(resolved))",
+                                help: "put the file beside the rules file, one member per line"))
                     }
                 case .table(let name):
                     source = .table(name)
                 }
                 let unreadable = diagnostics.last?.code == DiagnosticCode.listFileUnreadable.rawValue && diagnostics.last?.range == decl.range
-                if case .table = source {} else if members.isEmpty, !unreadable {
+                if case .table = source {
+                } else if members.isEmpty, !unreadable {
                     diagnostics.append(Diagnostic(.emptyList, decl.nameRange, "list `\(decl.name)` is empty"))
                 }
                 let info = ListInfo(slot: specs.count, decl: decl, members: members, source: source)
@@ -103,21 +110,26 @@ struct Checker {
         for file in files {
             for case .window(let decl) in file.declarations {
                 if let first = windows[decl.name] {
-                    diagnostics.append(Diagnostic(.duplicateWindow, decl.nameRange, "window `\(decl.name)` is declared twice",
-                        note: "first declared at \(Checker.location(first.decl.nameRange))"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .duplicateWindow, decl.nameRange, "window `\(decl.name)` is declared twice",
+                            note: "first declared at \(Checker.location(first.decl.nameRange))"))
                     continue
                 }
                 guard let aggregate = WindowAggregate(rawValue: decl.aggregate) else {
-                    diagnostics.append(Diagnostic(.invalidWindow, decl.aggregateRange, "unknown aggregate `\(decl.aggregate)`",
-                        help: Suggest.closest(to: decl.aggregate, in: WindowAggregate.allCases.map(\.rawValue)).map { "did you mean `\($0)`?" }
-                            ?? "aggregates: count, sum, avg, max, count_distinct"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .invalidWindow, decl.aggregateRange, "unknown aggregate `\(decl.aggregate)`",
+                            help: Suggest.closest(to: decl.aggregate, in: WindowAggregate.allCases.map(\.rawValue)).map { "did you mean `\($0)`?" }
+                                ?? "aggregates: count, sum, avg, max, count_distinct"))
                     brokenWindows.insert(decl.name)
                     continue
                 }
                 // The result type is provisional until the value expression is checked.
                 let keyOptional = Field.named(decl.key)?.type.optional ?? false
                 let empty = aggregate == .avg || aggregate == .max
-                windows[decl.name] = WindowInfo(slot: windows.count, decl: decl,
+                windows[decl.name] = WindowInfo(
+                    slot: windows.count, decl: decl,
                     type: ValueType(.int, optional: keyOptional || empty), keyName: decl.key, emptyPossible: empty)
             }
         }
@@ -135,8 +147,10 @@ struct Checker {
             let key = Field.named(decl.key)
             if key == nil {
                 ok = false
-                diagnostics.append(Diagnostic(.unknownField, decl.keyRange, "unknown key field `\(decl.key)`",
-                    help: Suggest.closest(to: decl.key, in: Field.allCases.map(\.name)).map { "did you mean `\($0)`?" }))
+                diagnostics.append(
+                    Diagnostic(
+                        .unknownField, decl.keyRange, "unknown key field `\(decl.key)`",
+                        help: Suggest.closest(to: decl.key, in: Field.allCases.map(\.name)).map { "did you mean `\($0)`?" }))
             } else if key?.type.base != .string {
                 ok = false
                 diagnostics.append(Diagnostic(.invalidWindow, decl.keyRange, "a window key must be a string field such as `card_id`"))
@@ -151,8 +165,10 @@ struct Checker {
             if let expr = decl.value {
                 if aggregate == .count {
                     ok = false
-                    diagnostics.append(Diagnostic(.invalidWindow, expr.range, "`count` takes no value; write `count by \(decl.key)`",
-                        help: "to count distinct values use `count_distinct \(render(expr)) by \(decl.key)`"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .invalidWindow, expr.range, "`count` takes no value; write `count by \(decl.key)`",
+                            help: "to count distinct values use `count_distinct \(render(expr)) by \(decl.key)`"))
                 } else if var t = check(expr, []) {
                     if aggregate != .countDistinct, let checked = requireValue(t) { t = checked } else if aggregate != .countDistinct { ok = false }
                     if aggregate == .countDistinct && t.type.base != .string {
@@ -160,7 +176,8 @@ struct Checker {
                         diagnostics.append(Diagnostic(.invalidWindow, expr.range, "`count_distinct` counts strings, found `\(t.type)`"))
                     } else if aggregate != .countDistinct && !t.type.isNumeric {
                         ok = false
-                        diagnostics.append(Diagnostic(.invalidWindow, expr.range, "`\(aggregate.rawValue)` needs a number or money, found `\(t.type)`"))
+                        diagnostics.append(
+                            Diagnostic(.invalidWindow, expr.range, "`\(aggregate.rawValue)` needs a number or money, found `\(t.type)`"))
                     }
                     valueType = t.type
                     value = compiler.compile(t)
@@ -169,7 +186,10 @@ struct Checker {
                 }
             } else if aggregate != .count {
                 ok = false
-                diagnostics.append(Diagnostic(.invalidWindow, decl.aggregateRange, "`\(aggregate.rawValue)` needs a value, e.g. `\(aggregate.rawValue) amount_base by \(decl.key)`"))
+                diagnostics.append(
+                    Diagnostic(
+                        .invalidWindow, decl.aggregateRange,
+                        "`\(aggregate.rawValue)` needs a value, e.g. `\(aggregate.rawValue) amount_base by \(decl.key)`"))
             }
             var filter: Evaluator? = nil
             if let expr = decl.filter {
@@ -183,20 +203,23 @@ struct Checker {
                     ok = false
                 }
             }
-            let resultBase: BaseType = switch aggregate {
-            case .count, .countDistinct: .int
-            case .avg: valueType?.base == .int ? .decimal : valueType?.base ?? .decimal
-            case .sum, .max: valueType?.base ?? .int
-            }
+            let resultBase: BaseType =
+                switch aggregate {
+                case .count, .countDistinct: .int
+                case .avg: valueType?.base == .int ? .decimal : valueType?.base ?? .decimal
+                case .sum, .max: valueType?.base ?? .int
+                }
             let type = ValueType(resultBase, optional: (key?.type.optional ?? false) || info.emptyPossible)
             windows[decl.name]?.type = type
             guard ok, let key else {
                 brokenWindows.insert(decl.name)
                 continue
             }
-            specs.append(WindowSpec(name: decl.name, slot: info.slot, key: key, aggregate: aggregate,
-                value: value, valueType: valueType?.unwrapped, resultType: type, duration: decl.duration,
-                filter: filter, identity: Checker.identity(decl), range: decl.range))
+            specs.append(
+                WindowSpec(
+                    name: decl.name, slot: info.slot, key: key, aggregate: aggregate,
+                    value: value, valueType: valueType?.unwrapped, resultType: type, duration: decl.duration,
+                    filter: filter, identity: Checker.identity(decl), range: decl.range))
         }
         return specs
     }

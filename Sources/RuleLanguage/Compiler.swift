@@ -99,7 +99,8 @@ struct Compiler {
                 return u.asError
             }
         case .compare(let op, _, let rhs):
-            let a = c[0].run, b = c[1].run
+            let a = c[0].run
+            let b = c[1].run
             let test = CompareOp(op)
             if case .constant(let k) = rhs.kind {
                 // The most common shape, `field OP literal`, reads the slot directly.
@@ -115,11 +116,13 @@ struct Compiler {
             }
             return { r, l in Arithmetic.compare(a(r, l), b(r, l), test) }
         case .arithmetic(let op, _, _):
-            let a = c[0].run, b = c[1].run
+            let a = c[0].run
+            let b = c[1].run
             let o = ArithOp(op)
             return { r, l in Arithmetic.apply(o, a(r, l), b(r, l)) }
         case .coalesce(let x, _):
-            let a = raw(x, c[0].run), b = c[1].run
+            let a = raw(x, c[0].run)
+            let b = c[1].run
             return { r, l in
                 let v = a(r, l)
                 if case .absent = v { return b(r, l) }
@@ -196,15 +199,16 @@ public enum Cost {
     /// Abstract units: constant 0, field or window read 1, operator 1, list lookup 4,
     /// string helper 8, `lower` 20 (allocates), regex 50.
     public static func of(_ t: TypedExpr) -> Int {
-        let own: Int = switch t.kind {
-        case .constant: 0
-        case .field, .window, .not, .negate, .and, .or, .compare, .arithmetic, .coalesce, .toDecimal, .present: 1
-        case .inList, .inSet: 4
-        case .call(.matches, _): 50
-        case .call(.lower, _): 20
-        case .call(.startsWith, _), .call(.endsWith, _), .call(.contains, _), .call(.len, _): 8
-        case .call: 2
-        }
+        let own: Int =
+            switch t.kind {
+            case .constant: 0
+            case .field, .window, .not, .negate, .and, .or, .compare, .arithmetic, .coalesce, .toDecimal, .present: 1
+            case .inList, .inSet: 4
+            case .call(.matches, _): 50
+            case .call(.lower, _): 20
+            case .call(.startsWith, _), .call(.endsWith, _), .call(.contains, _), .call(.len, _): 8
+            case .call: 2
+            }
         return t.children.reduce(own) { $0 + of($1) }
     }
 }

@@ -109,7 +109,10 @@ public struct DecimalValue: Sendable, Hashable, Comparable, CustomStringConverti
         text += String(whole)
         if frac != 0 {
             var digits = 6
-            while frac % 10 == 0 { frac /= 10; digits -= 1 }
+            while frac % 10 == 0 {
+                frac /= 10
+                digits -= 1
+            }
             let s = String(frac)
             text += "." + String(repeating: "0", count: digits - s.count) + s
         }

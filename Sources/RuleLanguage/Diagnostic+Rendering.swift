@@ -14,7 +14,8 @@ extension Diagnostic {
             out += "\(gutter) | \(lineText)\n"
             let startCol = max(1, range.start.column)
             let lineLength = lineText.unicodeScalars.count
-            let endCol = range.end.line == range.start.line
+            let endCol =
+                range.end.line == range.start.line
                 ? max(startCol + 1, range.end.column)
                 : max(startCol + 1, lineLength + 1)
             // Tabs in the prefix are copied so the caret lines up in any terminal.

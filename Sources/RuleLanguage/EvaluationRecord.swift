@@ -78,7 +78,10 @@ public struct EvaluationRecord: Sendable {
         let secs = t.secondsSinceEpoch
         var days = secs / 86_400
         var rem = secs % 86_400
-        if rem < 0 { rem += 86_400; days -= 1 }
+        if rem < 0 {
+            rem += 86_400
+            days -= 1
+        }
         // 1970-01-01 was a Thursday (ISO 4).
         var dow = (days + 3) % 7
         if dow < 0 { dow += 7 }

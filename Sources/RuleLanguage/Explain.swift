@@ -55,8 +55,10 @@ public enum Explain {
         var lines: [TraceLine] = []
         func walk(_ t: TypedExpr, _ depth: Int) {
             if case .toDecimal(let inner) = t.kind { return walk(inner, depth) }
-            lines.append(TraceLine(depth: depth, text: text(t), type: t.type, value: compiler.compile(t)(record, lists),
-                                   isConstant: t.isConstant))
+            lines.append(
+                TraceLine(
+                    depth: depth, text: text(t), type: t.type, value: compiler.compile(t)(record, lists),
+                    isConstant: t.isConstant))
             if case .present = t.kind { return }
             for child in t.children { walk(child, depth + 1) }
         }

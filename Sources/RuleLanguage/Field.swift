@@ -75,8 +75,10 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
         case .merchantID: f("merchant_id", .string, optional: true, "The merchant paid.")
         case .mcc: f("mcc", .string, optional: true, "ISO 18245 merchant category code, four digits.")
         case .country: f("country", .string, optional: true, "ISO 3166-1 alpha-2 country where the payment happened.")
-        case .channel: f("channel", .string, "How the payment was made.",
-                          values: Channel.allCases.map(\.rawValue))
+        case .channel:
+            f(
+                "channel", .string, "How the payment was made.",
+                values: Channel.allCases.map(\.rawValue))
         case .deviceID: f("device_id", .string, optional: true, "The device fingerprint.")
         case .ip: f("ip", .string, optional: true, "The client IP address.")
         case .lat: f("lat", .decimal, optional: true, "Latitude of the payment, degrees.")
@@ -85,11 +87,15 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
         case .baseCurrency: f("base_currency", .string, "ISO 4217 code of the base currency.")
         case .accountAge: f("account.age", .duration, optional: true, "Time since the account was opened; absent for an unknown account.")
         case .accountHomeCountry: f("account.home_country", .string, optional: true, "The account holder's country of residence.")
-        case .accountRiskTier: f("account.risk_tier", .string, optional: true, "KYC risk tier of the account.",
-                                 values: ["low", "medium", "high"])
+        case .accountRiskTier:
+            f(
+                "account.risk_tier", .string, optional: true, "KYC risk tier of the account.",
+                values: ["low", "medium", "high"])
         case .accountOpenedAt: f("account.opened_at", .timestamp, optional: true, "When the account was opened.")
-        case .merchantRiskLevel: f("merchant.risk_level", .string, optional: true, "Risk level of the merchant.",
-                                   values: ["low", "medium", "high"])
+        case .merchantRiskLevel:
+            f(
+                "merchant.risk_level", .string, optional: true, "Risk level of the merchant.",
+                values: ["low", "medium", "high"])
         case .merchantCountry: f("merchant.country", .string, optional: true, "Country where the merchant is registered.")
         case .cardIssuerCountry: f("card.issuer_country", .string, optional: true, "Country of the card's issuing bank (from the BIN).")
         case .ipCountry: f("ip_country", .string, optional: true, "Country of the client IP (geolocation).")
@@ -99,25 +105,43 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
         case .profileMaxAmount: f("profile.max_amount", .money, optional: true, "Largest earlier `amount_base` of the account.")
         case .profileLastCountry: f("profile.last_country", .string, optional: true, "Country of the account's previous transaction.")
         case .profileLastSeen: f("profile.last_seen", .timestamp, optional: true, "Time of the account's previous transaction.")
-        case .profileHourShare: f("profile.hour_share", .decimal, optional: true,
-                                  "Share (0 to 1) of the account's earlier transactions in this hour of day.")
-        case .profileHourlyRate: f("profile.hourly_rate", .decimal,
-                                   "The account's usual transactions per hour: exponentially decayed over 7 days, 0 for a new account.")
-        case .profileDailyRate: f("profile.daily_rate", .decimal,
-                                  "The account's usual transactions per day: exponentially decayed over 30 days, 0 for a new account.")
+        case .profileHourShare:
+            f(
+                "profile.hour_share", .decimal, optional: true,
+                "Share (0 to 1) of the account's earlier transactions in this hour of day.")
+        case .profileHourlyRate:
+            f(
+                "profile.hourly_rate", .decimal,
+                "The account's usual transactions per hour: exponentially decayed over 7 days, 0 for a new account.")
+        case .profileDailyRate:
+            f(
+                "profile.daily_rate", .decimal,
+                "The account's usual transactions per day: exponentially decayed over 30 days, 0 for a new account.")
         case .profileFirstSeen: f("profile.first_seen", .timestamp, optional: true, "Time of the account's first counted transaction.")
-        case .profileChannelCount: f("profile.channel_count", .int,
-                                     "Earlier transactions of the account in this transaction's channel (0 if none).")
-        case .profileChannelAvgAmount: f("profile.channel_avg_amount", .money, optional: true,
-                                         "Mean `amount_base` of the account's earlier transactions in this channel.")
-        case .profileChannelStddevAmount: f("profile.channel_stddev_amount", .money, optional: true,
-                                            "Standard deviation of the account's earlier `amount_base` in this channel (two or more).")
-        case .profileChannelMaxAmount: f("profile.channel_max_amount", .money, optional: true,
-                                         "Largest earlier `amount_base` of the account in this channel.")
-        case .distanceKmFromLast: f("distance_km_from_last", .decimal, optional: true,
-                                    "Great-circle distance from the previous located transaction, km.")
-        case .speedKmhFromLast: f("speed_kmh_from_last", .decimal, optional: true,
-                                  "Distance from the previous located transaction over the time between them, km/h.")
+        case .profileChannelCount:
+            f(
+                "profile.channel_count", .int,
+                "Earlier transactions of the account in this transaction's channel (0 if none).")
+        case .profileChannelAvgAmount:
+            f(
+                "profile.channel_avg_amount", .money, optional: true,
+                "Mean `amount_base` of the account's earlier transactions in this channel.")
+        case .profileChannelStddevAmount:
+            f(
+                "profile.channel_stddev_amount", .money, optional: true,
+                "Standard deviation of the account's earlier `amount_base` in this channel (two or more).")
+        case .profileChannelMaxAmount:
+            f(
+                "profile.channel_max_amount", .money, optional: true,
+                "Largest earlier `amount_base` of the account in this channel.")
+        case .distanceKmFromLast:
+            f(
+                "distance_km_from_last", .decimal, optional: true,
+                "Great-circle distance from the previous located transaction, km.")
+        case .speedKmhFromLast:
+            f(
+                "speed_kmh_from_last", .decimal, optional: true,
+                "Distance from the previous located transaction over the time between them, km/h.")
         case .timeSinceLast: f("time_since_last", .duration, optional: true, "Time since the account's previous transaction.")
         case .hourOfDay: f("hour_of_day", .int, "Hour of `timestamp`, 0-23, in the account's time zone when known, else UTC.")
         case .dayOfWeek: f("day_of_week", .int, "ISO day of week of `timestamp`, 1 (Monday) to 7.")
@@ -125,8 +149,11 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
         case .isNewCountry: f("is_new_country", .bool, "The account has not transacted in this country before.")
         case .isNewCard: f("is_new_card", .bool, "The account has not used this card before.")
         case .isNewMerchant: f("is_new_merchant", .bool, "The account has not paid this merchant before.")
-        case .isLate: f("is_late", .bool,
-                        "Dated earlier than the account's newest transaction by more than the allowed lateness: windows and profile-relative times are absent for it.")
+        case .isLate:
+            f(
+                "is_late", .bool,
+                "Dated earlier than the account's newest transaction by more than the allowed lateness: windows and profile-relative times are absent for it."
+            )
         }
     }
 }

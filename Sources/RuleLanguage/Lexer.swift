@@ -79,7 +79,8 @@ public struct Lexer {
         for p in ["==", "!=", "<=", ">=", "??"] {
             let chars = Array(p.unicodeScalars)
             if peek() == chars[0] && peek(1) == chars[1] {
-                advance(); advance()
+                advance()
+                advance()
                 return Token(kind: .punct(p), range: range(from: start), offset: offset)
             }
         }
@@ -94,9 +95,11 @@ public struct Lexer {
             text.unicodeScalars.append(d)
             advance()
         }
-        diagnostics.append(Diagnostic(.unexpectedCharacter, range(from: start),
-            "unexpected `\(text.unicodeScalars.map { $0.escaped(asASCII: false) }.joined())`",
-            help: c == "&" || c == "|" || c == "!" ? "write `and`, `or` and `not` as words" : nil))
+        diagnostics.append(
+            Diagnostic(
+                .unexpectedCharacter, range(from: start),
+                "unexpected `\(text.unicodeScalars.map { $0.escaped(asASCII: false) }.joined())`",
+                help: c == "&" || c == "|" || c == "!" ? "write `and`, `or` and `not` as words" : nil))
         return next()
     }
 
@@ -144,19 +147,22 @@ public struct Lexer {
         }
         let r = range(from: start)
         if !unit.isEmpty {
-            let perUnit: Int64? = switch unit {
-            case "ms": 1_000
-            case "s": 1_000_000
-            case "m": 60_000_000
-            case "h": 3_600_000_000
-            case "d": 86_400_000_000
-            case "w": 604_800_000_000
-            default: nil
-            }
+            let perUnit: Int64? =
+                switch unit {
+                case "ms": 1_000
+                case "s": 1_000_000
+                case "m": 60_000_000
+                case "h": 3_600_000_000
+                case "d": 86_400_000_000
+                case "w": 604_800_000_000
+                default: nil
+                }
             guard fraction == nil, let perUnit, let count = Int64(digits) else {
-                diagnostics.append(Diagnostic(.invalidDuration, r,
-                    "invalid duration `\(digits)\(fraction.map { "." + $0 } ?? "")\(unit)`",
-                    help: "a duration is a whole number followed by ms, s, m, h, d or w, e.g. `10m`, `24h`, `30d`"))
+                diagnostics.append(
+                    Diagnostic(
+                        .invalidDuration, r,
+                        "invalid duration `\(digits)\(fraction.map { "." + $0 } ?? "")\(unit)`",
+                        help: "a duration is a whole number followed by ms, s, m, h, d or w, e.g. `10m`, `24h`, `30d`"))
                 return Token(kind: .duration(0), range: r, offset: offset)
             }
             let (micros, overflow) = count.multipliedReportingOverflow(by: perUnit)
@@ -168,8 +174,10 @@ public struct Lexer {
         }
         if let fraction {
             guard let value = DecimalValue(parsing: digits + "." + fraction) else {
-                diagnostics.append(Diagnostic(.invalidNumber, r,
-                    "number `\(digits).\(fraction)` is out of range or has more than \(DecimalValue.fractionDigits) decimals"))
+                diagnostics.append(
+                    Diagnostic(
+                        .invalidNumber, r,
+                        "number `\(digits).\(fraction)` is out of range or has more than \(DecimalValue.fractionDigits) decimals"))
                 return Token(kind: .decimal(.zero), range: r, offset: offset)
             }
             return Token(kind: .decimal(value), range: r, offset: offset)
@@ -207,8 +215,10 @@ public struct Lexer {
                     value.unicodeScalars.append("\\")
                     value.unicodeScalars.append(e)
                 default:
-                    diagnostics.append(Diagnostic(.invalidEscape, range(from: escStart),
-                        "unknown escape `\\\(e)` in string", help: "use `\\\\` for a backslash"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .invalidEscape, range(from: escStart),
+                            "unknown escape `\\\(e)` in string", help: "use `\\\\` for a backslash"))
                 }
                 continue
             }
@@ -217,8 +227,10 @@ public struct Lexer {
             advance()
         }
         let r = range(from: start)
-        diagnostics.append(Diagnostic(.unterminatedString, r, "unterminated string",
-            help: "close the string with `\"` before the end of the line"))
+        diagnostics.append(
+            Diagnostic(
+                .unterminatedString, r, "unterminated string",
+                help: "close the string with `\"` before the end of the line"))
         return Token(kind: .string(value, raw: raw), range: r, offset: offset)
     }
 }

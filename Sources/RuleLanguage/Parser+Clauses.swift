@@ -5,9 +5,10 @@ extension Parser {
         guard let keyword = current.identifier, Parser.clauseKeywords.contains(keyword) else {
             let found = current.identifier
             let suggestion = found.flatMap { Suggest.closest(to: $0, in: Parser.clauseKeywords) }
-            error(.unknownClause, current.range,
-                  "expected a rule clause (when, severity, score, reason, mode, tags, on_error, require, description), found \(current.describe)",
-                  help: suggestion.map { "did you mean `\($0)`?" })
+            error(
+                .unknownClause, current.range,
+                "expected a rule clause (when, severity, score, reason, mode, tags, on_error, require, description), found \(current.describe)",
+                help: suggestion.map { "did you mean `\($0)`?" })
             return nil
         }
         advance()

@@ -6,8 +6,9 @@ extension Parser {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Parser.maxDepth else {
-            error(.tooDeep, current.range, "expression nested more than \(Parser.maxDepth) levels deep",
-                  help: "split the condition, or remove redundant parentheses")
+            error(
+                .tooDeep, current.range, "expression nested more than \(Parser.maxDepth) levels deep",
+                help: "split the condition, or remove redundant parentheses")
             // Skip the rest so the caller's recovery starts past the deep part.
             let r = current.range
             while !atEnd, current.identifier.map({ !Parser.clauseKeywords.contains($0) }) ?? true, !current.isPunct("}") { advance() }
@@ -21,8 +22,9 @@ extension Parser {
         operatorBudget -= 1
         if operatorBudget >= 0 { return true }
         if operatorBudget == -1 {
-            error(.tooDeep, current.range, "expression has more than \(Parser.maxOperators) operators",
-                  help: "split it into several rules or use a list with `in`")
+            error(
+                .tooDeep, current.range, "expression has more than \(Parser.maxOperators) operators",
+                help: "split it into several rules or use a list with `in`")
         }
         while !atEnd, current.identifier.map({ !Parser.clauseKeywords.contains($0) }) ?? true, !current.isPunct("}") { advance() }
         return false

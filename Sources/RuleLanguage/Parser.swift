@@ -34,8 +34,9 @@ public struct Parser {
         var parser = Parser(tokens: tokens, file: source.path)
         parser.lexerErrorLines = Set(lexer.diagnostics.map(\.range.start.line))
         let decls = parser.parseDeclarations()
-        return ParsedFile(source: source, declarations: decls, comments: lexer.comments,
-                          diagnostics: lexer.diagnostics + parser.diagnostics)
+        return ParsedFile(
+            source: source, declarations: decls, comments: lexer.comments,
+            diagnostics: lexer.diagnostics + parser.diagnostics)
     }
 
     /// Parses one expression (used for reason interpolations); nil after a diagnostic.
@@ -128,9 +129,10 @@ public struct Parser {
             panicking = false
             guard let word = current.identifier, Parser.declarationKeywords.contains(word) else {
                 let suggestion = current.identifier.flatMap { Suggest.closest(to: $0, in: Parser.declarationKeywords) }
-                error(.unknownDeclaration, current.range,
-                      "expected `list`, `window` or `rule`, found \(current.describe)",
-                      help: suggestion.map { "did you mean `\($0)`?" })
+                error(
+                    .unknownDeclaration, current.range,
+                    "expected `list`, `window` or `rule`, found \(current.describe)",
+                    help: suggestion.map { "did you mean `\($0)`?" })
                 advance()
                 recoverToDeclaration()
                 continue
@@ -183,8 +185,9 @@ public struct Parser {
                 source = .table(name)
             }
         } else {
-            error(.expectedToken, current.range,
-                  "expected `[...]`, `file \"...\"` or `table` after `=`, found \(current.describe)")
+            error(
+                .expectedToken, current.range,
+                "expected `[...]`, `file \"...\"` or `table` after `=`, found \(current.describe)")
             return nil
         }
         return ListDecl(name: name, nameRange: nameRange, source: source, range: span(from: start))
@@ -241,9 +244,10 @@ public struct Parser {
             advance()
             filter = expression()
         }
-        return WindowDecl(name: name, nameRange: nameRange, aggregate: aggregate, aggregateRange: aggregateRange,
-                          value: value, key: key, keyRange: keyRange, duration: micros,
-                          durationRange: durationRange, filter: filter, range: span(from: start))
+        return WindowDecl(
+            name: name, nameRange: nameRange, aggregate: aggregate, aggregateRange: aggregateRange,
+            value: value, key: key, keyRange: keyRange, duration: micros,
+            durationRange: durationRange, filter: filter, range: span(from: start))
     }
 
     mutating func parseRule() -> RuleDecl? {
@@ -263,13 +267,19 @@ public struct Parser {
             if errorCount > errorsBefore || position == before {
                 if position == before { advance() }
                 while !atEnd && !current.isPunct("}") {
-                    if let w = current.identifier, Parser.clauseKeywords.contains(w) || (Parser.declarationKeywords.contains(w) && current.range.start.column == 1) { break }
+                    if let w = current.identifier,
+                        Parser.clauseKeywords.contains(w) || (Parser.declarationKeywords.contains(w) && current.range.start.column == 1)
+                    {
+                        break
+                    }
                     advance()
                 }
             }
         }
         let closed = current.isPunct("}")
-        if closed { advance() } else {
+        if closed {
+            advance()
+        } else {
             error(.expectedToken, current.range, "expected `}` to close rule `\(id)`, found \(current.describe)")
         }
         return RuleDecl(id: id, idRange: idRange, clauses: clauses, range: span(from: start))

@@ -20,7 +20,12 @@ public struct RecordBuilder: Sendable {
     public static func parseDuration(_ text: String) -> Int64? {
         var body = Substring(text.trimmingCharacters(in: .whitespaces))
         var sign: Int64 = 1
-        if body.first == "+" { body = body.dropFirst() } else if body.first == "-" { sign = -1; body = body.dropFirst() }
+        if body.first == "+" {
+            body = body.dropFirst()
+        } else if body.first == "-" {
+            sign = -1
+            body = body.dropFirst()
+        }
         var lexer = Lexer(text: String(body), file: "")
         let tokens = lexer.tokenize()
         guard lexer.diagnostics.isEmpty, tokens.count == 2 else { return nil }
@@ -46,7 +51,9 @@ public struct RecordBuilder: Sendable {
                 record[field] = .absent
                 continue
             }
-            if let v = value(field, raw) { record[field] = v } else {
+            if let v = value(field, raw) {
+                record[field] = v
+            } else {
                 problems.append("`\(key)`: cannot read \(raw) as \(field.type.base.rawValue)")
             }
         }

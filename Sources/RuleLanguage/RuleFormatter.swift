@@ -38,7 +38,8 @@ public enum RuleFormatter {
 
     static func sortedClauses(_ clauses: [Clause]) -> [Clause] {
         clauses.enumerated().sorted {
-            let a = clauseOrder.firstIndex(of: $0.element.keyword) ?? 99, b = clauseOrder.firstIndex(of: $1.element.keyword) ?? 99
+            let a = clauseOrder.firstIndex(of: $0.element.keyword) ?? 99
+            let b = clauseOrder.firstIndex(of: $1.element.keyword) ?? 99
             return (a, $0.offset) < (b, $1.offset)
         }.map(\.element)
     }
@@ -76,7 +77,8 @@ public enum RuleFormatter {
             let one = "when " + expression(e)
             guard one.count > 88, case .binary(let op, _, _) = e.kind, op == "and" || op == "or" else { return one }
             let operands = flatten(e, op)
-            return "when " + operands.map { expression($0, parent: precedence(op) + 1) }
+            return "when "
+                + operands.map { expression($0, parent: precedence(op) + 1) }
                 .joined(separator: "\n  \(op) ")
         }
     }

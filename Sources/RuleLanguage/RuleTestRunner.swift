@@ -37,7 +37,9 @@ public enum RuleTestRunner {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { continue }
             if isDir.boolValue {
-                let items = FileManager.default.enumerator(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)?.compactMap { $0 as? String } ?? []
+                let items =
+                    FileManager.default.enumerator(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path)?.compactMap { $0 as? String }
+                    ?? []
                 files += items.filter { $0.hasSuffix(".test.json") }.map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
             } else if path.hasSuffix(".test.json") {
                 files.append(path)
@@ -50,7 +52,8 @@ public enum RuleTestRunner {
     public static func run(ruleset: CompiledRuleset, files: [String]) -> [CaseResult] {
         files.flatMap { file -> [CaseResult] in
             guard let data = FileManager.default.contents(atPath: file),
-                  let json = try? JSONSerialization.jsonObject(with: data) else {
+                let json = try? JSONSerialization.jsonObject(with: data)
+            else {
                 return [CaseResult(file: file, name: "(file)", steps: 0, failures: ["cannot read the file as JSON"])]
             }
             let cases: [Any] = (json as? [String: Any])?["tests"] as? [Any] ?? [json]
@@ -102,7 +105,8 @@ public enum RuleTestRunner {
                 let outcome = outcomes.values[rule.index]
                 if outcome.isHit { actual.insert(rule.id) }
                 if case .error(let e, let closed) = outcome, !expectedErrors.contains(rule.id) {
-                    result.failures.append("\(label): rule `\(rule.id)` failed to evaluate: \(e)\(closed ? " (on_error alert: counted as a hit)" : "")")
+                    result.failures.append(
+                        "\(label): rule `\(rule.id)` failed to evaluate: \(e)\(closed ? " (on_error alert: counted as a hit)" : "")")
                 }
             }
             for id in expectedErrors.sorted() {

@@ -48,14 +48,18 @@ public enum RulesetLoader {
             if let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) {
                 sources.append(SourceFile(path: path, text: text))
             } else {
-                diagnostics.append(Diagnostic(.ioError,
-                    SourceRange(file: path, start: SourceLocation(line: 1, column: 1), end: SourceLocation(line: 1, column: 1)),
-                    "cannot read `\(path)` as UTF-8 text"))
+                diagnostics.append(
+                    Diagnostic(
+                        .ioError,
+                        SourceRange(file: path, start: SourceLocation(line: 1, column: 1), end: SourceLocation(line: 1, column: 1)),
+                        "cannot read `\(path)` as UTF-8 text"))
             }
         }
-        var result = compile(sources: sources, previous: previous, readFile: { path in
-            FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) }
-        })
+        var result = compile(
+            sources: sources, previous: previous,
+            readFile: { path in
+                FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) }
+            })
         result.diagnostics = sorted(diagnostics + result.diagnostics)
         if result.diagnostics.containsErrors { result.ruleset = nil }
         return result
@@ -78,9 +82,12 @@ public enum RulesetLoader {
         if let previous {
             for window in windows {
                 if let old = previous.window(named: window.name), old.identity != window.identity {
-                    diagnostics.append(Diagnostic(.windowChanged, window.range,
-                        "window `\(window.name)` changed definition; its state will be rebuilt",
-                        help: "was `\(old.identity)`, now `\(window.identity)`; keep the old name for the old definition if you need its history"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .windowChanged, window.range,
+                            "window `\(window.name)` changed definition; its state will be rebuilt",
+                            help: "was `\(old.identity)`, now `\(window.identity)`; keep the old name for the old definition if you need its history")
+                    )
                 }
             }
         }
@@ -98,8 +105,9 @@ public enum RulesetLoader {
         guard !diagnostics.containsErrors else {
             return Result(ruleset: nil, diagnostics: diagnostics, sources: sourceMap)
         }
-        let ruleset = CompiledRuleset(version: "rs-" + hasher.hex, rules: rules, windows: windows, lists: lists,
-                                      warnings: diagnostics.filter { $0.severity != .error })
+        let ruleset = CompiledRuleset(
+            version: "rs-" + hasher.hex, rules: rules, windows: windows, lists: lists,
+            warnings: diagnostics.filter { $0.severity != .error })
         return Result(ruleset: ruleset, diagnostics: diagnostics, sources: sourceMap)
     }
 

@@ -39,7 +39,8 @@ public struct TypedExpr: Sendable {
         case .not(let a), .negate(let a), .toDecimal(let a), .present(let a, _): [a]
         case .inList(let a, _, _, _), .inSet(let a, _, _): [a]
         case .and(let a, let b), .or(let a, let b), .compare(_, let a, let b),
-             .arithmetic(_, let a, let b), .coalesce(let a, let b): [a, b]
+            .arithmetic(_, let a, let b), .coalesce(let a, let b):
+            [a, b]
         case .call(_, let args): args
         }
     }
@@ -79,8 +80,10 @@ public enum Builtin: Sendable {
     }
 
     /// Every function name, for suggestions.
-    static let names = ["present", "missing", "starts_with", "ends_with", "contains", "matches",
-                        "lower", "len", "abs", "min", "max", "hours", "minutes", "days"]
+    static let names = [
+        "present", "missing", "starts_with", "ends_with", "contains", "matches",
+        "lower", "len", "abs", "min", "max", "hours", "minutes", "days",
+    ]
 }
 
 /// A regular expression compiled once at load time.

@@ -16,7 +16,10 @@ public struct SecretKey: Sendable {
     public init(bytes: some ContiguousBytes, source: String = "the key") throws(SecretsError) {
         let key = SymmetricKey(data: bytes)
         guard key.bitCount == 256 else {
-            throw SecretsError(code: .invalidKey, message: "\(source) is \(key.bitCount / 8) bytes; the secret key is exactly 32 random bytes, base64-encoded (`openssl rand -base64 32`)")
+            throw SecretsError(
+                code: .invalidKey,
+                message:
+                    "\(source) is \(key.bitCount / 8) bytes; the secret key is exactly 32 random bytes, base64-encoded (`openssl rand -base64 32`)")
         }
         sealingKey = Self.derive(key, "vigil secrets at rest v1")
         tokenKey = Self.derive(key, "vigil pan tokens v1")
@@ -28,7 +31,8 @@ public struct SecretKey: Sendable {
     public init(base64 text: String, source: String) throws(SecretsError) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let data = Data(base64Encoded: trimmed) else {
-            throw SecretsError(code: .invalidKey, message: "\(source) is not base64; the secret key is 32 random bytes, base64-encoded (`openssl rand -base64 32`)")
+            throw SecretsError(
+                code: .invalidKey, message: "\(source) is not base64; the secret key is 32 random bytes, base64-encoded (`openssl rand -base64 32`)")
         }
         try self.init(bytes: data, source: source)
     }

@@ -21,8 +21,10 @@ public struct SecretKeyring: Sendable {
 
     /// The keyring from `VIGIL_SECRET_KEY` or `keyFile` (the file wins), with
     /// `VIGIL_PREVIOUS_SECRET_KEY` or `previousKeyFile` as a second key; nil when no key is configured.
-    public static func load(keyFile: String? = nil, previousKeyFile: String? = nil,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(SecretsError) -> SecretKeyring? {
+    public static func load(
+        keyFile: String? = nil, previousKeyFile: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(SecretsError) -> SecretKeyring? {
         let current: SecretKey
         if let keyFile {
             current = try SecretKey(file: keyFile)
@@ -63,16 +65,21 @@ public struct SecretKeyring: Sendable {
         }
         let keyID = String(parts[1])
         guard let key = ([current] + others).first(where: { $0.id == keyID }) else {
-            throw SecretsError(code: .unknownKey, message: "the value in \(context) is sealed under key \(keyID), and the configured key is \(current.id)"
-                + (others.isEmpty ? "" : " (previous: \(others.map(\.id).joined(separator: ", ")))")
-                + "; configure that key (VIGIL_SECRET_KEY, or VIGIL_PREVIOUS_SECRET_KEY during a rotation)")
+            throw SecretsError(
+                code: .unknownKey,
+                message: "the value in \(context) is sealed under key \(keyID), and the configured key is \(current.id)"
+                    + (others.isEmpty ? "" : " (previous: \(others.map(\.id).joined(separator: ", ")))")
+                    + "; configure that key (VIGIL_SECRET_KEY, or VIGIL_PREVIOUS_SECRET_KEY during a rotation)")
         }
         do {
             let box = try AES.GCM.SealedBox(combined: data)
             let plain = try AES.GCM.open(box, using: key.sealingKey, authenticating: Data(context.utf8))
             return String(decoding: plain, as: UTF8.self)
         } catch {
-            throw SecretsError(code: .corrupt, message: "the sealed value in \(context) fails authentication under key \(keyID): it was altered or belongs elsewhere; re-add the secret")
+            throw SecretsError(
+                code: .corrupt,
+                message:
+                    "the sealed value in \(context) fails authentication under key \(keyID): it was altered or belongs elsewhere; re-add the secret")
         }
     }
 

@@ -27,7 +27,9 @@ public struct SecretsError: Error, Sendable, CustomStringConvertible {
 
     /// The error for an operation that needs a key when none is configured.
     public static func noKey(for action: String) -> SecretsError {
-        SecretsError(code: .noKey, message: "\(action) needs the secret key, and none is configured: set VIGIL_SECRET_KEY to base64 of 32 random bytes "
-            + "(e.g. `openssl rand -base64 32`) or give --secret-key-file FILE; keep the key outside the database (see docs/security.md)")
+        SecretsError(
+            code: .noKey,
+            message: "\(action) needs the secret key, and none is configured: set VIGIL_SECRET_KEY to base64 of 32 random bytes "
+                + "(e.g. `openssl rand -base64 32`) or give --secret-key-file FILE; keep the key outside the database (see docs/security.md)")
     }
 }

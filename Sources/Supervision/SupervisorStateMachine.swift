@@ -136,7 +136,7 @@ public struct SupervisorStateMachine<Instant: InstantProtocol>: Sendable where I
     /// an outage is a state to wait out, not a crash loop to escalate.
     public mutating func childExited(_ child: ChildID, generation: Int, failed: Bool, transient: Bool = false, now: Instant) -> Action {
         guard self.phase == .running, self.children.indices.contains(child),
-              self.children[child].state == .running(generation: generation)
+            self.children[child].state == .running(generation: generation)
         else { return .none }  // stale report, or we are stopping anyway
 
         let descriptor = self.children[child].descriptor

@@ -10,7 +10,10 @@ public enum RFC3339 {
         var it = bytes.makeIterator()
         var pending: UInt8? = nil
         func next() -> UInt8? {
-            if let p = pending { pending = nil; return p }
+            if let p = pending {
+                pending = nil
+                return p
+            }
             return it.next()
         }
         func digits(_ n: Int) -> Int64? {
@@ -24,14 +27,17 @@ public enum RFC3339 {
         func expect(_ c: UInt8) -> Bool { next() == c }
 
         guard let year = digits(4), expect(UInt8(ascii: "-")),
-              let month = digits(2), expect(UInt8(ascii: "-")),
-              let day = digits(2) else { return nil }
+            let month = digits(2), expect(UInt8(ascii: "-")),
+            let day = digits(2)
+        else { return nil }
         guard let sep = next(), sep == UInt8(ascii: "T") || sep == UInt8(ascii: "t") || sep == UInt8(ascii: " ") else { return nil }
         guard let hour = digits(2), expect(UInt8(ascii: ":")),
-              let minute = digits(2), expect(UInt8(ascii: ":")),
-              let second = digits(2) else { return nil }
+            let minute = digits(2), expect(UInt8(ascii: ":")),
+            let second = digits(2)
+        else { return nil }
         guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
-              hour <= 23, minute <= 59, second <= 60 else { return nil }
+            hour <= 23, minute <= 59, second <= 60
+        else { return nil }
 
         var micros: Int64 = 0
         guard var b = next() else { return nil }
@@ -79,18 +85,27 @@ public enum RFC3339 {
             let s = String(v)
             return s.count >= n ? s : String(repeating: "0", count: n - s.count) + s
         }
-        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2)).\(pad(parts.micros, 6))Z"
+        return
+            "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2)).\(pad(parts.micros, 6))Z"
     }
 
     /// Calendar date and time of day in UTC.
-    public static func components(_ t: Timestamp) -> (date: (year: Int64, month: Int64, day: Int64), time: (hour: Int64, minute: Int64, second: Int64, micros: Int64)) {
+    public static func components(_ t: Timestamp) -> (
+        date: (year: Int64, month: Int64, day: Int64), time: (hour: Int64, minute: Int64, second: Int64, micros: Int64)
+    ) {
         let us = t.microsecondsSinceEpoch
         var secs = us / 1_000_000
         var micros = us % 1_000_000
-        if micros < 0 { micros += 1_000_000; secs -= 1 }
+        if micros < 0 {
+            micros += 1_000_000
+            secs -= 1
+        }
         var days = secs / 86_400
         var rem = secs % 86_400
-        if rem < 0 { rem += 86_400; days -= 1 }
+        if rem < 0 {
+            rem += 86_400
+            days -= 1
+        }
         let date = civilFromDays(days)
         return (date, (rem / 3600, (rem % 3600) / 60, rem % 60, micros))
     }

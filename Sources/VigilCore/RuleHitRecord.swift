@@ -46,9 +46,10 @@ public struct AlertRecord: Sendable, Hashable {
 
     /// The `alerts.rules` column: the alert-mode hits as a JSON array.
     public var rulesJSON: String {
-        "[" + hits.map { hit in
-            "{\"rule\":\(JSONText.quoted(hit.ruleID)),\"severity\":\(JSONText.quoted(hit.severity.rawValue)),\"score\":\(hit.score),"
-                + "\"reason\":\(JSONText.quoted(hit.reason)),\"on_error\":\(hit.onError)}"
-        }.joined(separator: ",") + "]"
+        "["
+            + hits.map { hit in
+                "{\"rule\":\(JSONText.quoted(hit.ruleID)),\"severity\":\(JSONText.quoted(hit.severity.rawValue)),\"score\":\(hit.score),"
+                    + "\"reason\":\(JSONText.quoted(hit.reason)),\"on_error\":\(hit.onError)}"
+            }.joined(separator: ",") + "]"
     }
 }

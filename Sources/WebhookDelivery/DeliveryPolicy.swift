@@ -10,7 +10,8 @@ public struct DeliveryPolicy: Sendable, Hashable {
     public var maxRetryAfter: Duration
 
     /// Creates a policy.
-    public init(schedule: RetrySchedule = .standard, disableAfter: Duration? = .seconds(5 * 24 * 3600), maxRetryAfter: Duration = .seconds(24 * 3600)) {
+    public init(schedule: RetrySchedule = .standard, disableAfter: Duration? = .seconds(5 * 24 * 3600), maxRetryAfter: Duration = .seconds(24 * 3600))
+    {
         self.schedule = schedule
         self.disableAfter = disableAfter
         self.maxRetryAfter = maxRetryAfter

@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -34,7 +35,8 @@ public enum DestinationResolver {
         }
         throw WebhookError(
             code: .destinationRefused,
-            message: "refused to deliver to \(host): it resolves only to \(refused.joined(separator: ", ")), which the destination rules do not allow (see allowLoopback/allowPrivate)"
+            message:
+                "refused to deliver to \(host): it resolves only to \(refused.joined(separator: ", ")), which the destination rules do not allow (see allowLoopback/allowPrivate)"
         )
     }
 

@@ -40,7 +40,8 @@ final class EndpointSender: Sendable {
             request.headers.add(name: header.name, value: header.value)
         }
         request.body = .bytes(ByteBuffer(bytes: bytes))
-        let client = self.client, cap = responseBodyCap
+        let client = self.client
+        let cap = responseBodyCap
         let sending = request
         do {
             // AsyncHTTPClient's deadline ends once the response head arrives, and its read

@@ -28,7 +28,8 @@ struct EndpointSnapshot: Sendable, Hashable {
 /// The dispatcher's SQL, each function one short statement or transaction.
 enum OutboxQueries {
     static func enabledEndpoints(on db: isolated PostgresConnection) throws -> [EndpointSnapshot] {
-        let rows = try db.query("""
+        let rows = try db.query(
+            """
             SELECT id, url, secret_sealed,
                    CASE WHEN previous_secret_until > now() THEN previous_secret_sealed END,
                    secret IS NOT NULL OR previous_secret IS NOT NULL
@@ -46,7 +47,8 @@ enum OutboxQueries {
     /// moves `lease` into the future and the attempt is counted. A process that dies
     /// mid-delivery leaves the row pending, due again when the lease ends.
     static func claim(endpointID: Int64, limit: Int, lease: Duration, on db: isolated PostgresConnection) throws -> [ClaimedMessage] {
-        let rows = try db.query("""
+        let rows = try db.query(
+            """
             UPDATE webhook_outbox o
                SET next_attempt_at = now() + make_interval(secs => \(lease.seconds)::float8), attempts = o.attempts + 1
               FROM (SELECT id FROM webhook_outbox
@@ -66,10 +68,12 @@ enum OutboxQueries {
     /// Seconds until the endpoint's earliest pending message is due (negative: overdue),
     /// nil when it has none.
     static func secondsUntilNextDue(endpointID: Int64, on db: isolated PostgresConnection) throws -> Double? {
-        try db.query("""
+        try db.query(
+            """
             SELECT EXTRACT(EPOCH FROM (min(next_attempt_at) - now()))::float8
             FROM webhook_outbox WHERE endpoint_id = \(endpointID) AND status = 'pending'
-            """).first?.decodeIfPresent(0, as: Double.self)
+            """
+        ).first?.decodeIfPresent(0, as: Double.self)
     }
 
     /// Records one attempt and applies the policy's decision, in one transaction.
@@ -78,7 +82,8 @@ enum OutboxQueries {
         policy: DeliveryPolicy, jitterUnit: Double, on db: isolated PostgresConnection
     ) throws -> DeliveryPolicy.Decision {
         try db.transaction { db in
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO webhook_deliveries (outbox_id, endpoint_id, attempt, status_code, latency_ms, error)
                 VALUES (\(message.outboxID), \(endpointID), \(message.attempt), \(outcome.statusCode), \(latencyMS), \(outcome.errorText))
                 """)
@@ -86,33 +91,40 @@ enum OutboxQueries {
             if outcome.isSuccess {
                 try db.execute("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = \(endpointID) AND failing_since IS NOT NULL")
             } else {
-                let seconds = try db.query("""
-                    UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, now())
-                    WHERE id = \(endpointID) RETURNING EXTRACT(EPOCH FROM now() - failing_since)::float8
-                    """).first?.decodeIfPresent(0, as: Double.self) ?? 0
+                let seconds =
+                    try db.query(
+                        """
+                        UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, now())
+                        WHERE id = \(endpointID) RETURNING EXTRACT(EPOCH FROM now() - failing_since)::float8
+                        """
+                    ).first?.decodeIfPresent(0, as: Double.self) ?? 0
                 failingFor = .milliseconds(Int64(max(0, seconds) * 1000))
             }
             let decision = policy.decide(attempt: message.attempt, outcome: outcome, failingFor: failingFor, jitterUnit: jitterUnit)
             switch decision.message {
             case .delivered:
-                try db.execute("""
+                try db.execute(
+                    """
                     UPDATE webhook_outbox SET status = 'delivered', delivered_at = now(), last_error = NULL
                     WHERE id = \(message.outboxID)
                     """)
             case .retry(let delay):
-                try db.execute("""
+                try db.execute(
+                    """
                     UPDATE webhook_outbox SET next_attempt_at = now() + make_interval(secs => \(delay.seconds)::float8),
                            last_error = \(outcome.errorText)
                     WHERE id = \(message.outboxID) AND status = 'pending'
                     """)
             case .dead:
-                try db.execute("""
+                try db.execute(
+                    """
                     UPDATE webhook_outbox SET status = 'dead', last_error = \(outcome.errorText)
                     WHERE id = \(message.outboxID) AND status = 'pending'
                     """)
             }
             if case .disable(let reason) = decision.endpoint {
-                try db.execute("""
+                try db.execute(
+                    """
                     UPDATE webhook_endpoints SET enabled = false, disabled_reason = \(reason), updated_at = now()
                     WHERE id = \(endpointID) AND enabled
                     """)
@@ -134,13 +146,15 @@ extension EndpointSnapshot {
     /// what the operator must do.
     func openSecrets(keyring: SecretKeyring?) -> Result<[WebhookSecret], WebhookError> {
         if hasPlaintextSecret {
-            return .failure(WebhookError(code: .secretKey, message: "the endpoint's secret is still stored in plaintext; run 'vigil secrets encrypt-existing'"))
+            return .failure(
+                WebhookError(code: .secretKey, message: "the endpoint's secret is still stored in plaintext; run 'vigil secrets encrypt-existing'"))
         }
         guard let keyring else {
             return .failure(WebhookError(code: .secretKey, message: SecretsError.noKey(for: "signing a webhook").message))
         }
         guard !sealedSecrets.isEmpty else {
-            return .failure(WebhookError(code: .invalidSecret, message: "the endpoint has no signing secret; rotate it with 'vigil webhooks rotate-secret'"))
+            return .failure(
+                WebhookError(code: .invalidSecret, message: "the endpoint has no signing secret; rotate it with 'vigil webhooks rotate-secret'"))
         }
         do {
             return .success(try sealedSecrets.map { try WebhookAdmin.open($0, keyring: keyring) })

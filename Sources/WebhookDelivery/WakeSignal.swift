@@ -30,7 +30,9 @@ final class WakeSignal: Sendable {
             let was = state.pending
             state.pending = false
             return was
-        }) { return }
+        }) {
+            return
+        }
         _ = try? await withTimeout(timeout) { await self.waitForSignal() }
     }
 

@@ -15,7 +15,8 @@ extension WebhookAdmin {
             if let endpoint {
                 let exists = try db.query("SELECT 1 FROM webhook_endpoints WHERE id = \(endpoint)").count == 1
                 guard exists else { throw WebhookError(code: .notFound, message: "no webhook endpoint \(endpoint); see 'vigil webhooks list'") }
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT INTO webhook_outbox (message_id, endpoint_id, alert_id, event_type, payload)
                     SELECT DISTINCT ON (o.alert_id) 'msg_' || replace(gen_random_uuid()::text, '-', ''), \(endpoint),
                            o.alert_id, o.event_type, o.payload
@@ -26,7 +27,8 @@ extension WebhookAdmin {
                     ON CONFLICT (alert_id, endpoint_id) DO NOTHING
                     """)
             }
-            let queued = try db.execute("""
+            let queued = try db.execute(
+                """
                 UPDATE webhook_outbox o
                    SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, delivered_at = NULL
                   FROM alerts a

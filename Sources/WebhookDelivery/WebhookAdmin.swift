@@ -57,10 +57,12 @@ public enum WebhookAdmin {
             throw WebhookError(code: .invalidArgument, message: "min severity '\(minSeverity)' is unknown: use one of \(Severity.names)")
         }
         guard !eventTypes.isEmpty else { throw WebhookError(code: .invalidArgument, message: "an endpoint subscribes to at least one event type") }
-        let id = try await db.query("""
+        let id = try await db.query(
+            """
             INSERT INTO webhook_endpoints (url, secret_sealed, event_types, min_severity)
             VALUES (\(url), \(sealed), \(PostgresTextArray(eventTypes)), \(minSeverity)) RETURNING id
-            """).first?.decode(0, as: Int64.self)
+            """
+        ).first?.decode(0, as: Int64.self)
         guard let id else { throw WebhookError(code: .notFound, message: "the endpoint was not stored") }
         try await db.notify(WebhookOutbox.channel)
         return id
@@ -68,7 +70,8 @@ public enum WebhookAdmin {
 
     /// Every endpoint with its message counts, by id.
     public static func listEndpoints(on db: PostgresConnection) async throws -> [WebhookEndpoint] {
-        let rows = try await db.query("""
+        let rows = try await db.query(
+            """
             SELECT e.id, e.url, e.event_types, e.min_severity, e.enabled, e.disabled_reason, e.failing_since,
                    e.previous_secret_until,
                    count(o.id) FILTER (WHERE o.status = 'pending'),
@@ -90,7 +93,8 @@ public enum WebhookAdmin {
     /// Enables or disables an endpoint. Enabling clears the reason and the failing streak;
     /// its pending messages are then delivered.
     public static func setEnabled(_ id: Int64, _ enabled: Bool, reason: String? = nil, on db: PostgresConnection) async throws {
-        let changed = try await db.execute("""
+        let changed = try await db.execute(
+            """
             UPDATE webhook_endpoints
                SET enabled = \(enabled), disabled_reason = CASE WHEN \(enabled) THEN NULL ELSE \(reason ?? "disabled by operator") END,
                    failing_since = CASE WHEN \(enabled) THEN NULL ELSE failing_since END, updated_at = now()
@@ -102,9 +106,12 @@ public enum WebhookAdmin {
 
     /// Replaces the secret; the old one keeps signing (both signatures in the header) for
     /// `grace`, so consumers can switch without rejecting a delivery.
-    public static func rotateSecret(_ id: Int64, to secret: WebhookSecret, keyring: SecretKeyring?, grace: Duration, on db: PostgresConnection) async throws {
+    public static func rotateSecret(_ id: Int64, to secret: WebhookSecret, keyring: SecretKeyring?, grace: Duration, on db: PostgresConnection)
+        async throws
+    {
         let sealed = try seal(secret, keyring: keyring, action: "rotating a webhook secret")
-        let changed = try await db.execute("""
+        let changed = try await db.execute(
+            """
             UPDATE webhook_endpoints
                SET previous_secret_sealed = secret_sealed, secret_sealed = \(sealed), previous_secret = NULL, secret = NULL,
                    previous_secret_until = now() + make_interval(secs => \(grace.seconds)::float8), updated_at = now()
@@ -123,8 +130,11 @@ public enum WebhookAdmin {
     }
 
     /// The latest attempts, newest first.
-    public static func deliveries(endpoint: Int64? = nil, filter: DeliveryFilter? = nil, limit: Int = 50, on db: PostgresConnection) async throws -> [WebhookDeliveryRecord] {
-        let rows = try await db.query("""
+    public static func deliveries(endpoint: Int64? = nil, filter: DeliveryFilter? = nil, limit: Int = 50, on db: PostgresConnection) async throws
+        -> [WebhookDeliveryRecord]
+    {
+        let rows = try await db.query(
+            """
             SELECT d.outbox_id, d.endpoint_id, o.alert_id, o.message_id, d.attempt, d.attempted_at, d.status_code,
                    d.latency_ms, d.error, o.status
             FROM webhook_deliveries d JOIN webhook_outbox o ON o.id = d.outbox_id

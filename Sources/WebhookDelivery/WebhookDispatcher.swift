@@ -33,10 +33,12 @@ public final class WebhookDispatcher: Service, Sendable {
         guard let channel = PostgresIdentifier(WebhookOutbox.channel) else { return }
         try await listener.listen(channel)
         let logger = configuration.logger
-        logger.info("webhook dispatcher started", metadata: [
-            "timeout": "\(configuration.requestTimeout)", "attempts": "\(configuration.policy.schedule.maxAttempts)",
-            "concurrency": "\(configuration.concurrencyPerEndpoint)",
-        ])
+        logger.info(
+            "webhook dispatcher started",
+            metadata: [
+                "timeout": "\(configuration.requestTimeout)", "attempts": "\(configuration.policy.schedule.maxAttempts)",
+                "concurrency": "\(configuration.concurrencyPerEndpoint)",
+            ])
         var workers: [Int64: EndpointWorker] = [:]
         try await withThrowingDiscardingTaskGroup { group in
             var lastRefresh: ContinuousClock.Instant?

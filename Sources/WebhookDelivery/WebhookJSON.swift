@@ -46,7 +46,10 @@ enum WebhookJSON {
         mutating func container(close: UInt8, keyed: Bool, depth: Int) -> Bool {
             index += 1
             skipSpace()
-            if peek == close { index += 1; return true }
+            if peek == close {
+                index += 1
+                return true
+            }
             while true {
                 if keyed {
                     skipSpace()
@@ -57,8 +60,14 @@ enum WebhookJSON {
                 }
                 guard value(depth: depth + 1) else { return false }
                 skipSpace()
-                if peek == UInt8(ascii: ",") { index += 1; continue }
-                if peek == close { index += 1; return true }
+                if peek == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if peek == close {
+                    index += 1
+                    return true
+                }
                 return false
             }
         }

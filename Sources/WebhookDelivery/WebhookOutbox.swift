@@ -43,7 +43,8 @@ public enum WebhookOutbox {
         let severities = PostgresTextArray(entries.map(\.severity))
         let bodies = PostgresTextArray(entries.map(\.body))
         let eventType = AlertEventBody.eventType
-        let added = try db.execute("""
+        let added = try db.execute(
+            """
             INSERT INTO webhook_outbox (message_id, endpoint_id, alert_id, event_type, payload)
             SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, a.alert_id, \(eventType), a.body::jsonb
             FROM unnest(\(ids)::bigint[], \(severities)::text[], \(bodies)::text[]) AS a(alert_id, severity, body)

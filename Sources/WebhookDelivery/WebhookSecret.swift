@@ -19,11 +19,14 @@ public struct WebhookSecret: Sendable, Hashable, CustomStringConvertible {
     public init(_ text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.hasPrefix(Self.prefix) else {
-            throw WebhookError(code: .invalidSecret, message: "a webhook secret starts with \(Self.prefix) followed by base64; omit --secret to generate one")
+            throw WebhookError(
+                code: .invalidSecret, message: "a webhook secret starts with \(Self.prefix) followed by base64; omit --secret to generate one")
         }
         let encoded = String(trimmed.dropFirst(Self.prefix.count))
         guard let data = Data(base64Encoded: encoded), data.count >= Self.minimumKeyLength else {
-            throw WebhookError(code: .invalidSecret, message: "a webhook secret is \(Self.prefix) followed by standard base64 of at least \(Self.minimumKeyLength) bytes")
+            throw WebhookError(
+                code: .invalidSecret,
+                message: "a webhook secret is \(Self.prefix) followed by standard base64 of at least \(Self.minimumKeyLength) bytes")
         }
         self.key = Array(data)
         self.text = trimmed

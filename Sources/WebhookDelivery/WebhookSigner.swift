@@ -24,7 +24,9 @@ public enum WebhookSigner {
     }
 
     /// The three Standard Webhooks headers for one attempt.
-    public static func headers(secrets: [WebhookSecret], messageID: String, timestamp: Int64, body: some DataProtocol) -> [(name: String, value: String)] {
+    public static func headers(secrets: [WebhookSecret], messageID: String, timestamp: Int64, body: some DataProtocol) -> [(
+        name: String, value: String
+    )] {
         [
             ("webhook-id", messageID),
             ("webhook-timestamp", String(timestamp)),

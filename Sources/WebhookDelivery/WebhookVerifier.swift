@@ -26,7 +26,8 @@ public struct WebhookVerifier: Sendable {
         }
         let skew = seconds > now ? seconds - now : now - seconds
         guard skew <= tolerance.components.seconds else {
-            throw WebhookError(code: .invalidSignature, message: "webhook-timestamp is \(skew) s from now (tolerance \(tolerance.components.seconds) s)")
+            throw WebhookError(
+                code: .invalidSignature, message: "webhook-timestamp is \(skew) s from now (tolerance \(tolerance.components.seconds) s)")
         }
         let offered = signatures.split(separator: " ").compactMap { part -> Data? in
             guard part.hasPrefix("v1,") else { return nil }

@@ -52,13 +52,15 @@ extension FeedBenchCommand {
     }
 
     /// The `transactions` columns of `--copy-file`, in order (as the writer stage copies them).
-    static let copyColumns = "id, account_id, card_id, amount_minor, currency, merchant_id, mcc, country, channel, device_id, ip, latitude, longitude, event_time, raw"
+    static let copyColumns =
+        "id, account_id, card_id, amount_minor, currency, merchant_id, mcc, country, channel, device_id, ip, latitude, longitude, event_time, raw"
 
     /// Opens `count` connections that send nothing, reports how many opened, holds them for
     /// `--duration` seconds and closes them: the server's per-connection memory cost.
     func holdIdleConnections(_ count: Int) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
-        let host = host, port = port
+        let host = host
+        let port = port
         var channels: [any Channel] = []
         var failures: [String: Int] = [:]
         channels.reserveCapacity(count)
@@ -88,7 +90,8 @@ extension FeedBenchCommand {
         }
         let failed = failures.values.reduce(0, +)
         // Written unbuffered: a script waits for this line before it samples the server's memory.
-        var holding = json
+        var holding =
+            json
             ? "{\"event\":\"holding\",\"idle_connections\":\(channels.count),\"failed\":\(failed)}\n"
             : "holding \(channels.count) idle connections to \(host):\(port) for \(duration) s (\(failed) failed)\n"
         if !json {

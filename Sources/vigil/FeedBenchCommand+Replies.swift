@@ -105,7 +105,8 @@ struct BenchReplyScanner {
         while end > 0, line[end - 1] == UInt8(ascii: "\r") || line[end - 1] == UInt8(ascii: " ") { end -= 1 }
         let body = line[0..<end]
         if body.starts(with: Self.ackPrefix) {
-            return .ack(duplicate: body.count >= Self.duplicateSuffix.count && body.suffix(Self.duplicateSuffix.count).elementsEqual(Self.duplicateSuffix))
+            return .ack(
+                duplicate: body.count >= Self.duplicateSuffix.count && body.suffix(Self.duplicateSuffix.count).elementsEqual(Self.duplicateSuffix))
         }
         if body.starts(with: Self.nackPrefix) {
             return .nack(code: errorCode(in: body) ?? "unknown")

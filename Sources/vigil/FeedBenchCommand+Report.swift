@@ -14,7 +14,9 @@ struct BenchReport: Codable {
         var mean: Double
 
         enum CodingKeys: String, CodingKey {
-            case count, p50, p90, p99, p99_9 = "p99.9", max, mean
+            case count, p50, p90, p99
+            case p99_9 = "p99.9"
+            case max, mean
         }
     }
 
@@ -50,12 +52,27 @@ struct BenchReport: Codable {
     var connectionErrors: [String]
 
     enum CodingKeys: String, CodingKey {
-        case mode, host, port, connections, targetRate = "target_rate", window, warmupSeconds = "warmup_s",
-             durationSeconds = "duration_s", seed, runID = "run_id", accounts, sent, sentInWindow = "sent_in_window",
-             acked, duplicates, nacked, unparsed, unanswered, unsent, throughputPerSecond = "throughput_per_s",
-             offeredPerSecond = "offered_per_s", latencyMicroseconds = "latency_us",
-             latencyMaxPerSecondMicroseconds = "latency_max_per_second_us", nacksByCode = "nacks_by_code",
-             connectionErrors = "connection_errors"
+        case mode, host, port, connections
+        case targetRate = "target_rate"
+        case window
+        case warmupSeconds = "warmup_s"
+        case
+            durationSeconds = "duration_s"
+        case seed
+        case runID = "run_id"
+        case accounts, sent
+        case sentInWindow = "sent_in_window"
+        case
+            acked, duplicates, nacked, unparsed, unanswered, unsent
+        case throughputPerSecond = "throughput_per_s"
+        case
+            offeredPerSecond = "offered_per_s"
+        case latencyMicroseconds = "latency_us"
+        case
+            latencyMaxPerSecondMicroseconds = "latency_max_per_second_us"
+        case nacksByCode = "nacks_by_code"
+        case
+            connectionErrors = "connection_errors"
     }
 
     init(plan: BenchPlan, result: BenchResult, seed: UInt64, runID: String, generatorAccounts: Int) {

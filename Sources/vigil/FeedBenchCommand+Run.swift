@@ -95,7 +95,8 @@ struct BenchConnection: Sendable {
                 }
             }
         let raw = channel.channel
-        let plan = self.plan, t0 = self.t0
+        let plan = self.plan
+        let t0 = self.t0
         // Whatever happens, the connection is closed at the hard stop, which ends its reads.
         let stopper = Task {
             try await Self.sleep(until: t0 + plan.hardStop)
@@ -143,7 +144,7 @@ struct BenchConnection: Sendable {
                 }
                 do {
                     try await outbound.write(ByteBuffer(bytes: chunk.bytes[chunk.start(of: position)..<chunk.ends[end - 1]]))
-                } catch where benchNow() &- t0 >= plan.hardStop {
+                } catch  where benchNow() &- t0 >= plan.hardStop {
                     break chunks  // still blocked by backpressure when the run was cut off
                 }
                 stats.sent += end - position
@@ -169,14 +170,16 @@ struct BenchConnection: Sendable {
                 }
                 if shared.state.withLock({ $0.senderDone && $0.queue.isEmpty }) { break }
             }
-        } catch where benchNow() &- t0 >= plan.hardStop {
+        } catch  where benchNow() &- t0 >= plan.hardStop {
             // Closed at the hard stop: what was counted stands; the rest is "unanswered".
         }
         return stats
     }
 
     /// Closed loop: keeps the window full, measuring each record from its actual send.
-    private func closedLoop(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> BenchStats {
+    private func closedLoop(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws
+        -> BenchStats
+    {
         var stats = BenchStats()
         var scanner = BenchReplyScanner()
         var iterator = inbound.makeAsyncIterator()

@@ -53,11 +53,13 @@ struct FeedBenchCommand: AsyncParsableCommand {
     var accounts: Int = 200_000
     @Option(help: "RFC 3339 event time of the first record (default: 30 days ago, at midnight UTC).")
     var start: String?
-    @Option(name: .customLong("time-offset-hours"), help: """
-        Shift every record's event time this many hours later, keeping the same world. Successive runs \
-        against one server need distinct offsets: the same times again would look like a replay burst \
-        to the velocity windows (and raise alerts a real feed would not).
-        """)
+    @Option(
+        name: .customLong("time-offset-hours"),
+        help: """
+            Shift every record's event time this many hours later, keeping the same world. Successive runs \
+            against one server need distinct offsets: the same times again would look like a replay burst \
+            to the velocity windows (and raise alerts a real feed would not).
+            """)
     var timeOffsetHours: Int = 0
     @Option(name: .customLong("run-id"), help: "Prefix tag of this run's ids (default: random).")
     var runID: String?
@@ -89,7 +91,10 @@ struct FeedBenchCommand: AsyncParsableCommand {
         if let start, RFC3339.parse(start) == nil {
             throw ValidationError("--start must be an RFC 3339 time such as 2026-11-01T00:00:00Z")
         }
-        if let runID, runID.isEmpty || runID.utf8.count > 32 || !runID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+        if let runID,
+            runID.isEmpty || runID.utf8.count > 32
+                || !runID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+        {
             throw ValidationError("--run-id must be 1 to 32 printable ASCII characters without quotes or backslashes")
         }
         if let idle, idle <= 0 || idle > 100_000 { throw ValidationError("--idle must be 1 to 100000") }

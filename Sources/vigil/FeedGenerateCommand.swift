@@ -64,7 +64,8 @@ struct FeedGenerateCommand: AsyncParsableCommand {
         guard let summary else { return }
         let cases = summary.casesByType.sorted { $0.key.rawValue < $1.key.rawValue }
             .map { "  \($0.key.rawValue): \($0.value)" }.joined(separator: "\n")
-        print("""
+        print(
+            """
             wrote \(summary.transactions) transactions to \(summary.feedPath) in \(elapsed)
             \(summary.fraudTransactions) in \(summary.casesByType.values.reduce(0, +)) fraud cases (\(summary.labelsPath)):
             \(cases)

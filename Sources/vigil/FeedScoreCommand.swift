@@ -28,7 +28,9 @@ struct FeedScoreCommand: AsyncParsableCommand {
         var type: String
         var transactionIDs: [String]
         enum CodingKeys: String, CodingKey {
-            case caseID = "case_id", type, transactionIDs = "transaction_ids"
+            case caseID = "case_id"
+            case type
+            case transactionIDs = "transaction_ids"
         }
     }
 
@@ -37,7 +39,9 @@ struct FeedScoreCommand: AsyncParsableCommand {
         var legitimateTransactions: Int
         var accountIDs: [String]
         enum CodingKeys: String, CodingKey {
-            case population, legitimateTransactions = "legitimate_transactions", accountIDs = "account_ids"
+            case population
+            case legitimateTransactions = "legitimate_transactions"
+            case accountIDs = "account_ids"
         }
     }
 
@@ -53,7 +57,8 @@ struct FeedScoreCommand: AsyncParsableCommand {
             }
         } else {
             guard let feedData = FileManager.default.contents(atPath: feed) else {
-                throw CleanExit.failure("vigil feed score: cannot read \(feed) (needed to count transactions when \(feed).populations.ndjson is absent)")
+                throw CleanExit.failure(
+                    "vigil feed score: cannot read \(feed) (needed to count transactions when \(feed).populations.ndjson is absent)")
             }
             let total = feedData.split(separator: UInt8(ascii: "\n")).count
             populations = [("everyday", [], total - Set(labels.flatMap(\.transactionIDs)).count)]
@@ -85,7 +90,8 @@ struct FeedScoreCommand: AsyncParsableCommand {
             do {
                 result.append(try decoder.decode(T.self, from: Data(line)))
             } catch {
-                throw CleanExit.failure("vigil feed score: line \(number + 1) of \(file) is not what `vigil feed generate` writes (\(error)); regenerate the feed")
+                throw CleanExit.failure(
+                    "vigil feed score: line \(number + 1) of \(file) is not what `vigil feed generate` writes (\(error)); regenerate the feed")
             }
         }
         return result

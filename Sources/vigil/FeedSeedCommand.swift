@@ -31,7 +31,8 @@ struct FeedSeedCommand: AsyncParsableCommand {
         } catch let error as PostgresError {
             throw CleanExit.failure("vigil feed seed: \(error)")
         }
-        print("seeded \(reference.accounts.count) accounts, \(reference.merchants.count) merchants, \(reference.fxRates.count) FX rates, \(reference.lists.count) lists")
+        print(
+            "seeded \(reference.accounts.count) accounts, \(reference.merchants.count) merchants, \(reference.fxRates.count) FX rates, \(reference.lists.count) lists"
+        )
     }
 }
-

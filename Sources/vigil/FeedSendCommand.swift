@@ -54,7 +54,8 @@ struct FeedSendCommand: AsyncParsableCommand {
             }
         }
         let started = ContinuousClock.now
-        let host = host, port = port
+        let host = host
+        let port = port
         let tallies: [Tally]
         do {
             tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
@@ -86,16 +87,22 @@ struct FeedSendCommand: AsyncParsableCommand {
             throw CleanExit.failure("vigil feed send: cannot stream to \(host):\(port): \(error)")
         }
         let total = tallies.reduce(into: Tally()) { $0.merge($1) }
-        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+        let seconds =
+            Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
         let sent = counts.reduce(0, +)
         if json {
-            var object: [String: Any] = ["sent": sent, "acked": total.acked, "duplicates": total.duplicates, "nacked": total.nacked,
-                                         "unanswered": sent - total.total, "seconds": seconds]
+            var object: [String: Any] = [
+                "sent": sent, "acked": total.acked, "duplicates": total.duplicates, "nacked": total.nacked,
+                "unanswered": sent - total.total, "seconds": seconds,
+            ]
             object["nacks_by_code"] = total.nacksByCode
-            let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            let text =
+                (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
             print(text)
         } else {
-            print("sent \(sent) records on \(counts.filter { $0 > 0 }.count) connections in \(String(format: "%.2f", seconds)) s (\(Int(Double(sent) / max(seconds, 0.001))) records/s)")
+            print(
+                "sent \(sent) records on \(counts.filter { $0 > 0 }.count) connections in \(String(format: "%.2f", seconds)) s (\(Int(Double(sent) / max(seconds, 0.001))) records/s)"
+            )
             print("acked \(total.acked) (\(total.duplicates) duplicates), nacked \(total.nacked)")
             for (code, count) in total.nacksByCode.sorted(by: { $0.key < $1.key }) {
                 print("  nack \(code): \(count)")

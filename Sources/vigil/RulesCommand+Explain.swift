@@ -41,7 +41,8 @@ extension RulesCommand {
             print("  reason: \(rule.reasonTemplate)")
             guard let transaction else { return }
             guard let data = FileManager.default.contents(atPath: transaction),
-                  var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            else {
                 print("cannot read \(transaction) as a JSON object")
                 throw ExitCode(1)
             }
@@ -51,15 +52,23 @@ extension RulesCommand {
             var record = EvaluationRecord(for: ruleset)
             var problems = RecordBuilder(start: start).fill(&record, from: object)
             for (name, raw) in windowValues {
-                guard let w = ruleset.window(named: name) else { problems.append("unknown window `\(name)`"); continue }
-                if let n = raw as? NSNumber, w.resultType.base == .int, let i = Int64(n.stringValue) { record.windows[w.slot] = .int(i) }
-                else if let d = DecimalValue(parsing: "\(raw)") { record.windows[w.slot] = .decimal(d) }
-                else { problems.append("window `\(name)`: cannot read \(raw)") }
+                guard let w = ruleset.window(named: name) else {
+                    problems.append("unknown window `\(name)`")
+                    continue
+                }
+                if let n = raw as? NSNumber, w.resultType.base == .int, let i = Int64(n.stringValue) {
+                    record.windows[w.slot] = .int(i)
+                } else if let d = DecimalValue(parsing: "\(raw)") {
+                    record.windows[w.slot] = .decimal(d)
+                } else {
+                    problems.append("window `\(name)`: cannot read \(raw)")
+                }
             }
             for p in problems { print("  warning: \(p)") }
             print("\nevaluation:")
             for line in RuleLanguage.Explain.trace(rule, in: ruleset, record: record, lists: lists) where !line.isConstant {
-                let value = if case .decimal(let d) = line.value, line.type.base == .money { d.formatted(fractionDigits: 2) } else { line.value.description }
+                let value =
+                    if case .decimal(let d) = line.value, line.type.base == .money { d.formatted(fractionDigits: 2) } else { line.value.description }
                 print("  " + String(repeating: "  ", count: line.depth) + "\(line.text)  =  \(value)")
             }
             let outcome = ruleset.evaluate(record, lists: lists).values[rule.index]

@@ -16,7 +16,10 @@ extension RulesCommand {
             var unformatted: [String] = []
             var failed = false
             for path in RulesetLoader.ruleFiles(in: paths) {
-                guard let data = FileManager.default.contents(atPath: path) else { failed = true; continue }
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    failed = true
+                    continue
+                }
                 let source = SourceFile(path: path, text: String(decoding: data, as: UTF8.self))
                 guard let formatted = RuleFormatter.format(source) else {
                     print("\(path): does not parse; run `vigil rules check \(path)`")

@@ -48,7 +48,9 @@ extension RulesCommand {
             case .text:
                 for d in result.diagnostics { print(d.rendered(sources: result.sources)) }
                 if let rs = result.ruleset {
-                    print("ok: \(rs.rules.count) rules, \(rs.windows.count) windows, \(rs.lists.count) lists; version \(rs.version); \(warnings) warning(s)")
+                    print(
+                        "ok: \(rs.rules.count) rules, \(rs.windows.count) windows, \(rs.lists.count) lists; version \(rs.version); \(warnings) warning(s)"
+                    )
                 } else {
                     print("\(errors) error(s), \(warnings) warning(s)")
                 }

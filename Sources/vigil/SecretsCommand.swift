@@ -74,7 +74,8 @@ struct SecretsRotateKeyCommand: AsyncParsableCommand {
         let changed = try await WebhooksCommand.withDatabase("secrets rotate-key") { db in
             try await WebhookAdmin.rotateKey(from: keyring, to: newKey, on: db)
         }
-        print("re-sealed the secrets of \(changed) webhook endpoint(s) under key \(newKey.id) (was \(keyring.current.id)); "
-            + "configure the new key (VIGIL_SECRET_KEY or --secret-key-file) wherever vigil runs")
+        print(
+            "re-sealed the secrets of \(changed) webhook endpoint(s) under key \(newKey.id) (was \(keyring.current.id)); "
+                + "configure the new key (VIGIL_SECRET_KEY or --secret-key-file) wherever vigil runs")
     }
 }

@@ -49,7 +49,9 @@ struct TrustOptions {
             }
             configuration.feed.tls = tls
         case (nil, nil):
-            if clientCA != nil { throw CleanExit.failure("vigil serve: --tls-client-ca needs --tls-cert and --tls-key (the server's own certificate)") }
+            if clientCA != nil {
+                throw CleanExit.failure("vigil serve: --tls-client-ca needs --tls-cert and --tls-key (the server's own certificate)")
+            }
         default:
             throw CleanExit.failure("vigil serve: give --tls-cert and --tls-key together (PEM certificate chain and its private key)")
         }
@@ -77,8 +79,9 @@ struct TrustOptions {
             return
         }
         guard count == 0 else {
-            throw CleanExit.failure("vigil serve: \(count) webhook endpoint(s) still have their signing secret in plaintext; "
-                + "run 'vigil secrets encrypt-existing' (with VIGIL_SECRET_KEY or --secret-key-file) before starting")
+            throw CleanExit.failure(
+                "vigil serve: \(count) webhook endpoint(s) still have their signing secret in plaintext; "
+                    + "run 'vigil secrets encrypt-existing' (with VIGIL_SECRET_KEY or --secret-key-file) before starting")
         }
     }
 }

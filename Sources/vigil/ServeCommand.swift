@@ -36,17 +36,26 @@ struct ServeCommand: AsyncParsableCommand {
     var rules: String?
     @Option(help: "Records per database transaction [VIGIL_BATCH_SIZE] (default 4000).")
     var batchSize: Int?
-    @Option(help: "Milliseconds a batch waits to fill after its first record [VIGIL_LINGER_MS] (default 0: a batch is what arrived while the previous one committed).")
+    @Option(
+        help:
+            "Milliseconds a batch waits to fill after its first record [VIGIL_LINGER_MS] (default 0: a batch is what arrived while the previous one committed)."
+    )
     var lingerMs: Int?
     @Option(help: "Capacity of the ingest mailbox, in records [VIGIL_QUEUE_CAPACITY] (default 10000).")
     var queueCapacity: Int?
     @Option(help: "Unanswered records per connection before it stops being read [VIGIL_MAX_UNANSWERED] (default 2048).")
     var maxUnanswered: Int?
-    @Option(help: "Open feed connections at most; one more is answered too_many_connections and closed [VIGIL_MAX_CONNECTIONS] (default: the file-descriptor limit less 128 and a tenth of it, e.g. 794 at ulimit -n 1024).")
+    @Option(
+        help:
+            "Open feed connections at most; one more is answered too_many_connections and closed [VIGIL_MAX_CONNECTIONS] (default: the file-descriptor limit less 128 and a tenth of it, e.g. 794 at ulimit -n 1024)."
+    )
     var maxConnections: Int?
     @Option(help: "Seconds a feed connection may send nothing, with no reply owed, before it is closed; 0 never [VIGIL_IDLE_TIMEOUT] (default 300).")
     var idleTimeout: Double?
-    @Option(help: "Seconds a begun feed line may take to finish before it is nacked line_timeout and the connection closed; 0 never [VIGIL_LINE_TIMEOUT] (default 10).")
+    @Option(
+        help:
+            "Seconds a begun feed line may take to finish before it is nacked line_timeout and the connection closed; 0 never [VIGIL_LINE_TIMEOUT] (default 10)."
+    )
     var lineTimeout: Double?
     @Option(help: "Base currency for amount_base [VIGIL_BASE_CURRENCY] (default EUR).")
     var baseCurrency: String?
@@ -60,11 +69,17 @@ struct ServeCommand: AsyncParsableCommand {
     var maxRestarts: Int?
     @Option(help: "Seconds over which --max-restarts is counted [VIGIL_RESTART_PERIOD] (default 60).")
     var restartPeriod: Int?
-    @Option(help: "Seconds a record may be dated before its account's newest transaction and still count in windows and profiles; later ones are stored with late=true and evaluated without window figures [VIGIL_ALLOWED_LATENESS] (default 300).")
+    @Option(
+        help:
+            "Seconds a record may be dated before its account's newest transaction and still count in windows and profiles; later ones are stored with late=true and evaluated without window figures [VIGIL_ALLOWED_LATENESS] (default 300)."
+    )
     var allowedLateness: Int?
     @Option(help: "Clients of GET /alerts/stream at once; more get 503 [VIGIL_MAX_STREAM_SUBSCRIBERS] (default 256).")
     var maxStreamSubscribers: Int?
-    @Option(help: "Alerts a /alerts/stream client may be behind before it is disconnected (it resumes with Last-Event-ID) [VIGIL_STREAM_BUFFER] (default 1024).")
+    @Option(
+        help:
+            "Alerts a /alerts/stream client may be behind before it is disconnected (it resumes with Last-Event-ID) [VIGIL_STREAM_BUFFER] (default 1024)."
+    )
     var streamBuffer: Int?
     @Flag(help: "Allow webhook endpoints on loopback addresses (demos and tests; refused by default against SSRF) [VIGIL_WEBHOOK_ALLOW_LOOPBACK=1].")
     var webhookAllowLoopback = false
@@ -78,11 +93,20 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsKey: String?
     @Option(help: "CA (PEM) that feed clients' certificates must chain to: mutual TLS, clients without one are refused [VIGIL_TLS_CLIENT_CA].")
     var tlsClientCa: String?
-    @Option(help: "Card numbers (PANs) in feed lines: reject (nack pan_not_allowed) or tokenize (replace by a keyed hash; needs the secret key) [VIGIL_PAN_POLICY] (default reject).")
+    @Option(
+        help:
+            "Card numbers (PANs) in feed lines: reject (nack pan_not_allowed) or tokenize (replace by a keyed hash; needs the secret key) [VIGIL_PAN_POLICY] (default reject)."
+    )
     var panPolicy: String?
-    @Option(help: "File holding the secret key (base64 of 32 bytes) that seals webhook secrets and keys PAN tokens [VIGIL_SECRET_KEY_FILE]; or set VIGIL_SECRET_KEY.")
+    @Option(
+        help:
+            "File holding the secret key (base64 of 32 bytes) that seals webhook secrets and keys PAN tokens [VIGIL_SECRET_KEY_FILE]; or set VIGIL_SECRET_KEY."
+    )
     var secretKeyFile: String?
-    @Option(help: "A previous secret key, still accepted for opening sealed secrets during a rotation [VIGIL_PREVIOUS_SECRET_KEY_FILE]; or VIGIL_PREVIOUS_SECRET_KEY.")
+    @Option(
+        help:
+            "A previous secret key, still accepted for opening sealed secrets during a rotation [VIGIL_PREVIOUS_SECRET_KEY_FILE]; or VIGIL_PREVIOUS_SECRET_KEY."
+    )
     var previousSecretKeyFile: String?
 
     func run() async throws {
@@ -99,7 +123,9 @@ struct ServeCommand: AsyncParsableCommand {
                 return parsed
             }
             if let text = settings.values[key] {
-                guard let parsed = T(text) else { throw CleanExit.failure("vigil serve: \"\(key)\": \(text) in \(settings.path ?? "config") is not a valid value") }
+                guard let parsed = T(text) else {
+                    throw CleanExit.failure("vigil serve: \"\(key)\": \(text) in \(settings.path ?? "config") is not a valid value")
+                }
                 return parsed
             }
             return fallback
@@ -126,8 +152,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.batchSize = try value(batchSize, "VIGIL_BATCH_SIZE", "batch-size", configuration.batchSize)
         configuration.linger = .milliseconds(try value(lingerMs, "VIGIL_LINGER_MS", "linger-ms", 0))
         configuration.ingestQueueCapacity = try value(queueCapacity, "VIGIL_QUEUE_CAPACITY", "queue-capacity", configuration.ingestQueueCapacity)
-        configuration.feed.maximumUnansweredPerConnection = try value(maxUnanswered, "VIGIL_MAX_UNANSWERED", "max-unanswered", configuration.feed.maximumUnansweredPerConnection)
-        configuration.feed.maximumConnections = try value(maxConnections, "VIGIL_MAX_CONNECTIONS", "max-connections", configuration.feed.maximumConnections)
+        configuration.feed.maximumUnansweredPerConnection = try value(
+            maxUnanswered, "VIGIL_MAX_UNANSWERED", "max-unanswered", configuration.feed.maximumUnansweredPerConnection)
+        configuration.feed.maximumConnections = try value(
+            maxConnections, "VIGIL_MAX_CONNECTIONS", "max-connections", configuration.feed.maximumConnections)
         configuration.feed.idleTimeout = try Self.timeout(value(idleTimeout, "VIGIL_IDLE_TIMEOUT", "idle-timeout", 300), "idle-timeout")
         configuration.feed.lineTimeout = try Self.timeout(value(lineTimeout, "VIGIL_LINE_TIMEOUT", "line-timeout", 10), "line-timeout")
         configuration.baseCurrency = try value(baseCurrency, "VIGIL_BASE_CURRENCY", "base-currency", configuration.baseCurrency)
@@ -140,7 +168,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxRestarts = try value(maxRestarts, "VIGIL_MAX_RESTARTS", "max-restarts", configuration.maxRestarts)
         configuration.restartPeriod = .seconds(try value(restartPeriod, "VIGIL_RESTART_PERIOD", "restart-period", 60))
         configuration.alertStream = .init(
-            maxSubscribers: try value(maxStreamSubscribers, "VIGIL_MAX_STREAM_SUBSCRIBERS", "max-stream-subscribers", configuration.alertStream.maxSubscribers),
+            maxSubscribers: try value(
+                maxStreamSubscribers, "VIGIL_MAX_STREAM_SUBSCRIBERS", "max-stream-subscribers", configuration.alertStream.maxSubscribers),
             bufferEvents: try value(streamBuffer, "VIGIL_STREAM_BUFFER", "stream-buffer", configuration.alertStream.bufferEvents))
         if let plan = ProcessInfo.processInfo.environment["VIGIL_TEST_FAULTS"] {
             guard let faults = FaultInjection(parsing: plan) else {
@@ -149,17 +178,21 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.faults = faults
         }
         configuration.allowFailingRuleTests = allowFailingRuleTests
-        configuration.profileCheckpointInterval = .seconds(max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
-        let trust = TrustOptions(tlsCert: tlsCert, tlsKey: tlsKey, tlsClientCA: tlsClientCa, panPolicy: panPolicy,
-                                 secretKeyFile: secretKeyFile, previousSecretKeyFile: previousSecretKeyFile)
+        configuration.profileCheckpointInterval = .seconds(
+            max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
+        let trust = TrustOptions(
+            tlsCert: tlsCert, tlsKey: tlsKey, tlsClientCA: tlsClientCa, panPolicy: panPolicy,
+            secretKeyFile: secretKeyFile, previousSecretKeyFile: previousSecretKeyFile)
         let keyring = try trust.keyring(settings: settings, command: "serve")
         try trust.apply(to: &configuration, keyring: keyring, settings: settings)
         try await TrustOptions.refusePlaintextSecrets(database: configuration.database)
         configuration.recordFeedSessions()
-        configuration.enableWebhooks(allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1",
-                                     keyring: keyring)
+        configuration.enableWebhooks(
+            allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1",
+            keyring: keyring)
         guard configuration.batchSize > 0, configuration.ingestQueueCapacity > 0, configuration.feed.maximumUnansweredPerConnection > 0,
-              configuration.feed.maximumConnections > 0 else {
+            configuration.feed.maximumConnections > 0
+        else {
             throw CleanExit.failure("vigil serve: batch-size, queue-capacity, max-unanswered and max-connections must be positive")
         }
 
@@ -169,9 +202,11 @@ struct ServeCommand: AsyncParsableCommand {
             for diagnostic in loaded.diagnostics {
                 FileHandle.standardError.write(Data(diagnostic.rendered(sources: loaded.sources).utf8))
             }
-            throw CleanExit.failure("vigil serve: the rules in \(configuration.rulesPath) do not compile (see above); fix them or point --rules elsewhere")
+            throw CleanExit.failure(
+                "vigil serve: the rules in \(configuration.rulesPath) do not compile (see above); fix them or point --rules elsewhere")
         }
-        logger.info("ruleset loaded", metadata: ["version": "\(ruleset.version)", "rules": "\(ruleset.rules.count)", "windows": "\(ruleset.windows.count)"])
+        logger.info(
+            "ruleset loaded", metadata: ["version": "\(ruleset.version)", "rules": "\(ruleset.rules.count)", "windows": "\(ruleset.windows.count)"])
         // Checked by the server once PostgreSQL answers (it may be down now: serve waits for it).
         configuration.schemasDirectory = URL(fileURLWithPath: ProcessInfo.processInfo.environment["VIGIL_SCHEMAS"] ?? "Schemas")
 
@@ -212,11 +247,14 @@ struct Settings {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw SettingsError(message: "\(configPath) is not a JSON object of settings")
         }
-        let known: Set<String> = ["feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
-                                  "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period", "profile-checkpoint-seconds",
-                                  "allowed-lateness", "max-connections", "idle-timeout", "line-timeout",
-                                  "tls-cert", "tls-key", "tls-client-ca", "pan-policy", "secret-key-file", "previous-secret-key-file",
-                                  "max-stream-subscribers", "stream-buffer"]
+        let known: Set<String> = [
+            "feed-host", "feed-port", "ops-host", "ops-port", "rules", "batch-size", "linger-ms", "queue-capacity",
+            "max-unanswered", "base-currency", "shutdown-timeout", "log-level", "workers", "max-restarts", "restart-period",
+            "profile-checkpoint-seconds",
+            "allowed-lateness", "max-connections", "idle-timeout", "line-timeout",
+            "tls-cert", "tls-key", "tls-client-ca", "pan-policy", "secret-key-file", "previous-secret-key-file",
+            "max-stream-subscribers", "stream-buffer",
+        ]
         for (key, raw) in object {
             guard known.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")

@@ -29,7 +29,9 @@ struct WebhooksDeliveriesCommand: AsyncParsableCommand {
             let result = record.statusCode.map { "HTTP \($0)" } ?? "no response"
             let latency = record.latencyMS.map { " \($0)ms" } ?? ""
             let error = record.error.map { " — \($0)" } ?? ""
-            print("\(record.attemptedAt)  endpoint \(record.endpointID)  alert \(record.alertID)  \(record.messageID)  attempt \(record.attempt)  \(result)\(latency)  [\(record.messageStatus)]\(error)")
+            print(
+                "\(record.attemptedAt)  endpoint \(record.endpointID)  alert \(record.alertID)  \(record.messageID)  attempt \(record.attempt)  \(result)\(latency)  [\(record.messageStatus)]\(error)"
+            )
         }
     }
 }

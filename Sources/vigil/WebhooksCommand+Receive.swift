@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
+import Logging
+import ServiceLifecycle
+import WebhookDelivery
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
-import ServiceLifecycle
-import WebhookDelivery
 
 /// `vigil webhooks receive`: a verifying consumer for demos and smoke tests.
 struct WebhooksReceiveCommand: AsyncParsableCommand {
@@ -105,6 +106,7 @@ actor ReceiveTally {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return "(body is not JSON)" }
         let data = object["data"] as? [String: Any] ?? [:]
         let alert = (data["alert_id"] as? NSNumber)?.stringValue ?? "?"
-        return "\(object["type"] as? String ?? "?") alert=\(alert) severity=\(data["severity"] as? String ?? "?") tx=\(data["transaction_id"] as? String ?? "?")"
+        return
+            "\(object["type"] as? String ?? "?") alert=\(alert) severity=\(data["severity"] as? String ?? "?") tx=\(data["transaction_id"] as? String ?? "?")"
     }
 }

@@ -88,7 +88,9 @@ struct WebhooksListCommand: AsyncParsableCommand {
             if let until = endpoint.previousSecretUntil, until > now { state += ", rotating until \(until)" }
             let filter = endpoint.minSeverity.map { " min-severity=\($0)" } ?? ""
             print("\(endpoint.id)\t\(endpoint.url)\t\(state)")
-            print("\tevents=\(endpoint.eventTypes.joined(separator: ","))\(filter) pending=\(endpoint.pending) delivered=\(endpoint.delivered) dead=\(endpoint.dead)")
+            print(
+                "\tevents=\(endpoint.eventTypes.joined(separator: ","))\(filter) pending=\(endpoint.pending) delivered=\(endpoint.delivered) dead=\(endpoint.dead)"
+            )
         }
     }
 }

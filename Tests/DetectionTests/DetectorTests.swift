@@ -7,32 +7,32 @@ import VigilCore
 @Suite("Detector: one transaction, the partition's memory and the ruleset give a decision")
 struct DetectorTests {
     static let rules = """
-    window cnp_per_card_10m = count by card_id over 10m where channel == "card_not_present"
-    window txn_per_account_1h = count by account_id over 1h
+        window cnp_per_card_10m = count by card_id over 10m where channel == "card_not_present"
+        window txn_per_account_1h = count by account_id over 1h
 
-    rule card_burst {
-      require card_id
-      when window.cnp_per_card_10m >= 3
-      severity high
-      score 80
-      reason "{window.cnp_per_card_10m} CNP charges on {card_id}"
-    }
+        rule card_burst {
+          require card_id
+          when window.cnp_per_card_10m >= 3
+          severity high
+          score 80
+          reason "{window.cnp_per_card_10m} CNP charges on {card_id}"
+        }
 
-    rule account_burst {
-      when window.txn_per_account_1h >= 3
-      severity medium
-      score 30
-      reason "{window.txn_per_account_1h} transactions in an hour"
-    }
+        rule account_burst {
+          when window.txn_per_account_1h >= 3
+          severity medium
+          score 30
+          reason "{window.txn_per_account_1h} transactions in an hour"
+        }
 
-    rule big_amount_shadow {
-      when amount_base >= 500.00
-      severity critical
-      score 10
-      mode shadow
-      reason "{amount_base} is large"
-    }
-    """
+        rule big_amount_shadow {
+          when amount_base >= 500.00
+          severity critical
+          score 10
+          mode shadow
+          reason "{amount_base} is large"
+        }
+        """
 
     let eur = Currency(code: "EUR")!
 
@@ -42,15 +42,17 @@ struct DetectorTests {
     }
 
     func tx(_ id: String, minute: Int64, amount: Int64 = 1_000) -> Transaction {
-        Transaction(id: id, timestamp: Timestamp(secondsSinceEpoch: 1_764_000_000 + minute * 60), accountID: "acc-1", cardID: "card-1",
-                    amount: Money(minorUnits: amount, currency: eur), channel: .cardNotPresent)
+        Transaction(
+            id: id, timestamp: Timestamp(secondsSinceEpoch: 1_764_000_000 + minute * 60), accountID: "acc-1", cardID: "card-1",
+            amount: Money(minorUnits: amount, currency: eur), channel: .cardNotPresent)
     }
 
     /// The pieces `detect` needs, for `ruleset`, with five minutes of allowed lateness.
     func setUp(_ ruleset: CompiledRuleset) -> (PartitionMemory, DetectionContext) {
         let memory = PartitionMemory(specs: ruleset.windows.filter { $0.key == .accountID })
-        let context = DetectionContext(ruleset: ruleset, shared: SharedWindows(specs: ruleset.windows.filter { $0.key != .accountID }),
-                                       reference: ReferenceSnapshot(baseCurrency: "EUR"), allowedLatenessMicroseconds: 300_000_000)
+        let context = DetectionContext(
+            ruleset: ruleset, shared: SharedWindows(specs: ruleset.windows.filter { $0.key != .accountID }),
+            reference: ReferenceSnapshot(baseCurrency: "EUR"), allowedLatenessMicroseconds: 300_000_000)
         return (memory, context)
     }
 

@@ -9,11 +9,14 @@ struct EnricherTests {
     let eur = Currency(code: "EUR")!
     let usd = Currency(code: "USD")!
 
-    func tx(_ id: String, at seconds: Int64, amount: Int64, currency: Currency? = nil, country: String? = "DE",
-            lat: Double? = nil, lon: Double? = nil, device: String? = nil) -> Transaction {
-        Transaction(id: id, timestamp: Timestamp(secondsSinceEpoch: seconds), accountID: "acc", cardID: "card",
-                    amount: Money(minorUnits: amount, currency: currency ?? eur), country: country, channel: .cardPresent,
-                    deviceID: device, latitude: lat, longitude: lon)
+    func tx(
+        _ id: String, at seconds: Int64, amount: Int64, currency: Currency? = nil, country: String? = "DE",
+        lat: Double? = nil, lon: Double? = nil, device: String? = nil
+    ) -> Transaction {
+        Transaction(
+            id: id, timestamp: Timestamp(secondsSinceEpoch: seconds), accountID: "acc", cardID: "card",
+            amount: Money(minorUnits: amount, currency: currency ?? eur), country: country, channel: .cardPresent,
+            deviceID: device, latitude: lat, longitude: lon)
     }
 
     @Test("amount_base converts exactly with the day's rate; an unknown rate leaves it absent")
@@ -33,8 +36,9 @@ struct EnricherTests {
         _ = Enricher.fill(&record, transaction: tx("a", at: 86_400 * 40, amount: 100), reference: reference, profile: nil)
         #expect(record[.accountAge] == .absent)
         #expect(record[.profileCount] == .int(0))
-        reference.accounts["acc"] = AccountInfo(openedAt: Timestamp(secondsSinceEpoch: 86_400 * 10), homeCountry: "DE",
-                                                riskTier: "low", timeZone: TimeZone(identifier: "Asia/Tokyo"))
+        reference.accounts["acc"] = AccountInfo(
+            openedAt: Timestamp(secondsSinceEpoch: 86_400 * 10), homeCountry: "DE",
+            riskTier: "low", timeZone: TimeZone(identifier: "Asia/Tokyo"))
         _ = Enricher.fill(&record, transaction: tx("a", at: 86_400 * 40, amount: 100), reference: reference, profile: nil)
         #expect(record[.accountAge] == .duration(Int64(86_400 * 30) * 1_000_000))
         #expect(record[.accountHomeCountry] == .string("DE"))
@@ -58,7 +62,8 @@ struct EnricherTests {
         let far = tx("far", at: 3 * 3_600, amount: 500, country: "US", lat: 40.71, lon: -74.01, device: "dev-2")
         _ = Enricher.fill(&record, transaction: far, reference: reference, profile: profile)
         guard case .decimal(let km) = record[.distanceKmFromLast], case .decimal(let speed) = record[.speedKmhFromLast] else {
-            Issue.record("distance and speed should be present"); return
+            Issue.record("distance and speed should be present")
+            return
         }
         #expect(km.doubleValue > 6_300 && km.doubleValue < 6_450)
         #expect(speed.doubleValue > 6_000)
@@ -71,8 +76,9 @@ struct EnricherTests {
     func bounded() {
         var profile = AccountProfile()
         for i in 0..<1_000 {
-            profile.observe(amountBase: nil, country: nil, latitude: nil, longitude: nil, time: Timestamp(secondsSinceEpoch: Int64(i)),
-                            device: "d\(i)", card: nil, merchant: nil, hour: 0)
+            profile.observe(
+                amountBase: nil, country: nil, latitude: nil, longitude: nil, time: Timestamp(secondsSinceEpoch: Int64(i)),
+                device: "d\(i)", card: nil, merchant: nil, hour: 0)
         }
         #expect(profile.devices.count == AccountProfile.setCap)
         #expect(profile.devices.last == "d999")

@@ -10,8 +10,9 @@ extension FaultToleranceTests {
     /// per 1,000 records too, which the machine's other load disturbs less. The exact
     /// figures are printed; the assertions are lenient because two shared cores are noisy
     /// and the 150 readers run in this process, on the same cores as the server.
-    @Test("7. 300 alert-stream subscribers, half never reading: the feed keeps its throughput, RSS stays bounded, the 301st gets 503",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "7. 300 alert-stream subscribers, half never reading: the feed keeps its throughput, RSS stays bounded, the 301st gets 503",
+        .timeLimit(.minutes(3)))
     func alertStreamSubscribersDoNotSlowTheFeed() async throws {
         try await ScratchDatabase.with("stream") { database in
             let perRound = 15_000
@@ -33,7 +34,8 @@ extension FaultToleranceTests {
             }
             /// 150 readers (five parse every event; the rest only count bytes) and 150 that never read.
             func subscribe() async throws -> (readers: [StreamClient], stalled: [StreamClient]) {
-                var readers: [StreamClient] = [], stalled: [StreamClient] = []
+                var readers: [StreamClient] = []
+                var stalled: [StreamClient] = []
                 for n in 0..<150 {
                     readers.append(try await StreamClient.connect(port: server.opsPort, parsing: n < 5))
                     stalled.append(try await StreamClient.connect(port: server.opsPort, reading: false))
@@ -44,8 +46,9 @@ extension FaultToleranceTests {
             }
             func unsubscribe(_ clients: (readers: [StreamClient], stalled: [StreamClient])) async {
                 for client in clients.readers + clients.stalled { await client.close() }
-                #expect(await eventually(timeout: .seconds(10)) { server.metric("vigil_alert_stream_subscribers") == 0 },
-                        "closed clients must free their slots")
+                #expect(
+                    await eventually(timeout: .seconds(10)) { server.metric("vigil_alert_stream_subscribers") == 0 },
+                    "closed clients must free their slots")
             }
 
             let alertsBefore = try await database.count("SELECT count(*) FROM alerts")
@@ -67,10 +70,12 @@ extension FaultToleranceTests {
             await unsubscribe(clients)
             let alertsPerRound = (try await database.count("SELECT count(*) FROM alerts") - alertsBefore) / 4
 
-            let none = max(none1.rate, none2.rate), with = max(with1.rate, with2.rate)
+            let none = max(none1.rate, none2.rate)
+            let with = max(with1.rate, with2.rate)
             let ratio = with / none
             let bytes = readers.map(\.bytes)
-            print("""
+            print(
+                """
                 alert stream: \(perRound) records/round, ~\(alertsPerRound) alerts/round; \
                 feed \(Int(none1.rate)), \(Int(none2.rate))/s with no subscriber, \(Int(with1.rate)), \(Int(with2.rate))/s with 300 \
                 (150 not reading): best-of ratio \(String(format: "%.2f", ratio)); server CPU per 1,000 records \
@@ -95,7 +100,8 @@ extension VigilProcess {
     /// User plus system CPU time so far, from /proc/PID/stat (`nil` once it has exited).
     var cpuSeconds: Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let end = stat.lastIndex(of: ")") else { return nil }
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
         // Fields after the command name: state is field 3, utime 14, stime 15.
         let fields = stat[stat.index(after: end)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }

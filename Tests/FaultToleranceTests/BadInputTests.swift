@@ -20,18 +20,25 @@ func badRecords(connection c: Int, round r: Int, random: inout SeededGenerator) 
     var out: [BadRecord] = [
         BadRecord(bytes: randomBytes, codes: ["invalid_json", "invalid_utf8"]),
         BadRecord(bytes: line(String(valid.prefix(valid.count / 2))), codes: ["invalid_json"]),
-        BadRecord(bytes: line(#"{"id":"\#(id)-big","note":""#) + [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20) + line(#""}"#),
-                  codes: ["line_too_long"]),
+        BadRecord(
+            bytes: line(#"{"id":"\#(id)-big","note":""#) + [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20) + line(#""}"#),
+            codes: ["line_too_long"]),
         BadRecord(bytes: line(#"{"id":"\#(id)-utf8","account_id":""#) + [0xC3, 0x28, 0xFF] + line(#"","amount":"1.00"}"#), codes: ["invalid_utf8"]),
-        BadRecord(bytes: line(#"{"id":"\#(id)-type","timestamp":"\#(rfc3339(now))","account_id":"a","amount":12.5,"currency":"EUR","channel":"atm"}"#),
-                  codes: ["invalid_field_type"]),
-        BadRecord(bytes: line(#"{"id":"\#(id)-type2","timestamp":"\#(rfc3339(now))","account_id":42,"amount":"1.00","currency":"EUR","channel":"atm"}"#),
-                  codes: ["invalid_field_type"]),
-        BadRecord(bytes: line(#"{"id":"\#(id)-missing","timestamp":"\#(rfc3339(now))","account_id":"a","amount":"1.00","channel":"atm"}"#),
-                  codes: ["missing_field"]),
+        BadRecord(
+            bytes: line(#"{"id":"\#(id)-type","timestamp":"\#(rfc3339(now))","account_id":"a","amount":12.5,"currency":"EUR","channel":"atm"}"#),
+            codes: ["invalid_field_type"]),
+        BadRecord(
+            bytes: line(#"{"id":"\#(id)-type2","timestamp":"\#(rfc3339(now))","account_id":42,"amount":"1.00","currency":"EUR","channel":"atm"}"#),
+            codes: ["invalid_field_type"]),
+        BadRecord(
+            bytes: line(#"{"id":"\#(id)-missing","timestamp":"\#(rfc3339(now))","account_id":"a","amount":"1.00","channel":"atm"}"#),
+            codes: ["missing_field"]),
         BadRecord(bytes: line(validLine(id + "-huge", account: "a", amount: "99999999999999999999999999999999.00")), codes: ["invalid_amount"]),
-        BadRecord(bytes: line(#"{"id":"\#(id)-lat","timestamp":"\#(rfc3339(now))","account_id":"a","amount":"1.00","currency":"EUR","channel":"atm","lat":1e999,"lon":1e999}"#),
-                  codes: ["invalid_location", "invalid_field_type", "invalid_json"]),
+        BadRecord(
+            bytes: line(
+                #"{"id":"\#(id)-lat","timestamp":"\#(rfc3339(now))","account_id":"a","amount":"1.00","currency":"EUR","channel":"atm","lat":1e999,"lon":1e999}"#
+            ),
+            codes: ["invalid_location", "invalid_field_type", "invalid_json"]),
         BadRecord(bytes: line(validLine(id + "-neg", account: "a", amount: "-5.00")), codes: ["invalid_amount"]),
         BadRecord(bytes: line(validLine(id + "-zero", account: "a", amount: "0.00")), codes: ["invalid_amount"]),
         BadRecord(bytes: line(validLine(id + "-future", account: "a", at: now.addingTimeInterval(400 * 86_400))), codes: ["invalid_timestamp"]),
@@ -42,22 +49,27 @@ func badRecords(connection c: Int, round r: Int, random: inout SeededGenerator) 
 }
 
 extension FaultToleranceTests {
-    @Test("4. a bad-input flood on many connections beside valid traffic: valid all stored, every bad record nacked and kept, server alive",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "4. a bad-input flood on many connections beside valid traffic: valid all stored, every bad record nacked and kept, server alive",
+        .timeLimit(.minutes(3)))
     func badInputFlood() async throws {
         try await ScratchDatabase.with("bad") { database in
             let validCount = 3_000
             let feed = try await GeneratedFeed.make(count: validCount, seed: 17, fraudRate: 5, into: database)
             let server = try await ServeProcess.start(database: database, name: "serve")
             defer { Task { await server.stop() } }
-            let goodConnections = 3, badConnections = 8, rounds = 3
+            let goodConnections = 3
+            let badConnections = 8
+            let rounds = 3
 
-            let outcome = try await withThrowingTaskGroup(of: (good: [String: [FeedAcknowledgement]], bad: [(BadRecord, FeedAcknowledgement?)]).self) { group in
+            let outcome = try await withThrowingTaskGroup(of: (good: [String: [FeedAcknowledgement]], bad: [(BadRecord, FeedAcknowledgement?)]).self)
+            { group in
                 for g in 0..<goodConnections {
                     let indices = Array(stride(from: g, to: validCount, by: goodConnections))
                     group.addTask {
-                        let seen = try await FeedStreaming.untilAllAcked(indices.map { feed.lines[$0] }, ids: indices.map { feed.ids[$0] },
-                                                                        port: server.feedPort, timeout: .seconds(90))
+                        let seen = try await FeedStreaming.untilAllAcked(
+                            indices.map { feed.lines[$0] }, ids: indices.map { feed.ids[$0] },
+                            port: server.feedPort, timeout: .seconds(90))
                         return (seen, [])
                     }
                 }
@@ -107,7 +119,10 @@ extension FaultToleranceTests {
             var storedCodes: [String: Int] = [:]
             for row in rows { storedCodes[try row.decode(0, as: String.self)] = try row.decode(1, as: Int.self) }
             #expect(storedCodes == nackedCodes)
-            #expect(try await database.count("SELECT count(*) FROM rejected_records WHERE error_code = 'line_too_long' AND octet_length(raw_bytes) <= 65536") == nackedCodes["line_too_long"] ?? -1)
+            #expect(
+                try await database.count(
+                    "SELECT count(*) FROM rejected_records WHERE error_code = 'line_too_long' AND octet_length(raw_bytes) <= 65536") == nackedCodes[
+                        "line_too_long"] ?? -1)
 
             #expect(server.child.isRunning)
             #expect(Network.get(port: server.opsPort, path: "/healthz")?.status == 200)

@@ -5,8 +5,9 @@ import Testing
 import VigilTesting
 
 extension FaultToleranceTests {
-    @Test("5. 1,000 connections opening and closing plus clients that never read their acks: RSS bounded, others unaffected",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "5. 1,000 connections opening and closing plus clients that never read their acks: RSS bounded, others unaffected",
+        .timeLimit(.minutes(3)))
     func connectionChurnAndSlowReaders() async throws {
         try await ScratchDatabase.with("churn") { database in
             let server = try await ServeProcess.start(database: database, name: "serve", extra: ["--max-unanswered", "512"])
@@ -74,8 +75,9 @@ extension FaultToleranceTests {
             let grown = peak - baseline
             #expect(grown < 200 * 1024, "RSS grew by \(grown) KiB (baseline \(baseline) KiB)")
             // The churned connections are gone; only the slow readers remain open.
-            #expect(await eventually(timeout: .seconds(20), poll: .milliseconds(50)) { (server.metric("vigil_feed_connections") ?? 999) <= 4 },
-                    "open feed connections: \(String(describing: server.metric("vigil_feed_connections")))")
+            #expect(
+                await eventually(timeout: .seconds(20), poll: .milliseconds(50)) { (server.metric("vigil_feed_connections") ?? 999) <= 4 },
+                "open feed connections: \(String(describing: server.metric("vigil_feed_connections")))")
             #expect(server.child.isRunning)
             #expect(Network.get(port: server.opsPort, path: "/healthz")?.status == 200)
 

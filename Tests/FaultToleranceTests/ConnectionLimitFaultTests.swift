@@ -4,10 +4,12 @@ import Testing
 import VigilTesting
 
 extension FaultToleranceTests {
-    @Test("12a. 1,100 connections under ulimit -n 1024: those over the cap get too_many_connections; the rest and the ops port keep working",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "12a. 1,100 connections under ulimit -n 1024: those over the cap get too_many_connections; the rest and the ops port keep working",
+        .timeLimit(.minutes(3)))
     func connectionCapUnderDescriptorLimit() async throws {
-        let attempts = 1_100, descriptorLimit = 1_024
+        let attempts = 1_100
+        let descriptorLimit = 1_024
         try #require(RawSockets.raiseOpenFileLimit(to: attempts + 512) >= attempts + 256, "the test itself needs ~1,400 descriptors; raise ulimit -n")
         try await ScratchDatabase.with("fdcap") { database in
             let server = try await ServeProcess.start(database: database, name: "serve", openFileLimit: descriptorLimit)
@@ -63,7 +65,10 @@ extension FaultToleranceTests {
             let overCap = try await FeedClient.withConnection(host: "127.0.0.1", port: server.feedPort) { try await $0.nextReply() }
             if case .nack(nil, "too_many_connections", _) = overCap {} else { Issue.record("over the cap: \(String(describing: overCap))") }
             sockets.close(last: 10)
-            #expect(await eventually(timeout: .seconds(10), poll: .milliseconds(50)) { server.metric("vigil_feed_connections").map { $0 <= Double(cap - 10) } ?? false })
+            #expect(
+                await eventually(timeout: .seconds(10), poll: .milliseconds(50)) {
+                    server.metric("vigil_feed_connections").map { $0 <= Double(cap - 10) } ?? false
+                })
             let fresh = try await FeedClient.withConnection(host: "127.0.0.1", port: server.feedPort) { connection in
                 try await connection.send(lines: [validLine("fd-fresh", account: "acc-fd")])
                 return try await connection.nextReply()
@@ -72,7 +77,8 @@ extension FaultToleranceTests {
 
             let refusalLines = server.child.log.components(separatedBy: "refusing feed connections").count - 1
             #expect((1...3).contains(refusalLines), "refusals are logged, throttled: \(refusalLines) lines")
-            print("""
+            print(
+                """
                 fd-limit cap: ulimit -n \(descriptorLimit) -> max-connections \(cap) (reserve \(descriptorLimit - cap)); \
                 \(attempts) connections in \(connectTime): \(admitted) admitted, \(refusedFDs.count) refused (all answered after \(refusedTime)); \
                 server descriptors \(baseline) idle, \(peak) at the cap; /healthz + /readyz at the cap in \(opsTime); \
@@ -81,14 +87,17 @@ extension FaultToleranceTests {
         }
     }
 
-    @Test("12b. --max-connections above the descriptor limit: accept fails (EMFILE), is logged and counted, the listener backs off and recovers",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "12b. --max-connections above the descriptor limit: accept fails (EMFILE), is logged and counted, the listener backs off and recovers",
+        .timeLimit(.minutes(3)))
     func acceptErrorsUnderDescriptorLimit() async throws {
-        let attempts = 1_100, descriptorLimit = 1_024
+        let attempts = 1_100
+        let descriptorLimit = 1_024
         try #require(RawSockets.raiseOpenFileLimit(to: attempts + 512) >= attempts + 256, "the test itself needs ~1,400 descriptors; raise ulimit -n")
         try await ScratchDatabase.with("fdaccept") { database in
-            let server = try await ServeProcess.start(database: database, name: "serve", extra: ["--max-connections", "5000"],
-                                                      openFileLimit: descriptorLimit)
+            let server = try await ServeProcess.start(
+                database: database, name: "serve", extra: ["--max-connections", "5000"],
+                openFileLimit: descriptorLimit)
             defer { Task { await server.stop() } }
             #expect(server.child.log.contains("--max-connections is above what the file-descriptor limit leaves"))
 
@@ -96,7 +105,9 @@ extension FaultToleranceTests {
             defer { sockets.closeAll() }
             let started = ContinuousClock.now
             for _ in 0..<attempts { sockets.connect(port: server.feedPort) }
-            let failing = await eventually(timeout: .seconds(20), poll: .milliseconds(50)) { server.child.log.contains("feed cannot accept connections") }
+            let failing = await eventually(timeout: .seconds(20), poll: .milliseconds(50)) {
+                server.child.log.contains("feed cannot accept connections")
+            }
             #expect(failing, "no accept error logged with \(sockets.descriptors.count) connections open:\n\(server.logTail)")
             let atLimit = openDescriptors(pid: server.child.pid) ?? -1
 
@@ -114,7 +125,9 @@ extension FaultToleranceTests {
 
             // Free some descriptors: the listener accepts again, the ops port answers, acks flow.
             sockets.close(last: 300)
-            let recovered = await eventually(timeout: .seconds(20), poll: .milliseconds(50)) { Network.get(port: server.opsPort, path: "/healthz")?.status == 200 }
+            let recovered = await eventually(timeout: .seconds(20), poll: .milliseconds(50)) {
+                Network.get(port: server.opsPort, path: "/healthz")?.status == 200
+            }
             #expect(recovered, "/healthz did not answer after descriptors were freed")
             let errors = server.metric("vigil_feed_accept_errors_total") ?? 0
             #expect(errors >= 1)
@@ -124,8 +137,10 @@ extension FaultToleranceTests {
             }
             #expect(fresh == .ack(id: "fd-after", duplicate: false))
             let errorLines = server.child.log.components(separatedBy: "feed cannot accept connections").count - 1
-            #expect(errorLines <= 1 + Int((ContinuousClock.now - started) / .seconds(10)) + 1, "accept errors are logged throttled: \(errorLines) lines")
-            print("""
+            #expect(
+                errorLines <= 1 + Int((ContinuousClock.now - started) / .seconds(10)) + 1, "accept errors are logged throttled: \(errorLines) lines")
+            print(
+                """
                 fd-limit accept errors: ulimit -n \(descriptorLimit), --max-connections 5000, \(attempts) connections: \
                 server at \(atLimit) descriptors, \(Int(errors)) failed accepts counted, \(errorLines) log line(s), \
                 CPU \(String(format: "%.0f", cpuShare * 100)) % of a core while out of descriptors \

@@ -5,7 +5,12 @@ import Synchronization
 /// Replies read so far on one connection (kept when the connection dies mid-way).
 final class ReplyLog: Sendable {
     private let replies = Mutex<[FeedAcknowledgement]>([])
-    func append(_ reply: FeedAcknowledgement) -> Int { replies.withLock { $0.append(reply); return $0.count } }
+    func append(_ reply: FeedAcknowledgement) -> Int {
+        replies.withLock {
+            $0.append(reply)
+            return $0.count
+        }
+    }
     var all: [FeedAcknowledgement] { replies.withLock { $0 } }
 }
 
@@ -21,7 +26,10 @@ enum FeedStreaming {
             try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
                 let writer = connection.writer
                 var payload: [UInt8] = []
-                for line in lines { payload.append(contentsOf: line.utf8); payload.append(10) }
+                for line in lines {
+                    payload.append(contentsOf: line.utf8)
+                    payload.append(10)
+                }
                 let bytes = payload
                 let sender = Task { try await writer.send(bytes: bytes) }
                 defer { sender.cancel() }
@@ -58,7 +66,10 @@ enum FeedStreaming {
             let (replies, error) = await once(batch, port: port) { n in await onAcked(base + n) }
             var stillPending: [Int] = []
             for (position, index) in pending.enumerated() {
-                guard position < replies.count else { stillPending.append(index); continue }
+                guard position < replies.count else {
+                    stillPending.append(index)
+                    continue
+                }
                 let reply = replies[position]
                 seen[ids[index], default: []].append(reply)
                 if case .ack = reply { ackedTotal += 1 } else { stillPending.append(index) }

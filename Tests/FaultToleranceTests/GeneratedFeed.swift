@@ -6,10 +6,15 @@ struct GeneratedFeed: Sendable {
     let lines: [String]
     let ids: [String]
 
-    static func make(count: Int, seed: UInt64, fraudRate: Double = 20, idPrefix: String = "tx-", into database: ScratchDatabase) async throws -> GeneratedFeed {
+    static func make(count: Int, seed: UInt64, fraudRate: Double = 20, idPrefix: String = "tx-", into database: ScratchDatabase) async throws
+        -> GeneratedFeed
+    {
         let path = database.folder.appendingPathComponent("feed-\(seed).ndjson").path
-        try await VigilProcess.run(["feed", "generate", "--count", "\(count)", "--seed", "\(seed)", "--fraud-rate", "\(fraudRate)",
-                                    "--id-prefix", idPrefix, "--out", path], database: nil, in: database.folder)
+        try await VigilProcess.run(
+            [
+                "feed", "generate", "--count", "\(count)", "--seed", "\(seed)", "--fraud-rate", "\(fraudRate)",
+                "--id-prefix", idPrefix, "--out", path,
+            ], database: nil, in: database.folder)
         try await VigilProcess.run(["feed", "seed", path + ".reference.json"], database: database, in: database.folder)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let lines = text.split(separator: "\n").map(String.init)

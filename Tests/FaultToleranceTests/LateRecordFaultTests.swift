@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 extension FaultToleranceTests {
-    @Test("12f. a record back-dated by months on a busy account raises no velocity alert from later activity and is stored flagged late",
-          .timeLimit(.minutes(2)))
+    @Test(
+        "12f. a record back-dated by months on a busy account raises no velocity alert from later activity and is stored flagged late",
+        .timeLimit(.minutes(2)))
     func backDatedRecord() async throws {
         try await ScratchDatabase.with("late") { database in
             let server = try await ServeProcess.start(database: database, name: "serve")
@@ -15,9 +16,11 @@ extension FaultToleranceTests {
             let history = (0..<24).map { i in
                 validLine("busy-h\(i)", account: "acc-busy", amount: "20.00", at: now.addingTimeInterval(Double(i - 26) * 7_200))
             }
-            let busy = history + (0..<25).map { i in
-                validLine("busy-\(i)", account: "acc-busy", amount: "20.00", at: now.addingTimeInterval(Double(i - 25) * 120))
-            }
+            let busy =
+                history
+                + (0..<25).map { i in
+                    validLine("busy-\(i)", account: "acc-busy", amount: "20.00", at: now.addingTimeInterval(Double(i - 25) * 120))
+                }
             let first = await FeedStreaming.once(busy, port: server.feedPort)
             #expect(first.replies.count == 49)
             // Then one dated four months earlier, as a delayed batch upload would deliver it.
@@ -26,11 +29,14 @@ extension FaultToleranceTests {
             #expect(replies.count == 1)
             if case .ack(let id, _) = replies.first { #expect(id == "back-1") } else { Issue.record("back-1: \(String(describing: replies.first))") }
 
-            let velocityOnBusy = try await database.count("SELECT count(*) FROM rule_hits WHERE rule_id = 'account_velocity_spike' AND transaction_id LIKE 'busy-%'")
+            let velocityOnBusy = try await database.count(
+                "SELECT count(*) FROM rule_hits WHERE rule_id = 'account_velocity_spike' AND transaction_id LIKE 'busy-%'")
             let hitsOnBack = try await database.strings("SELECT rule_id FROM rule_hits WHERE transaction_id = 'back-1'")
             let late = try await database.strings("SELECT id FROM transactions WHERE late")
             let lateMetric = server.metric("vigil_records_late_total") ?? 0
-            print("back-dated record: velocity hits on the busy account \(velocityOnBusy); hits on back-1 \(hitsOnBack); late rows \(late); vigil_records_late_total \(lateMetric)")
+            print(
+                "back-dated record: velocity hits on the busy account \(velocityOnBusy); hits on back-1 \(hitsOnBack); late rows \(late); vigil_records_late_total \(lateMetric)"
+            )
             #expect(velocityOnBusy > 0, "the scenario must be one where the velocity rule fires on current activity")
             #expect(!hitsOnBack.contains("account_velocity_spike"), "the back-dated record was judged against activity months after it")
             #expect(try await database.count("SELECT count(*) FROM alerts WHERE transaction_id = 'back-1'") == 0)

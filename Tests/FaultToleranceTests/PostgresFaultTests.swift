@@ -3,14 +3,16 @@ import Foundation
 import PostgresStore
 import Synchronization
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 import VigilTesting
 #endif
 
 extension FaultToleranceTests {
-    @Test("2. PostgreSQL connections killed again and again mid-stream: the run completes, nothing lost, memory bounded",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "2. PostgreSQL connections killed again and again mid-stream: the run completes, nothing lost, memory bounded",
+        .timeLimit(.minutes(3)))
     func postgresConnectionsKilled() async throws {
         try await ScratchDatabase.with("pgkill") { database in
             let count = 6_000
@@ -32,10 +34,12 @@ extension FaultToleranceTests {
                         return true
                     }
                     guard due else { return }
-                    if let n = try? await admin.query("""
+                    if let n = try? await admin.query(
+                        """
                         SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                         WHERE datname = \(database.name) AND application_name <> 'vigil-fault-tests' AND pid <> pg_backend_pid()
-                        """).first?.decode(0, as: Int.self) {
+                        """
+                    ).first?.decode(0, as: Int.self) {
                         terminated.withLock { $0 += n }
                     }
                     if let rss = server.child.residentKiB { peak.withLock { $0 = max($0, rss) } }
@@ -51,12 +55,15 @@ extension FaultToleranceTests {
             // Bounded: ingest waits on the writer (backpressure), it does not buffer the feed.
             let grown = peak.withLock { $0 } - baseline
             #expect(grown < 300 * 1024, "RSS grew by \(grown) KiB while PostgreSQL was being cut off")
-            #expect(await eventually(timeout: .seconds(30), poll: .milliseconds(50)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 200 })
+            #expect(
+                await eventually(timeout: .seconds(30), poll: .milliseconds(50)) { Network.get(port: server.opsPort, path: "/readyz")?.status == 200 }
+            )
         }
     }
 
-    @Test("3. a stage that throws: restarted within its intensity and the run completes; past it the process exits non-zero",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "3. a stage that throws: restarted within its intensity and the run completes; past it the process exits non-zero",
+        .timeLimit(.minutes(3)))
     func stageThrows() async throws {
         try await ScratchDatabase.with("throws") { database in
             let count = 2_000

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,8 +26,10 @@ final class PrivateCluster: Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let cluster = PrivateCluster(folder: folder, bin: URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin"), asPostgres: getuid() == 0)
         if cluster.asPostgres { try cluster.shell(["/bin/chown", "postgres:postgres", folder.path], asPostgres: false) }
-        try cluster.shell([cluster.bin.appendingPathComponent("initdb").path, "-D", folder.appendingPathComponent("data").path,
-                           "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        try cluster.shell([
+            cluster.bin.appendingPathComponent("initdb").path, "-D", folder.appendingPathComponent("data").path,
+            "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+        ])
         try cluster.start()
         return cluster
     }
@@ -39,9 +42,11 @@ final class PrivateCluster: Sendable {
 
     /// Starts the server and waits until it accepts connections.
     func start() throws {
-        try shell([bin.appendingPathComponent("pg_ctl").path, "-D", folder.appendingPathComponent("data").path,
-                   "-l", folder.appendingPathComponent("server.log").path, "-w", "-t", "60",
-                   "-o", "-k \(folder.path) -c listen_addresses='' -c max_connections=100", "start"])
+        try shell([
+            bin.appendingPathComponent("pg_ctl").path, "-D", folder.appendingPathComponent("data").path,
+            "-l", folder.appendingPathComponent("server.log").path, "-w", "-t", "60",
+            "-o", "-k \(folder.path) -c listen_addresses='' -c max_connections=100", "start",
+        ])
     }
 
     /// Stops the server at once, as a crash or `pg_ctl stop -m immediate` by an operator would.
@@ -64,7 +69,8 @@ final class PrivateCluster: Sendable {
     private func shell(_ command: [String], asPostgres: Bool? = nil) throws {
         let runAs = asPostgres ?? self.asPostgres
         let argv = runAs ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cluster-cmd-\(UInt32.random(in: 0...UInt32.max)).log").path
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cluster-cmd-\(UInt32.random(in: 0...UInt32.max)).log")
+            .path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +40,10 @@ final class RawSockets {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { close(fd); return nil }
+        guard connected == 0 else {
+            close(fd)
+            return nil
+        }
         descriptors.append(fd)
         return fd
     }
@@ -59,7 +63,10 @@ final class RawSockets {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 { received.append(contentsOf: chunk[0..<n]); continue }
+            if n > 0 {
+                received.append(contentsOf: chunk[0..<n])
+                continue
+            }
             let closed = n == 0 || errno == ECONNRESET
             return (String(decoding: received, as: UTF8.self), closed)
         }
@@ -104,7 +111,8 @@ func openDescriptors(pid: Int32) -> Int? {
 /// CPU time (user + system) process `pid` has used, from /proc/PID/stat.
 func cpuTime(pid: Int32) -> Duration? {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let end = stat.lastIndex(of: ")") else { return nil }
+        let end = stat.lastIndex(of: ")")
+    else { return nil }
     // Fields after the command name: state is field 3; utime and stime are 14 and 15.
     let fields = stat[stat.index(after: end)...].split(separator: " ")
     guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }

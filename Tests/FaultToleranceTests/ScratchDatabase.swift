@@ -20,8 +20,9 @@ struct ScratchDatabase: Sendable {
     /// The shared server of the run, or `cluster`.
     static func adminConfiguration(_ cluster: PrivateCluster?) -> PostgresConfiguration {
         guard let cluster else { return .fromEnvironment(applicationName: "vigil-fault-tests") }
-        return PostgresConfiguration(connectionString: "host=\(cluster.socketDirectory) port=5432 user=postgres dbname=postgres",
-                                     applicationName: "vigil-fault-tests")
+        return PostgresConfiguration(
+            connectionString: "host=\(cluster.socketDirectory) port=5432 user=postgres dbname=postgres",
+            applicationName: "vigil-fault-tests")
     }
 
     /// Points a child's environment at this database.

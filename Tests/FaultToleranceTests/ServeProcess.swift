@@ -20,18 +20,23 @@ final class ServeProcess: Sendable {
     ) async throws -> ServeProcess {
         let feed = try feedPort ?? Network.freePort()
         let ops = try opsPort ?? Network.freePort()
-        let arguments = [
-            "serve", "--feed-host", "127.0.0.1", "--feed-port", "\(feed)", "--ops-host", "127.0.0.1", "--ops-port", "\(ops)",
-            "--rules", "Rules",
-        ] + (extra.contains("--workers") ? [] : ["--workers", "2"]) + extra
+        let arguments =
+            [
+                "serve", "--feed-host", "127.0.0.1", "--feed-port", "\(feed)", "--ops-host", "127.0.0.1", "--ops-port", "\(ops)",
+                "--rules", "Rules",
+            ] + (extra.contains("--workers") ? [] : ["--workers", "2"]) + extra
         let log = database.folder.appendingPathComponent("\(name).log")
         let child = try VigilProcess.start(arguments, database: database, environment: environment, log: log, openFileLimit: openFileLimit)
-        let server = ServeProcess(feedPort: feed, opsPort: ops, database: database, arguments: arguments, extra: extra, environment: environment, child: child)
+        let server = ServeProcess(
+            feedPort: feed, opsPort: ops, database: database, arguments: arguments, extra: extra, environment: environment, child: child)
         if waitReady { try await server.waitReady() }
         return server
     }
 
-    private init(feedPort: Int, opsPort: Int, database: ScratchDatabase, arguments: [String], extra: [String], environment: [String: String], child: VigilProcess) {
+    private init(
+        feedPort: Int, opsPort: Int, database: ScratchDatabase, arguments: [String], extra: [String], environment: [String: String],
+        child: VigilProcess
+    ) {
         self.feedPort = feedPort
         self.opsPort = opsPort
         self.database = database
@@ -54,8 +59,9 @@ final class ServeProcess: Sendable {
 
     /// The same server again (same ports, arguments and environment) after it died.
     func restart(name: String, waitReady: Bool = true) async throws -> ServeProcess {
-        return try await ServeProcess.start(database: database, name: name, extra: extra, environment: environment,
-                                            feedPort: feedPort, opsPort: opsPort, waitReady: waitReady)
+        return try await ServeProcess.start(
+            database: database, name: name, extra: extra, environment: environment,
+            feedPort: feedPort, opsPort: opsPort, waitReady: waitReady)
     }
 
     /// A counter or gauge from `/metrics`, summed over its label sets.

@@ -2,22 +2,26 @@ import FeedServer
 import Foundation
 import Synchronization
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 extension FaultToleranceTests {
-    @Test("7. SIGTERM under load: exits 0 in time; each record acked or not stored; re-sent stored records are duplicates",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "7. SIGTERM under load: exits 0 in time; each record acked or not stored; re-sent stored records are duplicates",
+        .timeLimit(.minutes(3)))
     func gracefulShutdownUnderLoad() async throws {
         try await ScratchDatabase.with("term") { database in
             // 10,000 records a connection and at most 256 unanswered each, the signal after
             // the first 500 acks: when it comes, much of the feed is still unread in the
             // sockets (the server stores about 50,000 a second).
-            let count = 40_000, connections = 4
+            let count = 40_000
+            let connections = 4
             let feed = try await GeneratedFeed.make(count: count, seed: 29, fraudRate: 5, into: database)
             let shutdownTimeout = 10
-            let server = try await ServeProcess.start(database: database, name: "serve", extra: ["--shutdown-timeout", "\(shutdownTimeout)", "--max-unanswered", "256"])
+            let server = try await ServeProcess.start(
+                database: database, name: "serve", extra: ["--shutdown-timeout", "\(shutdownTimeout)", "--max-unanswered", "256"])
             defer { Task { await server.stop() } }
 
             let total = Shared(0)
@@ -27,7 +31,10 @@ extension FaultToleranceTests {
                 for indices in parts {
                     group.addTask {
                         let outcome = await FeedStreaming.once(indices.map { feed.lines[$0] }, port: server.feedPort) { _ in
-                            let n = total.withLock { $0 += 1; return $0 }
+                            let n = total.withLock {
+                                $0 += 1
+                                return $0
+                            }
                             if n == 500 {
                                 signalled.withLock { $0 = .now }
                                 server.child.kill(SIGTERM)
@@ -65,7 +72,10 @@ extension FaultToleranceTests {
             let seen = try await FeedStreaming.untilAllAcked(resend.map { feed.lines[$0] }, ids: resend.map { feed.ids[$0] }, port: next.feedPort)
             for index in resend {
                 let id = feed.ids[index]
-                guard let first = seen[id]?.first, case .ack(_, let duplicate) = first else { Issue.record("\(id): \(String(describing: seen[id]))"); continue }
+                guard let first = seen[id]?.first, case .ack(_, let duplicate) = first else {
+                    Issue.record("\(id): \(String(describing: seen[id]))")
+                    continue
+                }
                 #expect(duplicate == storedBefore.contains(id), "\(id): duplicate \(duplicate), stored before restart \(storedBefore.contains(id))")
             }
             let stored = try await storedOnce(feed.ids, in: database)

@@ -44,7 +44,9 @@ func validLine(_ id: String, account: String, amount: String = "12.50", at date:
 }
 
 /// Every id of `ids` stored exactly once, and nothing else: (missing, extra, duplicated).
-func storedOnce(_ ids: some Collection<String>, in database: ScratchDatabase, prefix: String? = nil) async throws -> (missing: Int, extra: Int, duplicated: Int) {
+func storedOnce(_ ids: some Collection<String>, in database: ScratchDatabase, prefix: String? = nil) async throws -> (
+    missing: Int, extra: Int, duplicated: Int
+) {
     let query: PostgresQuery
     if let prefix { query = "SELECT id FROM transactions WHERE id LIKE \(prefix + "%")" } else { query = "SELECT id FROM transactions" }
     let stored = try await database.strings(query)

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 import VigilTesting
@@ -40,8 +41,10 @@ final class VigilProcess: @unchecked Sendable {
     /// Starts `vigil arguments...` with `environment` added to the inherited one; with
     /// `openFileLimit`, under that descriptor limit (`ulimit -n` in a shell that then
     /// execs vigil, so the pid is vigil's).
-    static func start(_ arguments: [String], database: ScratchDatabase?, environment: [String: String] = [:], log: URL,
-                      openFileLimit: Int? = nil) throws -> VigilProcess {
+    static func start(
+        _ arguments: [String], database: ScratchDatabase?, environment: [String: String] = [:], log: URL,
+        openFileLimit: Int? = nil
+    ) throws -> VigilProcess {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw FaultTestError("no vigil executable at \(binary.path): build it with `swift build --build-tests` (or set VIGIL_BINARY)")
         }

@@ -11,7 +11,10 @@ final class WebhookEndpoint: Sendable {
     enum Mode: Sendable { case ok, fail, hang, trickle }
 
     /// What the connection writes for one request.
-    fileprivate enum Answer: Sendable { case status(Int), trickle }
+    fileprivate enum Answer: Sendable {
+        case status(Int)
+        case trickle
+    }
 
     private struct State {
         var mode: Mode = .ok
@@ -35,12 +38,13 @@ final class WebhookEndpoint: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RequestHandler(onTrickle: {
-                        box.withLock { $0 }?.trickledByte()
-                    }) { id in
-                        guard let endpoint = box.withLock({ $0 }) else { return .status(500) }
-                        return await endpoint.answer(id)
-                    })
+                    try channel.pipeline.syncOperations.addHandler(
+                        RequestHandler(onTrickle: {
+                            box.withLock { $0 }?.trickledByte()
+                        }) { id in
+                            guard let endpoint = box.withLock({ $0 }) else { return .status(500) }
+                            return await endpoint.answer(id)
+                        })
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -75,7 +79,10 @@ final class WebhookEndpoint: Sendable {
     fileprivate func trickledByte() { state.withLock { $0.trickled += 1 } }
 
     fileprivate func answer(_ id: String) async -> Answer {
-        let index = state.withLock { $0.received.append((id, nil)); return $0.received.count - 1 }
+        let index = state.withLock {
+            $0.received.append((id, nil))
+            return $0.received.count - 1
+        }
         while true {
             let mode = state.withLock { $0.mode }
             let status: Int
@@ -162,7 +169,10 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
                 let onTrickle = self.onTrickle
                 loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { task in
                     let context = boundContext.value
-                    guard context.channel.isActive else { task.cancel(); return }
+                    guard context.channel.isActive else {
+                        task.cancel()
+                        return
+                    }
                     context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: "x")), promise: nil)
                     onTrickle()
                 }

@@ -1,6 +1,7 @@
 import FeedServer
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 import VigilTesting
@@ -11,15 +12,17 @@ extension FaultToleranceTests {
     /// one (immediately, then 5 s ± 20 %, then 5 min): the endpoint hangs while the feed
     /// flows, then answers 500 to everything for under 4 s, then recovers; every message
     /// then arrives on its next attempt, under the same webhook-id it first had.
-    @Test("6. a webhook endpoint that hangs, then fails with 500: feed acks keep flowing, deliveries resume on recovery",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "6. a webhook endpoint that hangs, then fails with 500: feed acks keep flowing, deliveries resume on recovery",
+        .timeLimit(.minutes(3)))
     func webhookEndpointHangsThenFails() async throws {
         let endpoint = try await WebhookEndpoint.start(mode: .hang)
         try await ScratchDatabase.with("hook") { database in
             let count = 4_000
             let feed = try await GeneratedFeed.make(count: count, seed: 23, fraudRate: 30, into: database)
-            try await VigilProcess.run(["webhooks", "add", "http://127.0.0.1:\(endpoint.port)/hook", "--secret", makeWebhookSecret()],
-                                       database: database, in: database.folder)
+            try await VigilProcess.run(
+                ["webhooks", "add", "http://127.0.0.1:\(endpoint.port)/hook", "--secret", makeWebhookSecret()],
+                database: database, in: database.folder)
             let server = try await ServeProcess.start(database: database, name: "serve", extra: ["--webhook-allow-loopback"])
             defer { Task { await server.stop() } }
 
@@ -28,7 +31,9 @@ extension FaultToleranceTests {
             let seen = try await FeedStreaming.untilAllAcked(feed.lines, ids: feed.ids, port: server.feedPort, timeout: .seconds(60))
             let feedTook = ContinuousClock.now - started
             #expect(seen.count == count)
-            #expect(await eventually(timeout: .seconds(10), poll: .milliseconds(50)) { endpoint.held > 0 }, "the dispatcher should be stuck on the endpoint")
+            #expect(
+                await eventually(timeout: .seconds(10), poll: .milliseconds(50)) { endpoint.held > 0 },
+                "the dispatcher should be stuck on the endpoint")
             let alerts = try await database.count("SELECT count(*) FROM alerts")
             #expect(alerts > 10)
             #expect(try await database.count("SELECT count(*) FROM webhook_outbox WHERE status = 'pending'") >= alerts - endpoint.held)

@@ -2,6 +2,7 @@ import Foundation
 import PostgresStore
 import Testing
 import VigilTesting
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,14 +13,16 @@ extension FaultToleranceTests {
     /// shutdown wait for the webhooks stage's 20 s stop limit. Now the attempt times out
     /// 15 s after it started, is recorded and is retried on the schedule (5 s ± 20 %), and
     /// a SIGTERM while deliveries trickle exits once they time out: within 15 s.
-    @Test("8. a webhook endpoint that trickles its body: the attempt times out, is recorded and retried; shutdown stays within the request timeout",
-          .timeLimit(.minutes(2)))
+    @Test(
+        "8. a webhook endpoint that trickles its body: the attempt times out, is recorded and retried; shutdown stays within the request timeout",
+        .timeLimit(.minutes(2)))
     func webhookEndpointThatTricklesItsBody() async throws {
         let endpoint = try await WebhookEndpoint.start(mode: .trickle)
         try await ScratchDatabase.with("trickle") { database in
             let feed = try await GeneratedFeed.make(count: 400, seed: 29, fraudRate: 40, into: database)
-            try await VigilProcess.run(["webhooks", "add", "http://127.0.0.1:\(endpoint.port)/hook", "--secret", makeWebhookSecret()],
-                                       database: database, in: database.folder)
+            try await VigilProcess.run(
+                ["webhooks", "add", "http://127.0.0.1:\(endpoint.port)/hook", "--secret", makeWebhookSecret()],
+                database: database, in: database.folder)
             let server = try await ServeProcess.start(database: database, name: "serve", extra: ["--webhook-allow-loopback"])
             defer { Task { await server.stop() } }
             _ = try await FeedStreaming.untilAllAcked(feed.lines, ids: feed.ids, port: server.feedPort, timeout: .seconds(60))
@@ -34,9 +37,11 @@ extension FaultToleranceTests {
             #expect(!latencies.isEmpty && latencies.allSatisfy { $0 >= 14_500 && $0 < 18_000 }, "attempt latencies (ms): \(latencies)")
             // ... and go back to the schedule like any failure (retried 5 s later, behind the
             // messages not tried yet; the dispatcher tests watch such a retry succeed).
-            #expect(try await database.count("""
-                SELECT count(*) FROM webhook_outbox WHERE status = 'pending' AND attempts >= 1 AND last_error LIKE 'timed out%'
-                """) > 0)
+            #expect(
+                try await database.count(
+                    """
+                    SELECT count(*) FROM webhook_outbox WHERE status = 'pending' AND attempts >= 1 AND last_error LIKE 'timed out%'
+                    """) > 0)
 
             // The freed slots take the next messages, which trickle in turn.
             let firstRequests = endpoint.received.count

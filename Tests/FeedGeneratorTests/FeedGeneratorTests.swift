@@ -1,6 +1,7 @@
+import FeedProtocol
 import Testing
 import VigilCore
-import FeedProtocol
+
 @testable import FeedGenerator
 
 @Suite struct FeedGeneratorTests {
@@ -96,14 +97,16 @@ import FeedProtocol
     @Test func legitimateTrafficHasBigTicketSpending() throws {
         let reference = FeedGenerator(configuration: Self.configuration).referenceData
         let opened = Dictionary(uniqueKeysWithValues: reference.accounts.map { ($0.id, RFC3339.parse($0.openedAt)) })
-        var bigTransfers = 0, youngBigPurchases = 0
+        var bigTransfers = 0
+        var youngBigPurchases = 0
         for record in Self.records where record.fraud == nil {
             let tx = record.transaction
             let eur = Double(tx.amount.minorUnits) / Double(tx.amount.currency.minorUnitsPerMajor) * Geography.eurRate(tx.amount.currency.code)
             if tx.channel == .transfer, eur >= 1_500 { bigTransfers += 1 }
             if tx.channel == .cardPresent || tx.channel == .cardNotPresent, eur >= 500,
-               let opening = opened[tx.accountID] ?? nil,
-               tx.timestamp.microsecondsSinceEpoch - opening.microsecondsSinceEpoch < 30 * 86_400 * 1_000_000 {
+                let opening = opened[tx.accountID] ?? nil,
+                tx.timestamp.microsecondsSinceEpoch - opening.microsecondsSinceEpoch < 30 * 86_400 * 1_000_000
+            {
                 youngBigPurchases += 1
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VigilCore
+
 @testable import FeedGenerator
 
 @Suite struct PopulationTests {
@@ -22,7 +23,8 @@ import VigilCore
     }
 
     @Test func businessAccountsMakeHundredsOfTransactionsADay() throws {
-        let days = try #require(Self.records.last).transaction.timestamp.microsecondsSinceEpoch
+        let days =
+            try #require(Self.records.last).transaction.timestamp.microsecondsSinceEpoch
             - Self.configuration.start.microsecondsSinceEpoch
         let span = Double(days) / 86_400e6
         var perAccount: [String: Int] = [:]
@@ -62,7 +64,8 @@ import VigilCore
     @Test func aPopulationFileIsReadAndABadOneNamesWhatIsWrong() throws {
         let folder = FileManager.default.temporaryDirectory
         let good = folder.appendingPathComponent("mix-\(UUID().uuidString).json")
-        try Data(#"{"name":"cards","accounts":{"everyday":3,"micro":1},"fraud":{"card_testing_slow":1},"fraud_cases_per_thousand":4}"#.utf8).write(to: good)
+        try Data(#"{"name":"cards","accounts":{"everyday":3,"micro":1},"fraud":{"card_testing_slow":1},"fraud_cases_per_thousand":4}"#.utf8).write(
+            to: good)
         defer { try? FileManager.default.removeItem(at: good) }
         let mix = try PopulationMix.load(good.path)
         #expect(mix.name == "cards")

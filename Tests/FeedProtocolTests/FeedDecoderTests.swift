@@ -1,11 +1,13 @@
 import Testing
 import VigilCore
+
 @testable import FeedProtocol
 
 /// The instant the test feed is "received"; lines are stamped shortly before it.
 let testNow = RFC3339.parse("2026-11-24T12:00:00Z") ?? Timestamp(microsecondsSinceEpoch: 0)
 
-let validLine = #"{"id":"tx-000001","timestamp":"2026-11-24T10:15:00.123Z","account_id":"acc-1","card_id":"card-9","amount":"125.40","currency":"EUR","merchant_id":"m-55","mcc":"5411","country":"DE","channel":"card_present","device_id":"dev-1","ip":"203.0.113.5","lat":52.52,"lon":13.40}"#
+let validLine =
+    #"{"id":"tx-000001","timestamp":"2026-11-24T10:15:00.123Z","account_id":"acc-1","card_id":"card-9","amount":"125.40","currency":"EUR","merchant_id":"m-55","mcc":"5411","country":"DE","channel":"card_present","device_id":"dev-1","ip":"203.0.113.5","lat":52.52,"lon":13.40}"#
 
 func decode(_ line: String, decoder: FeedDecoder = FeedDecoder()) -> Result<Transaction, FeedRejection> {
     Result { () throws(FeedRejection) -> Transaction in try decoder.decode(Array(line.utf8), now: testNow) }
@@ -51,7 +53,9 @@ func line(replacing key: String, with value: String?) -> String {
     }
 
     @Test func optionalFieldsMayBeAbsentOrNull() throws {
-        let tx = try decode(#"{"id":"a","timestamp":"2026-11-24T10:15:00Z","account_id":"b","amount":"1","currency":"JPY","channel":"transfer","card_id":null,"lat":null,"lon":null}"#).get()
+        let tx = try decode(
+            #"{"id":"a","timestamp":"2026-11-24T10:15:00Z","account_id":"b","amount":"1","currency":"JPY","channel":"transfer","card_id":null,"lat":null,"lon":null}"#
+        ).get()
         #expect(tx.cardID == nil && tx.latitude == nil && tx.mcc == nil)
         #expect(tx.amount.minorUnits == 1)
     }
@@ -76,29 +80,31 @@ func line(replacing key: String, with value: String?) -> String {
         }
     }
 
-    @Test(arguments: [
-        // (member, replacement or nil to remove, expected code)
-        ("id", nil, FeedRejection.Code.missingField), ("timestamp", nil, .missingField),
-        ("account_id", nil, .missingField), ("amount", nil, .missingField), ("currency", nil, .missingField),
-        ("channel", nil, .missingField), ("amount", "null", .missingField),
-        ("id", "42", .invalidFieldType), ("account_id", "true", .invalidFieldType), ("amount", "125.40", .invalidFieldType),
-        ("currency", "[]", .invalidFieldType), ("lat", #""52.5""#, .invalidFieldType), ("card_id", "{}", .invalidFieldType),
-        ("id", #""""#, .invalidID), ("account_id", #""a\u0000b""#, .invalidID), ("card_id", "\"\(String(repeating: "x", count: 129))\"", .invalidID),
-        ("amount", #""-5.00""#, .invalidAmount), ("amount", #""0.00""#, .invalidAmount), ("amount", #""1e3""#, .invalidAmount),
-        ("amount", #"" 12""#, .invalidAmount), ("amount", #""12.""#, .invalidAmount), ("amount", #"".5""#, .invalidAmount),
-        ("amount", #""99999999999999999999""#, .invalidAmount), ("amount", #""+5""#, .invalidAmount), ("amount", #""""#, .invalidAmount),
-        ("currency", #""EUX""#, .invalidCurrency), ("currency", #""eur""#, .invalidCurrency), ("currency", #""EURO""#, .invalidCurrency),
-        ("timestamp", #""yesterday""#, .invalidTimestamp), ("timestamp", #""2026-02-30T00:00:00Z""#, .invalidTimestamp),
-        ("timestamp", #""2026-11-26T10:00:00Z""#, .invalidTimestamp), ("timestamp", #""2010-01-01T00:00:00Z""#, .invalidTimestamp),
-        ("timestamp", #""2026-11-24 10:15:00""#, .invalidTimestamp),
-        ("channel", #""pos""#, .unknownChannel), ("channel", #""ATM""#, .unknownChannel),
-        ("country", #""ZZ""#, .invalidCountry), ("country", #""de""#, .invalidCountry), ("country", #""DEU""#, .invalidCountry),
-        ("mcc", #""541""#, .invalidMCC), ("mcc", #""54a1""#, .invalidMCC), ("mcc", "5411", .invalidFieldType),
-        ("lat", "91", .invalidLocation), ("lon", "-180.5", .invalidLocation), ("lon", nil, .invalidLocation),
-        ("lat", "1e400", .invalidLocation),
-        ("ip", #""300.1.1.1""#, .invalidIP), ("ip", #""1.2.3""#, .invalidIP), ("ip", #""::1::2""#, .invalidIP),
-        ("ip", #""10.0.0.1/8""#, .invalidIP), ("ip", #""01.2.3.4""#, .invalidIP),
-    ] as [(String, String?, FeedRejection.Code)])
+    @Test(
+        arguments: [
+            // (member, replacement or nil to remove, expected code)
+            ("id", nil, FeedRejection.Code.missingField), ("timestamp", nil, .missingField),
+            ("account_id", nil, .missingField), ("amount", nil, .missingField), ("currency", nil, .missingField),
+            ("channel", nil, .missingField), ("amount", "null", .missingField),
+            ("id", "42", .invalidFieldType), ("account_id", "true", .invalidFieldType), ("amount", "125.40", .invalidFieldType),
+            ("currency", "[]", .invalidFieldType), ("lat", #""52.5""#, .invalidFieldType), ("card_id", "{}", .invalidFieldType),
+            ("id", #""""#, .invalidID), ("account_id", #""a\u0000b""#, .invalidID),
+            ("card_id", "\"\(String(repeating: "x", count: 129))\"", .invalidID),
+            ("amount", #""-5.00""#, .invalidAmount), ("amount", #""0.00""#, .invalidAmount), ("amount", #""1e3""#, .invalidAmount),
+            ("amount", #"" 12""#, .invalidAmount), ("amount", #""12.""#, .invalidAmount), ("amount", #"".5""#, .invalidAmount),
+            ("amount", #""99999999999999999999""#, .invalidAmount), ("amount", #""+5""#, .invalidAmount), ("amount", #""""#, .invalidAmount),
+            ("currency", #""EUX""#, .invalidCurrency), ("currency", #""eur""#, .invalidCurrency), ("currency", #""EURO""#, .invalidCurrency),
+            ("timestamp", #""yesterday""#, .invalidTimestamp), ("timestamp", #""2026-02-30T00:00:00Z""#, .invalidTimestamp),
+            ("timestamp", #""2026-11-26T10:00:00Z""#, .invalidTimestamp), ("timestamp", #""2010-01-01T00:00:00Z""#, .invalidTimestamp),
+            ("timestamp", #""2026-11-24 10:15:00""#, .invalidTimestamp),
+            ("channel", #""pos""#, .unknownChannel), ("channel", #""ATM""#, .unknownChannel),
+            ("country", #""ZZ""#, .invalidCountry), ("country", #""de""#, .invalidCountry), ("country", #""DEU""#, .invalidCountry),
+            ("mcc", #""541""#, .invalidMCC), ("mcc", #""54a1""#, .invalidMCC), ("mcc", "5411", .invalidFieldType),
+            ("lat", "91", .invalidLocation), ("lon", "-180.5", .invalidLocation), ("lon", nil, .invalidLocation),
+            ("lat", "1e400", .invalidLocation),
+            ("ip", #""300.1.1.1""#, .invalidIP), ("ip", #""1.2.3""#, .invalidIP), ("ip", #""::1::2""#, .invalidIP),
+            ("ip", #""10.0.0.1/8""#, .invalidIP), ("ip", #""01.2.3.4""#, .invalidIP),
+        ] as [(String, String?, FeedRejection.Code)])
     func eachErrorClassNamesItsField(member: String, value: String?, code: FeedRejection.Code) throws {
         let r = try #require(rejection(line(replacing: member, with: value)))
         #expect(r.code == code, "\(member)=\(value ?? "<absent>"): \(r)")
@@ -108,7 +114,10 @@ func line(replacing key: String, with value: String?) -> String {
     }
 
     @Test func acceptsValidIPs() throws {
-        for ip in ["0.0.0.0", "255.255.255.255", "::", "::1", "2001:db8::1", "fe80::1:2:3:4", "1:2:3:4:5:6:7:8", "::ffff:192.0.2.1", "2001:DB8:0:0:8:800:200C:417A"] {
+        for ip in [
+            "0.0.0.0", "255.255.255.255", "::", "::1", "2001:db8::1", "fe80::1:2:3:4", "1:2:3:4:5:6:7:8", "::ffff:192.0.2.1",
+            "2001:DB8:0:0:8:800:200C:417A",
+        ] {
             #expect((try? decode(line(replacing: "ip", with: "\"\(ip)\"")).get()) != nil, "\(ip)")
         }
         for ip in ["1:2:3:4:5:6:7:8:9", ":1", "1:", "1::2::3", "12345::", "fe80::1%eth0", "1.2.3.4.5", "", "g::"] {
@@ -126,11 +135,13 @@ func line(replacing key: String, with value: String?) -> String {
     }
 
     @Test func syntaxErrorsAreInvalidJSONAndKeepAnEarlierID() throws {
-        for bad in ["", "   ", "[]", "\"x\"", "{", "{\"id\":\"tx-1\"", "{\"id\":\"tx-1\",}", "{\"id\" \"tx-1\"}",
-                    "{\"id\":\"tx-1\"} x", "{\"id\":tx}", "{\"id\":\"tx-1\",\"a\":01}", "{\"id\":\"tx-1\",\"a\":1.}",
-                    "{\"id\":\"tx-1\",\"a\":\"\\x\"}", "{\"id\":\"tx-1\",\"a\":\"\\ud800\"}", "{\"id\":\"tx-1\",\"a\":\"\\udc00\\ud800\"}",
-                    "{\"id\":\"tx-1\",\"a\":\"tab\there\"}", "{\"id\":\"tx-1\",\"a\":[1,]}", "{\"id\":\"tx-1\",\"a\":{\"b\"}}",
-                    "{\"id\":\"tx-1\",\"a\":nul}"] {
+        for bad in [
+            "", "   ", "[]", "\"x\"", "{", "{\"id\":\"tx-1\"", "{\"id\":\"tx-1\",}", "{\"id\" \"tx-1\"}",
+            "{\"id\":\"tx-1\"} x", "{\"id\":tx}", "{\"id\":\"tx-1\",\"a\":01}", "{\"id\":\"tx-1\",\"a\":1.}",
+            "{\"id\":\"tx-1\",\"a\":\"\\x\"}", "{\"id\":\"tx-1\",\"a\":\"\\ud800\"}", "{\"id\":\"tx-1\",\"a\":\"\\udc00\\ud800\"}",
+            "{\"id\":\"tx-1\",\"a\":\"tab\there\"}", "{\"id\":\"tx-1\",\"a\":[1,]}", "{\"id\":\"tx-1\",\"a\":{\"b\"}}",
+            "{\"id\":\"tx-1\",\"a\":nul}",
+        ] {
             let r = try #require(rejection(bad), "\(bad)")
             #expect(r.code == .invalidJSON, "\(bad): \(r)")
             if bad.hasPrefix("{\"id\":\"tx-1\",") { #expect(r.recordID == "tx-1", "\(bad)") }
@@ -142,7 +153,10 @@ func line(replacing key: String, with value: String?) -> String {
         for bad: [UInt8] in [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0x80]] {
             let bytes = prefix + bad + Array(#"","amount":"1"}"#.utf8)
             let result = Result { () throws(FeedRejection) -> Transaction in try FeedDecoder().decode(bytes, now: testNow) }
-            guard case .failure(let r) = result else { Issue.record("accepted \(bad)"); continue }
+            guard case .failure(let r) = result else {
+                Issue.record("accepted \(bad)")
+                continue
+            }
             #expect(r.code == .invalidUTF8)
             #expect(r.recordID == "tx-1")
         }

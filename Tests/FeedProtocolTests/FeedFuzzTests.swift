@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+
 @testable import FeedProtocol
 
 /// A tiny seeded generator so fuzz failures reproduce.
@@ -67,7 +68,8 @@ struct FuzzRNG: RandomNumberGenerator {
         let huge = String(repeating: "9", count: 70_000)
         for text in [
             line(replacing: "lat", with: huge), line(replacing: "lat", with: "-" + huge + ".5e99999"),
-            line(replacing: "amount", with: "\"\(huge)\""), line(replacing: "x", with: "\"" + String(repeating: "\\ud83d\\ude00", count: 5000) + "\""),
+            line(replacing: "amount", with: "\"\(huge)\""),
+            line(replacing: "x", with: "\"" + String(repeating: "\\ud83d\\ude00", count: 5000) + "\""),
             line(replacing: "x", with: String(repeating: "{\"a\":", count: 5000)), String(repeating: "{", count: 100_000),
             line(replacing: "id", with: "\"\\u"), "{\"id\":\"\\", line(replacing: "timestamp", with: #""9999-12-31T23:59:59.999999999999Z""#),
             line(replacing: "timestamp", with: #""0000-01-01T00:00:00-23:59""#),
@@ -92,7 +94,9 @@ struct FuzzRNG: RandomNumberGenerator {
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let bytes = lines.reduce(0) { $0 + $1.count } * rounds
-        print("FeedDecoder throughput: \(Int(Double(decoded) / seconds)) lines/s, \(Int(Double(bytes) / seconds / 1_048_576)) MiB/s (\(decoded) lines of ~\(lines[0].count) bytes)")
+        print(
+            "FeedDecoder throughput: \(Int(Double(decoded) / seconds)) lines/s, \(Int(Double(bytes) / seconds / 1_048_576)) MiB/s (\(decoded) lines of ~\(lines[0].count) bytes)"
+        )
         #expect(decoded == lines.count * rounds)
     }
 }

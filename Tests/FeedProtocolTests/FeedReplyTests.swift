@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+
 @testable import FeedProtocol
 
 @Suite struct FeedReplyTests {

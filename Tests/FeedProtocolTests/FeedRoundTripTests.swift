@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+
 @testable import FeedProtocol
 
 @Suite struct FeedRoundTripTests {
@@ -22,6 +23,9 @@ import VigilCore
             id: "tx-1", timestamp: Timestamp(microsecondsSinceEpoch: 0), accountID: "a",
             amount: Money(minorUnits: 5, currency: Currency(code: "KWD")!), channel: .transfer
         )
-        #expect(FeedEncoder.line(tx) == #"{"id":"tx-1","timestamp":"1970-01-01T00:00:00.000000Z","account_id":"a","amount":"0.005","currency":"KWD","channel":"transfer"}"#)
+        #expect(
+            FeedEncoder.line(tx)
+                == #"{"id":"tx-1","timestamp":"1970-01-01T00:00:00.000000Z","account_id":"a","amount":"0.005","currency":"KWD","channel":"transfer"}"#
+        )
     }
 }

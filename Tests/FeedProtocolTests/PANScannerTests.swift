@@ -1,5 +1,6 @@
 import Testing
 import VigilCore
+
 @testable import FeedProtocol
 
 @Suite("PAN detection (13–19 digits in a string, Luhn)")
@@ -59,7 +60,9 @@ struct PANScannerTests {
         let decode = clock.measure {
             for _ in 0..<rounds { for l in lines where (try? decoder.decode(l, now: testNow)) != nil { decoded += 1 } }
         }
-        func nanos(_ d: Duration) -> Double { (Double(d.components.seconds) * 1e18 + Double(d.components.attoseconds)) / 1e9 / Double(lines.count * rounds) }
+        func nanos(_ d: Duration) -> Double {
+            (Double(d.components.seconds) * 1e18 + Double(d.components.attoseconds)) / 1e9 / Double(lines.count * rounds)
+        }
         print("PAN scan: \(Int(nanos(scan))) ns/line; FeedDecoder: \(Int(nanos(decode))) ns/line (\(lines[0].count)-byte lines)")
         #expect(found == 0)
         #expect(decoded == lines.count * rounds)

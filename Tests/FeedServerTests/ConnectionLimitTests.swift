@@ -1,10 +1,11 @@
 import FeedProtocol
-@testable import FeedServer
 import Foundation
 import NIOCore
 import Testing
 import VigilCore
 import VigilTesting
+
+@testable import FeedServer
 
 @Suite("Feed listener limits: connection cap, idle timeout, line timeout")
 struct ConnectionLimitTests {
@@ -50,7 +51,13 @@ struct ConnectionLimitTests {
     func idle() async throws {
         let sink = RecordingSink(.answerWhenReleased)
         let idle = Duration.milliseconds(400)
-        try await withFeedServer(sink: sink, configure: { $0.idleTimeout = idle; $0.lineTimeout = nil }) { port, server, _ in
+        try await withFeedServer(
+            sink: sink,
+            configure: {
+                $0.idleTimeout = idle
+                $0.lineTimeout = nil
+            }
+        ) { port, server, _ in
             try await FeedClient.withConnection(host: "127.0.0.1", port: port) { waiting in
                 try await waiting.send(lines: [validLine("owed")])
                 #expect(await eventually { sink.count == 1 })
@@ -81,7 +88,13 @@ struct ConnectionLimitTests {
     func unfinishedLine() async throws {
         let sink = RecordingSink(.answer)
         let timeout = Duration.milliseconds(300)
-        try await withFeedServer(sink: sink, configure: { $0.lineTimeout = timeout; $0.idleTimeout = .seconds(30) }) { port, _, _ in
+        try await withFeedServer(
+            sink: sink,
+            configure: {
+                $0.lineTimeout = timeout
+                $0.idleTimeout = .seconds(30)
+            }
+        ) { port, _, _ in
             try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
                 let partial = String(validLine("partial").prefix(40))
                 let started = ContinuousClock.now
@@ -109,7 +122,13 @@ struct ConnectionLimitTests {
     func slowLoris() async throws {
         let sink = RecordingSink(.answer)
         let timeout = Duration.milliseconds(300)
-        try await withFeedServer(sink: sink, configure: { $0.lineTimeout = timeout; $0.idleTimeout = .seconds(30) }) { port, server, _ in
+        try await withFeedServer(
+            sink: sink,
+            configure: {
+                $0.lineTimeout = timeout
+                $0.idleTimeout = .seconds(30)
+            }
+        ) { port, server, _ in
             let outcome = try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
                 let writer = connection.writer
                 let dripping = Task {
@@ -144,13 +163,16 @@ struct ConnectionLimitTests {
     func backpressureIsNotATimeout() async throws {
         let sink = RecordingSink(.answerWhenReleased)
         let timeout = Duration.milliseconds(300)
-        try await withFeedServer(sink: sink, configure: {
-            $0.lineTimeout = timeout
-            $0.idleTimeout = timeout + .milliseconds(200)  // the clock of this test, on a second connection
-            $0.maximumUnansweredPerConnection = 1
-            $0.readBufferLowWatermark = 1
-            $0.readBufferHighWatermark = 1
-        }) { port, _, _ in
+        try await withFeedServer(
+            sink: sink,
+            configure: {
+                $0.lineTimeout = timeout
+                $0.idleTimeout = timeout + .milliseconds(200)  // the clock of this test, on a second connection
+                $0.maximumUnansweredPerConnection = 1
+                $0.readBufferLowWatermark = 1
+                $0.readBufferHighWatermark = 1
+            }
+        ) { port, _, _ in
             try await FeedClient.withConnection(host: "127.0.0.1", port: port) { busy in
                 // r-1 is held by the pipeline, so r-2 waits for a place and the reader stops.
                 try await busy.send(lines: [validLine("r-1"), validLine("r-2")])
@@ -178,7 +200,13 @@ struct ConnectionLimitTests {
     func halfClosedWithPartialLine() async throws {
         let sink = RecordingSink(.answerWhenReleased)
         let timeout = Duration.milliseconds(200)
-        try await withFeedServer(sink: sink, configure: { $0.lineTimeout = timeout; $0.idleTimeout = .seconds(1) }) { port, _, _ in
+        try await withFeedServer(
+            sink: sink,
+            configure: {
+                $0.lineTimeout = timeout
+                $0.idleTimeout = .seconds(1)
+            }
+        ) { port, _, _ in
             try await FeedClient.withConnection(host: "127.0.0.1", port: port) { client in
                 try await client.send(bytes: Array((validLine("owed") + "\n" + validLine("cut").prefix(25)).utf8))
                 #expect(await eventually { sink.count == 1 })
@@ -208,9 +236,11 @@ func withConnections<R: Sendable>(
 
 @Suite("Feed limits: the descriptor budget and the log throttle")
 struct FeedLimitArithmeticTests {
-    @Test("the default cap leaves 128 and a tenth of the descriptor limit free", arguments: [
-        (1_024, 794), (4_096, 3_559), (65_536, 58_855), (100, 1),
-    ])
+    @Test(
+        "the default cap leaves 128 and a tenth of the descriptor limit free",
+        arguments: [
+            (1_024, 794), (4_096, 3_559), (65_536, 58_855), (100, 1),
+        ])
     func budget(limit: Int, expected: Int) {
         #expect(FileDescriptorBudget.defaultMaximumConnections(forLimit: limit) == expected)
         #expect(FileDescriptorBudget.defaultMaximumConnections(forLimit: limit) + FileDescriptorBudget.reserve(forLimit: limit) >= limit)

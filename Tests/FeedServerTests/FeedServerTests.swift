@@ -52,7 +52,10 @@ struct FeedServerTests {
                 (validLine("a3", currency: "EUX"), "invalid_currency"),
                 (validLine("a4", currency: "JPY").replacingOccurrences(of: "12.50", with: "12.5"), "invalid_amount"),
                 (#"{"id":"a5","timestamp":"yesterday","account_id":"x","amount":"1.00","currency":"EUR","channel":"atm"}"#, "invalid_timestamp"),
-                (#"{"id":"a6","timestamp":"2026-11-24T10:15:00Z","account_id":"x","amount":"1.00","currency":"EUR","channel":"carrier_pigeon"}"#, "unknown_channel"),
+                (
+                    #"{"id":"a6","timestamp":"2026-11-24T10:15:00Z","account_id":"x","amount":"1.00","currency":"EUR","channel":"carrier_pigeon"}"#,
+                    "unknown_channel"
+                ),
             ]
             let replies = try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
                 try await connection.send(lines: cases.map(\.0) + [validLine("ok-1")])
@@ -108,10 +111,13 @@ struct FeedServerTests {
     func neverReadsAcks() async throws {
         let sink = RecordingSink(.answer)
         let capacity = 64
-        try await withFeedServer(sink: sink, configure: {
-            $0.maximumUnansweredPerConnection = capacity
-            $0.socketSendBufferSize = 4096
-        }) { port, server, _ in
+        try await withFeedServer(
+            sink: sink,
+            configure: {
+                $0.maximumUnansweredPerConnection = capacity
+                $0.socketSendBufferSize = 4096
+            }
+        ) { port, server, _ in
             try await FeedClient.withConnection(host: "127.0.0.1", port: port, receiveBufferSize: 4096) { connection in
                 let chunk = Array((0..<1000).map { validLine("slow-\($0)") + "\n" }.joined().utf8)
                 let writer = connection.writer

@@ -13,7 +13,7 @@ struct ReplyQueueTests {
 
         // A read whose records 1 and 2 went to a stage that refused them.
         queue.abandon([sequences[1], sequences[2]])
-        #expect(queue.unanswered == 2)      // their places are free at once
+        #expect(queue.unanswered == 2)  // their places are free at once
         let more = try #require(queue.tryReserve())
 
         queue.complete(sequences[3], .ack(id: "d", duplicate: false))
@@ -42,8 +42,8 @@ struct ReplyQueueTests {
     }
 }
 
-private extension FeedReply {
-    var id: String? {
+extension FeedReply {
+    fileprivate var id: String? {
         if case .ack(let id, _) = self { return id }
         return nil
     }

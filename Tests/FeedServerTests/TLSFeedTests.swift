@@ -5,8 +5,8 @@ import Foundation
 import NIOCore
 import Synchronization
 import Testing
-import VigilTesting
 import VigilCore
+import VigilTesting
 
 @Suite("Feed over TLS and mutual TLS (real handshakes on loopback)")
 struct TLSFeedTests {
@@ -24,8 +24,9 @@ struct TLSFeedTests {
 
     private func mutualTLS(_ certificates: TestCertificates) -> (inout FeedServerConfiguration) -> Void {
         { configuration in
-            configuration.tls = FeedTLSConfiguration(certificatePath: certificates.path("server.pem"), privateKeyPath: certificates.path("server.key"),
-                                                     clientCAPath: certificates.path("ca.pem"))
+            configuration.tls = FeedTLSConfiguration(
+                certificatePath: certificates.path("server.pem"), privateKeyPath: certificates.path("server.key"),
+                clientCAPath: certificates.path("ca.pem"))
         }
     }
 
@@ -35,12 +36,16 @@ struct TLSFeedTests {
         defer { certificates.remove() }
         let sink = RecordingSink(.answer)
         let sessions = Mutex<[FeedSession]>([])
-        try await withFeedServer(sink: sink, configure: { configuration in
-            mutualTLS(certificates)(&configuration)
-            configuration.onSession = { session in sessions.withLock { $0.append(session) } }
-        }) { port, server, _ in
+        try await withFeedServer(
+            sink: sink,
+            configure: { configuration in
+                mutualTLS(certificates)(&configuration)
+                configuration.onSession = { session in sessions.withLock { $0.append(session) } }
+            }
+        ) { port, server, _ in
             #expect(server.transport == .mtls)
-            let tls = try FeedClientTLS(caPath: certificates.path("ca.pem"), certificatePath: certificates.path("client.pem"), keyPath: certificates.path("client.key"))
+            let tls = try FeedClientTLS(
+                caPath: certificates.path("ca.pem"), certificatePath: certificates.path("client.pem"), keyPath: certificates.path("client.key"))
             let replies = await sendOne(port: port, tls: tls, id: "tx-mtls-1")
             #expect(replies == [.ack(id: "tx-mtls-1", duplicate: false)])
             let record = try #require(sink.records.first)
@@ -53,16 +58,19 @@ struct TLSFeedTests {
         }
     }
 
-    @Test("a client without a certificate, with an expired one, or with one from an unknown CA is refused at the handshake and counted",
-          arguments: ["none", "expired", "stranger"])
+    @Test(
+        "a client without a certificate, with an expired one, or with one from an unknown CA is refused at the handshake and counted",
+        arguments: ["none", "expired", "stranger"])
     func refusedClientCertificates(kind: String) async throws {
         let certificates = try TestCertificates.make()
         defer { certificates.remove() }
         let sink = RecordingSink(.answer)
         try await withFeedServer(sink: sink, configure: mutualTLS(certificates)) { port, server, _ in
-            let tls = kind == "none"
+            let tls =
+                kind == "none"
                 ? try FeedClientTLS(caPath: certificates.path("ca.pem"), certificatePath: nil, keyPath: nil)
-                : try FeedClientTLS(caPath: certificates.path("ca.pem"), certificatePath: certificates.path("\(kind).pem"), keyPath: certificates.path("\(kind).key"))
+                : try FeedClientTLS(
+                    caPath: certificates.path("ca.pem"), certificatePath: certificates.path("\(kind).pem"), keyPath: certificates.path("\(kind).key"))
             let replies = await sendOne(port: port, tls: tls, id: "tx-refused")
             #expect(replies.isEmpty)
             #expect(await eventually { server.refusedHandshakes == 1 })
@@ -81,11 +89,13 @@ struct TLSFeedTests {
     func reloadKeepsOpenConnections() async throws {
         let certificates = try TestCertificates.make()
         defer { certificates.remove() }
-        let live = certificates.path("live.pem"), liveKey = certificates.path("live.key")
+        let live = certificates.path("live.pem")
+        let liveKey = certificates.path("live.key")
         try FileManager.default.copyItem(atPath: certificates.path("server.pem"), toPath: live)
         try FileManager.default.copyItem(atPath: certificates.path("server.key"), toPath: liveKey)
         let sink = RecordingSink(.answer)
-        try await withFeedServer(sink: sink, configure: { $0.tls = FeedTLSConfiguration(certificatePath: live, privateKeyPath: liveKey) }) { port, server, _ in
+        try await withFeedServer(sink: sink, configure: { $0.tls = FeedTLSConfiguration(certificatePath: live, privateKeyPath: liveKey) }) {
+            port, server, _ in
             #expect(server.transport == .tls)
             let trustsFirst = try FeedClientTLS(caPath: certificates.path("ca.pem"), certificatePath: nil, keyPath: nil)
             let trustsSecond = try FeedClientTLS(caPath: certificates.path("other-ca.pem"), certificatePath: nil, keyPath: nil)

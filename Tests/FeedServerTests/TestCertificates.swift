@@ -24,15 +24,21 @@ struct TestCertificates {
     func remove() { try? FileManager.default.removeItem(at: folder) }
 
     private func authority(_ name: String, subject: String) throws {
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path("\(name).key"),
-                     "-out", path("\(name).pem"), "-subj", subject, "-days", "2"])
+        try openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path("\(name).key"),
+            "-out", path("\(name).pem"), "-subj", subject, "-days", "2",
+        ])
     }
 
     private func issue(_ name: String, subject: String, by ca: String, days: Int, extensions: String? = nil) throws {
-        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path("\(name).key"),
-                     "-out", path("\(name).csr"), "-subj", subject])
-        var arguments = ["x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(ca).pem"), "-CAkey", path("\(ca).key"),
-                         "-CAcreateserial", "-out", path("\(name).pem"), "-days", "\(days)"]
+        try openssl([
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path("\(name).key"),
+            "-out", path("\(name).csr"), "-subj", subject,
+        ])
+        var arguments = [
+            "x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(ca).pem"), "-CAkey", path("\(ca).key"),
+            "-CAcreateserial", "-out", path("\(name).pem"), "-days", "\(days)",
+        ]
         if let extensions {
             let file = path("\(name).ext")
             try Data(extensions.utf8).write(to: URL(fileURLWithPath: file))

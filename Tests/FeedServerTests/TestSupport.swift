@@ -121,7 +121,8 @@ func withFeedServer<R: Sendable>(
 
 func validLine(_ id: String, account: String = "acc-1", amount: String = "12.50", currency: String = "EUR") -> String {
     let now = RFC3339.format(Timestamp.now())
-    return #"{"id":"\#(id)","timestamp":"\#(now)","account_id":"\#(account)","amount":"\#(amount)","currency":"\#(currency)","channel":"card_present"}"#
+    return
+        #"{"id":"\#(id)","timestamp":"\#(now)","account_id":"\#(account)","amount":"\#(amount)","currency":"\#(currency)","channel":"card_present"}"#
 }
 
 struct TestServerNotBound: Error {}

@@ -1,34 +1,41 @@
 import Foundation
+import NIOCore
+import PostgresStore
+import Testing
+import VigilCore
+import VigilTesting
+
+@testable import Pipeline
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
-@testable import Pipeline
-import PostgresStore
-import Testing
-import VigilTesting
-import VigilCore
 
 /// Alerts on every transaction, with a reason that carries JavaScript line separators.
 let everyTransactionRules = """
-rule every_transaction {
-  when amount_base >= 0.00
-  severity medium
-  score 50
-  reason "amount\u{2028}{amount_base}\u{2029}seen"
-}
-"""
+    rule every_transaction {
+      when amount_base >= 0.00
+      severity medium
+      score 50
+      reason "amount\u{2028}{amount_base}\u{2029}seen"
+    }
+    """
 
 @Suite("/alerts/stream: bounded subscribers, overflow, resume from stored alerts", .serialized)
 struct AlertStreamTests {
-    @Test("a subscriber that falls behind gets one overflow event naming its last id, then the end; resuming replays what it missed from PostgreSQL, then live, without gaps or duplicates")
+    @Test(
+        "a subscriber that falls behind gets one overflow event naming its last id, then the end; resuming replays what it missed from PostgreSQL, then live, without gaps or duplicates"
+    )
     func overflowThenResumeFromStoredAlerts() async throws {
         try await TestDatabase.withMigrated { database in
             let ruleset = try compileRules(["every.rules": everyTransactionRules])
             let admin = try await PostgresConnection.connect(database)
-            try await withVigil(database: database, ruleset: ruleset, configure: {
-                $0.alertStream = .init(maxSubscribers: 2, bufferEvents: 16, overflowGrace: .seconds(1))
-            }) { server, feedPort in
+            try await withVigil(
+                database: database, ruleset: ruleset,
+                configure: {
+                    $0.alertStream = .init(maxSubscribers: 2, bufferEvents: 16, overflowGrace: .seconds(1))
+                }
+            ) { server, feedPort in
                 let opsPort = try #require(await server.ops.boundPortNumber())
                 let watcher = try await StreamClient.connect(port: opsPort, keep: true)
                 #expect(await eventually { server.alerts.subscriberCount == 1 })
@@ -64,7 +71,9 @@ struct AlertStreamTests {
                 #expect(await eventually { resumed.state.alerts == 20 })
                 _ = try await send((22..<25).map { line("s-\($0)", account: "acc-s") }, port: feedPort)
                 #expect(await eventually { resumed.state.alerts == 23 })
-                let stored = try await admin.query("SELECT id FROM alerts WHERE id > \(lastTaken) ORDER BY id").map { try $0.decode(0, as: Int64.self) }
+                let stored = try await admin.query("SELECT id FROM alerts WHERE id > \(lastTaken) ORDER BY id").map {
+                    try $0.decode(0, as: Int64.self)
+                }
                 #expect(resumed.state.kept.filter { $0.name == "alert.created" }.compactMap(\.id) == stored)
                 #expect(resumed.state.disordered == 0)
 
@@ -113,13 +122,18 @@ struct AlertStreamTests {
     func subscriberBufferTransitions() throws {
         let currency = try #require(Currency(code: "EUR"))
         func batch(_ ids: [Int64]) -> SSEBatch {
-            SSEBatch(ids.map {
-                CommittedAlert(id: $0, transactionID: "t\($0)", accountID: "a", amount: Money(minorUnits: 100, currency: currency),
-                               severity: .low, totalScore: 1, rules: [], rulesetVersion: "v")
-            })
+            SSEBatch(
+                ids.map {
+                    CommittedAlert(
+                        id: $0, transactionID: "t\($0)", accountID: "a", amount: Money(minorUnits: 100, currency: currency),
+                        severity: .low, totalScore: 1, rules: [], rulesetVersion: "v")
+                })
         }
         var live = SubscriberBuffer(capacity: 3, resumeAfter: nil)
-        guard case .send = live.take() else { Issue.record("greeting first"); return }
+        guard case .send = live.take() else {
+            Issue.record("greeting first")
+            return
+        }
         let parked = live.park()
         #expect(parked)
         let r2 = live.offer(batch([1, 2]))
@@ -127,8 +141,14 @@ struct AlertStreamTests {
         let r3 = live.offer(batch([3, 4]))
         #expect(r3 == .overflowed(wake: false))
         #expect(live.queued == 0)
-        guard case .overflow(lastSent: nil) = live.take() else { Issue.record("overflow event"); return }
-        guard case .end = live.take() else { Issue.record("then the end"); return }
+        guard case .overflow(lastSent: nil) = live.take() else {
+            Issue.record("overflow event")
+            return
+        }
+        guard case .end = live.take() else {
+            Issue.record("then the end")
+            return
+        }
         let r4 = live.offer(batch([5]))
         #expect(r4 == .ignored)
 
@@ -141,10 +161,16 @@ struct AlertStreamTests {
 
         var resuming = SubscriberBuffer(capacity: 10, resumeAfter: 2)
         _ = resuming.take()
-        guard case .replay(after: 2) = resuming.take() else { Issue.record("replay first"); return }
+        guard case .replay(after: 2) = resuming.take() else {
+            Issue.record("replay first")
+            return
+        }
         #expect(resuming.offer(batch([4, 5, 6])) == .queued(wake: false))  // committed during the replay
         resuming.replayed(ids: [3, 4, 5], exhausted: true)
-        guard case .send(let chunks) = resuming.take() else { Issue.record("live after replay"); return }
+        guard case .send(let chunks) = resuming.take() else {
+            Issue.record("live after replay")
+            return
+        }
         #expect(chunks.map(text).joined() == batch([6]).bytes.getString(at: 0, length: batch([6]).bytes.readableBytes))
         #expect(resuming.lastSent == 6)
     }

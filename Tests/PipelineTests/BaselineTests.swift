@@ -4,8 +4,8 @@ import Foundation
 import PostgresStore
 import RuleLanguage
 import Testing
-import VigilTesting
 import VigilCore
+import VigilTesting
 
 @Suite("Baselines in the account profiles")
 struct BaselineTests {
@@ -19,7 +19,8 @@ struct BaselineTests {
         #expect(p.channels.summary(.atm).count == 0)
         #expect(p.channels.summary(.atm).stddev == nil)
         var record = EvaluationRecord(windowCount: 0)
-        let tx = Transaction(id: "t1", timestamp: Self.start, accountID: "a", amount: Money(minorUnits: 1000, currency: Currency(code: "EUR")!), channel: .atm)
+        let tx = Transaction(
+            id: "t1", timestamp: Self.start, accountID: "a", amount: Money(minorUnits: 1000, currency: Currency(code: "EUR")!), channel: .atm)
         _ = Enricher.fill(&record, transaction: tx, reference: ReferenceSnapshot(baseCurrency: "EUR"), profile: nil)
         #expect(record[.profileHourlyRate] == .decimal(.zero))
         #expect(record[.profileDailyRate] == .decimal(.zero))
@@ -34,11 +35,13 @@ struct BaselineTests {
         // Two transactions an hour for two days: card payments of 10, one ATM withdrawal of 200.
         for i in 0..<96 {
             let t = Self.start.adding(microseconds: Int64(i) * 1_800_000_000)
-            p.observe(amountBase: DecimalValue(parsing: "10.00"), country: nil, latitude: nil, longitude: nil, time: t,
-                      device: nil, card: nil, merchant: nil, hour: 0, channel: .cardPresent)
+            p.observe(
+                amountBase: DecimalValue(parsing: "10.00"), country: nil, latitude: nil, longitude: nil, time: t,
+                device: nil, card: nil, merchant: nil, hour: 0, channel: .cardPresent)
         }
-        p.observe(amountBase: DecimalValue(parsing: "200.00"), country: nil, latitude: nil, longitude: nil,
-                  time: Self.start.adding(microseconds: 96 * 1_800_000_000), device: nil, card: nil, merchant: nil, hour: 0, channel: .atm)
+        p.observe(
+            amountBase: DecimalValue(parsing: "200.00"), country: nil, latitude: nil, longitude: nil,
+            time: Self.start.adding(microseconds: 96 * 1_800_000_000), device: nil, card: nil, merchant: nil, hour: 0, channel: .atm)
         let now = Self.start.adding(microseconds: 97 * 1_800_000_000)
         let hourly = p.rates.perHour(at: now, firstSeen: p.firstSeen)
         #expect(hourly > 1.8 && hourly < 2.2, "hourly rate \(hourly)")
@@ -49,8 +52,9 @@ struct BaselineTests {
         #expect(p.channels.summary(.atm).max == 200)
         // An out-of-order record counts, decayed, without moving the rate's clock.
         var late = p
-        late.observe(amountBase: nil, country: nil, latitude: nil, longitude: nil, time: Self.start, device: nil, card: nil,
-                     merchant: nil, hour: 0, channel: nil)
+        late.observe(
+            amountBase: nil, country: nil, latitude: nil, longitude: nil, time: Self.start, device: nil, card: nil,
+            merchant: nil, hour: 0, channel: nil)
         #expect(late.rates.updatedAt == p.rates.updatedAt)
         #expect(late.rates.week > p.rates.week && late.rates.week < p.rates.week + 1)
     }
@@ -111,7 +115,9 @@ struct BaselineTests {
         let perAccount = slot + Double(heap) / Double(profiles.count)
         let rssPerAccount = Double(max(0, after - before)) / Double(profiles.count)
         let projected = perAccount * 1_000_000 / Double(1 << 30)
-        print("profiles: \(profiles.count) accounts, \(Int(perAccount)) bytes each counted (\(Int(rssPerAccount)) RSS growth), \(String(format: "%.2f", projected)) GiB for 1,000,000; inline size \(MemoryLayout<AccountProfile>.stride) bytes")
+        print(
+            "profiles: \(profiles.count) accounts, \(Int(perAccount)) bytes each counted (\(Int(rssPerAccount)) RSS growth), \(String(format: "%.2f", projected)) GiB for 1,000,000; inline size \(MemoryLayout<AccountProfile>.stride) bytes"
+        )
         #expect(profiles.count >= 15_000)
         #expect(perAccount > Double(MemoryLayout<AccountProfile>.stride), "the measurement must see the profiles")
         #expect(projected <= 1.5)

@@ -64,7 +64,9 @@ struct DetectionQualityTests {
             let legitimate = total - fraudIDs.count
             let catchRate = Double(caught) / Double(max(1, cases.count))
             let fpRate = Double(falsePositives) / Double(max(1, legitimate))
-            print("starter rules on 40,000 generated transactions: caught \(caught)/\(cases.count) cases, flagged \(falsePositives)/\(legitimate) legitimate")
+            print(
+                "starter rules on 40,000 generated transactions: caught \(caught)/\(cases.count) cases, flagged \(falsePositives)/\(legitimate) legitimate"
+            )
             #expect(cases.count >= 40)
             #expect(catchRate >= 0.90, "caught \(caught) of \(cases.count) labeled cases")
             #expect(fpRate <= 0.01, "flagged \(falsePositives) of \(legitimate) legitimate transactions")

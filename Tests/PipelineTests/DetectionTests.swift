@@ -7,35 +7,35 @@ import VigilCore
 import VigilTesting
 
 let velocityRules = """
-window cnp_per_card_10m = count by card_id over 10m where channel == "card_not_present"
-window txn_per_account_1h = count by account_id over 1h
+    window cnp_per_card_10m = count by card_id over 10m where channel == "card_not_present"
+    window txn_per_account_1h = count by account_id over 1h
 
-rule card_burst {
-  description "five card-not-present charges on one card in ten minutes"
-  require card_id
-  when window.cnp_per_card_10m >= 5
-  severity high
-  score 80
-  reason "{window.cnp_per_card_10m} CNP charges on {card_id}"
-}
+    rule card_burst {
+      description "five card-not-present charges on one card in ten minutes"
+      require card_id
+      when window.cnp_per_card_10m >= 5
+      severity high
+      score 80
+      reason "{window.cnp_per_card_10m} CNP charges on {card_id}"
+    }
 
-rule account_burst {
-  description "five transactions on one account in an hour"
-  when window.txn_per_account_1h >= 5
-  severity medium
-  score 30
-  reason "{window.txn_per_account_1h} transactions in an hour"
-}
+    rule account_burst {
+      description "five transactions on one account in an hour"
+      when window.txn_per_account_1h >= 5
+      severity medium
+      score 30
+      reason "{window.txn_per_account_1h} transactions in an hour"
+    }
 
-rule big_amount_shadow {
-  description "large amounts, being evaluated in shadow mode"
-  when amount_base >= 500.00
-  severity low
-  score 10
-  mode shadow
-  reason "{amount_base} is large"
-}
-"""
+    rule big_amount_shadow {
+      description "large amounts, being evaluated in shadow mode"
+      when amount_base >= 500.00
+      severity low
+      score 10
+      mode shadow
+      reason "{amount_base} is large"
+    }
+    """
 
 @Suite("Detection inside the pipeline, through the TCP port")
 struct DetectionTests {
@@ -46,8 +46,9 @@ struct DetectionTests {
             try await withVigil(database: database, ruleset: ruleset, configure: { $0.detectionWorkers = 4 }) { server, port in
                 let start = Timestamp.now().adding(microseconds: -3_600 * 1_000_000)
                 let lines = (0..<5).map { i in
-                    line("c-\(i)", account: "acc-\(i)", at: start.adding(microseconds: Int64(i) * 60_000_000),
-                         amount: "1.00", channel: "card_not_present", card: "card-shared")
+                    line(
+                        "c-\(i)", account: "acc-\(i)", at: start.adding(microseconds: Int64(i) * 60_000_000),
+                        amount: "1.00", channel: "card_not_present", card: "card-shared")
                 }
                 // The five accounts really are spread over several workers.
                 #expect(Set((0..<5).map { server.detection.partition(of: "acc-\($0)") }).count > 1)

@@ -27,8 +27,10 @@ struct DetectionTuningTests {
         let loaded = RulesetLoader.load(paths: [TestDatabase.repositoryRoot.appendingPathComponent("Rules").path])
         let ruleset = try #require(loaded.ruleset, "the starter rules must compile")
         for seed in Self.tuningSeeds {
-            let evaluation = OfflineEvaluation(ruleset: ruleset, configuration: GeneratorConfiguration(
-                count: 60_000, seed: seed, population: .bank))
+            let evaluation = OfflineEvaluation(
+                ruleset: ruleset,
+                configuration: GeneratorConfiguration(
+                    count: 60_000, seed: seed, population: .bank))
             let score = evaluation.score
             print("tuning set, bank seed \(seed):\n\(score.text)\n\(evaluation.ruleReport)")
             #expect(score.cases.total >= 80)

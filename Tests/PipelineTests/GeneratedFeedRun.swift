@@ -5,8 +5,8 @@ import Foundation
 import PostgresStore
 import RuleLanguage
 import Testing
-import VigilTesting
 import VigilCore
+import VigilTesting
 
 /// Sends a generated feed through a whole Vigil (real TCP port, real PostgreSQL) and
 /// scores the alerts it stored against the feed's labels, as `vigil feed score` does.

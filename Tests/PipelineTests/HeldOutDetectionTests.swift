@@ -11,9 +11,11 @@ import VigilTesting
 /// is the figure reached, and docs/detection.md says so.
 @Suite("The starter rules on held-out seeds and population mixes")
 struct HeldOutDetectionTests {
-    @Test("held out: bank mix seed 201 and stress mix seed 301", arguments: [
-        ("bank", UInt64(201)), ("stress", UInt64(301)),
-    ])
+    @Test(
+        "held out: bank mix seed 201 and stress mix seed 301",
+        arguments: [
+            ("bank", UInt64(201)), ("stress", UInt64(301)),
+        ])
     func heldOut(mix: String, seed: UInt64) async throws {
         let loaded = RulesetLoader.load(paths: [TestDatabase.repositoryRoot.appendingPathComponent("Rules").path])
         let ruleset = try #require(loaded.ruleset, "the starter rules must compile")
@@ -37,15 +39,19 @@ extension HeldOutDetectionTests {
         name: "unseen", accounts: [.everyday: 0.5, .micro: 0.2, .family: 0.2, .traveller: 0.1],
         fraud: [.cardTesting: 1, .cardTestingSlow: 2, .takeoverSmallFirst: 2, .accountTakeover: 1, .amountAnomaly: 1, .deviceFarm: 1])
 
-    @Test("held out, measured offline: more seeds and a mix the rules never saw", arguments: [
-        ("bank", UInt64(202)), ("bank", UInt64(203)), ("stress", UInt64(302)), ("unseen", UInt64(401)),
-    ])
+    @Test(
+        "held out, measured offline: more seeds and a mix the rules never saw",
+        arguments: [
+            ("bank", UInt64(202)), ("bank", UInt64(203)), ("stress", UInt64(302)), ("unseen", UInt64(401)),
+        ])
     func heldOutOffline(mix: String, seed: UInt64) throws {
         let loaded = RulesetLoader.load(paths: [TestDatabase.repositoryRoot.appendingPathComponent("Rules").path])
         let ruleset = try #require(loaded.ruleset, "the starter rules must compile")
         let population = mix == "unseen" ? Self.unseenMix : try PopulationMix.load(mix)
-        let evaluation = OfflineEvaluation(ruleset: ruleset, configuration: GeneratorConfiguration(
-            count: 60_000, seed: seed, population: population))
+        let evaluation = OfflineEvaluation(
+            ruleset: ruleset,
+            configuration: GeneratorConfiguration(
+                count: 60_000, seed: seed, population: population))
         let score = evaluation.score
         print("held out, \(mix) seed \(seed), offline:\n\(score.text)")
         #expect(score.cases.total >= 50)

@@ -9,26 +9,26 @@ import VigilTesting
 /// Counts per account and per card: a record counted twice, or a conflicting record
 /// counted at all, makes the second transaction of its account or card hit.
 let repeatRules = """
-window per_account_1h = count by account_id over 1h
-window per_card_1h = count by card_id over 1h
+    window per_account_1h = count by account_id over 1h
+    window per_card_1h = count by card_id over 1h
 
-rule second_on_account {
-  description "a second transaction on the account within the hour"
-  when window.per_account_1h >= 2
-  severity low
-  score 5
-  reason "{window.per_account_1h} on the account"
-}
+    rule second_on_account {
+      description "a second transaction on the account within the hour"
+      when window.per_account_1h >= 2
+      severity low
+      score 5
+      reason "{window.per_account_1h} on the account"
+    }
 
-rule second_on_card {
-  description "a second transaction on the card within the hour"
-  require card_id
-  when window.per_card_1h >= 2
-  severity low
-  score 5
-  reason "{window.per_card_1h} on the card"
-}
-"""
+    rule second_on_card {
+      description "a second transaction on the card within the hour"
+      require card_id
+      when window.per_card_1h >= 2
+      severity low
+      score 5
+      reason "{window.per_card_1h} on the card"
+    }
+    """
 
 @Suite("A reused id: replay or conflict, through the TCP port and real PostgreSQL")
 struct IDConflictTests {
@@ -37,10 +37,12 @@ struct IDConflictTests {
         try await TestDatabase.withMigrated { database in
             let ruleset = try compileRules(["r.rules": repeatRules])
             try await withVigil(database: database, ruleset: ruleset) { server, port in
-                let original = #"{"id":"r-1","timestamp":"2026-11-24T10:15:00.123Z","account_id":"acc-1","amount":"25.00","currency":"EUR","channel":"card_present","card_id":"card-1","lat":52.52,"lon":13.4}"#
+                let original =
+                    #"{"id":"r-1","timestamp":"2026-11-24T10:15:00.123Z","account_id":"acc-1","amount":"25.00","currency":"EUR","channel":"card_present","card_id":"card-1","lat":52.52,"lon":13.4}"#
                 // The same transaction: other key order, whitespace, an escaped character,
                 // the amount with one decimal, the time in another offset.
-                let respelled = #"{ "lon": 13.40, "lat": 52.520, "card_id": "card-1", "channel": "card_present", "currency": "EUR", "amount": "25.0", "account_id": "acc\u002d1", "timestamp": "2026-11-24T11:15:00.123+01:00", "id": "r-1" }"#
+                let respelled =
+                    #"{ "lon": 13.40, "lat": 52.520, "card_id": "card-1", "channel": "card_present", "currency": "EUR", "amount": "25.0", "account_id": "acc\u002d1", "timestamp": "2026-11-24T11:15:00.123+01:00", "id": "r-1" }"#
                 #expect(try await send([original], port: port) == [.ack(id: "r-1", duplicate: false)])
                 #expect(try await send([original], port: port) == [.ack(id: "r-1", duplicate: true)])
                 #expect(try await send([respelled], port: port) == [.ack(id: "r-1", duplicate: true)])
@@ -71,20 +73,25 @@ struct IDConflictTests {
                 #expect(try await send([first], port: port) == [.ack(id: "tx-1", duplicate: false)])
                 let reply = try #require(try await send([reused], port: port).first)
                 guard case .nack(let id, let code, let message) = reply else {
-                    Issue.record("expected a nack for the reused id, got \(reply)"); return
+                    Issue.record("expected a nack for the reused id, got \(reply)")
+                    return
                 }
                 #expect(id == "tx-1" && code == "id_conflict")
                 #expect(message.contains("'tx-1'") && message.contains("different content") && message.contains("new id"))
 
                 let db = try await PostgresConnection.connect(database)
-                let stored = try #require(try await db.query("""
-                    SELECT account_id, amount_minor, currency, content_digest FROM transactions WHERE id = 'tx-1'
-                    """).first)
+                let stored = try #require(
+                    try await db.query(
+                        """
+                        SELECT account_id, amount_minor, currency, content_digest FROM transactions WHERE id = 'tx-1'
+                        """
+                    ).first)
                 #expect(try stored.decode(0, as: String.self) == "acc-1")
                 #expect(try stored.decode(1, as: Int64.self) == 1000)
                 #expect(try stored.decode(2, as: String.self) == "EUR")
                 let storedDigest = try stored.decode(3, as: PostgresBytes.self)
-                let rejected = try await db.query("""
+                let rejected = try await db.query(
+                    """
                     SELECT record_id, error_code, message, stored_digest, received_digest, raw_line, peer FROM rejected_records
                     """)
                 #expect(rejected.count == 1)
@@ -109,15 +116,17 @@ struct IDConflictTests {
             let ruleset = try compileRules(["r.rules": repeatRules])
             try await withVigil(database: database, ruleset: ruleset, configure: { $0.detectionWorkers = 4 }) { server, port in
                 let home = "acc-a"
-                let other = try #require((0..<50).map { "acc-b\($0)" }.first {
-                    server.detection.partition(of: $0) != server.detection.partition(of: home)
-                })
+                let other = try #require(
+                    (0..<50).map { "acc-b\($0)" }.first {
+                        server.detection.partition(of: $0) != server.detection.partition(of: home)
+                    })
                 // Sent in one write: all are in flight before any is stored.
                 let at = Timestamp.now()
                 let original = line("c-1", account: home, at: at, amount: "10.00", card: "card-a")
-                let replies = try await send([
-                    original, line("c-1", account: other, at: at, amount: "9999.00", currency: "USD", card: "card-b"), original,
-                ], port: port)
+                let replies = try await send(
+                    [
+                        original, line("c-1", account: other, at: at, amount: "9999.00", currency: "USD", card: "card-b"), original,
+                    ], port: port)
                 #expect(replies.count == 3)
                 #expect(replies.first == .ack(id: "c-1", duplicate: false))
                 if case .nack(_, let code, _) = replies[1] { #expect(code == "id_conflict") } else { Issue.record("got \(replies[1])") }

@@ -8,14 +8,14 @@ import VigilTesting
 
 /// A ruleset with no rules: ingest on its own.
 let noRules = """
-rule never {
-  description "never hits"
-  when amount_base < 0.00
-  severity low
-  score 1
-  reason "never"
-}
-"""
+    rule never {
+      description "never hits"
+      when amount_base < 0.00
+      severity low
+      score 1
+      reason "never"
+    }
+    """
 
 @Suite("Durable ingest through the TCP port, real PostgreSQL")
 struct IngestTests {
@@ -61,7 +61,10 @@ struct IngestTests {
                     (line("m6", at: Timestamp(secondsSinceEpoch: 0)), "invalid_timestamp"),
                     (line("m7", at: Timestamp.now().adding(microseconds: 400 * 86_400 * 1_000_000)), "invalid_timestamp"),
                     (line("m8", channel: "pigeon"), "unknown_channel"),
-                    (#"{"id":"m9","timestamp":"2026-11-24T10:15:00Z","account_id":"a","amount":12.5,"currency":"EUR","channel":"atm"}"#, "invalid_field_type"),
+                    (
+                        #"{"id":"m9","timestamp":"2026-11-24T10:15:00Z","account_id":"a","amount":12.5,"currency":"EUR","channel":"atm"}"#,
+                        "invalid_field_type"
+                    ),
                     (String(repeating: "x", count: 10_000), "line_too_long"),
                 ]
                 var lines = bad.map(\.0)
@@ -70,7 +73,10 @@ struct IngestTests {
                 let last = replies.removeLast()
                 #expect(last == .ack(id: "ok-after-bad", duplicate: false))
                 for (reply, expected) in zip(replies, bad) {
-                    guard case .nack(_, let code, _) = reply else { Issue.record("\(expected.1): got \(reply)"); continue }
+                    guard case .nack(_, let code, _) = reply else {
+                        Issue.record("\(expected.1): got \(reply)")
+                        continue
+                    }
                     #expect(code == expected.1)
                 }
                 // Invalid UTF-8 bytes: kept, escaped, in the rejects table.
@@ -79,7 +85,11 @@ struct IngestTests {
                     try await connection.send(bytes: invalidUTF8)
                     return try await connection.nextReply()
                 }
-                if case .nack(_, let code, _) = utf8Reply { #expect(code == "invalid_utf8") } else { Issue.record("got \(String(describing: utf8Reply))") }
+                if case .nack(_, let code, _) = utf8Reply {
+                    #expect(code == "invalid_utf8")
+                } else {
+                    Issue.record("got \(String(describing: utf8Reply))")
+                }
 
                 let db = try await PostgresConnection.connect(database)
                 #expect(try await db.count("SELECT count(*) FROM rejected_records") == bad.count + 1)
@@ -111,7 +121,8 @@ struct IngestTests {
                         received.append(reply)
                         if !killed && received.count >= 1_500 {
                             killed = true
-                            try await admin.execute("""
+                            try await admin.execute(
+                                """
                                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                                 WHERE datname = current_database() AND pid <> pg_backend_pid()
                                 """)

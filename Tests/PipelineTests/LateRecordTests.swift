@@ -7,25 +7,25 @@ import VigilCore
 import VigilTesting
 
 private let lateRules = """
-window txn_per_account_1h = count by account_id over 1h
+    window txn_per_account_1h = count by account_id over 1h
 
-rule account_burst {
-  description "ten transactions on one account in an hour"
-  when window.txn_per_account_1h >= 10
-  severity medium
-  score 30
-  reason "{window.txn_per_account_1h} transactions in the last hour"
-}
+    rule account_burst {
+      description "ten transactions on one account in an hour"
+      when window.txn_per_account_1h >= 10
+      severity medium
+      score 30
+      reason "{window.txn_per_account_1h} transactions in the last hour"
+    }
 
-rule late_record {
-  description "a record dated well before its account's newest one"
-  when is_late
-  severity low
-  score 1
-  mode shadow
-  reason "late"
-}
-"""
+    rule late_record {
+      description "a record dated well before its account's newest one"
+      when is_late
+      severity low
+      score 1
+      mode shadow
+      reason "late"
+    }
+    """
 
 @Suite("Late and out-of-order records, through the TCP port")
 struct LateRecordTests {
@@ -43,7 +43,9 @@ struct LateRecordTests {
                 let monthsEarlier = start.adding(microseconds: -120 * 24 * 3_600 * 1_000_000)
                 let replies = try await send([line("back-1", account: "acc-late", at: monthsEarlier)], port: port)
                 #expect(replies.count == 1)
-                if case .ack(let id, let duplicate) = replies.first { #expect(id == "back-1" && !duplicate) } else {
+                if case .ack(let id, let duplicate) = replies.first {
+                    #expect(id == "back-1" && !duplicate)
+                } else {
                     Issue.record("expected an ack, got \(String(describing: replies.first))")
                 }
                 // Slightly late (within the 5-minute allowance): counted like any other.
@@ -59,7 +61,9 @@ struct LateRecordTests {
                     let reason = try await db.query("SELECT reason FROM rule_hits WHERE rule_id = 'account_burst'").first?.decode(0, as: String.self)
                     #expect(reason == "10 transactions in the last hour")
                     // The rules can see the flag.
-                    let lateHits = try await db.query("SELECT transaction_id FROM rule_hits WHERE rule_id = 'late_record'").map { try $0.decode(0, as: String.self) }
+                    let lateHits = try await db.query("SELECT transaction_id FROM rule_hits WHERE rule_id = 'late_record'").map {
+                        try $0.decode(0, as: String.self)
+                    }
                     #expect(lateHits == ["back-1"])
                 }
             }

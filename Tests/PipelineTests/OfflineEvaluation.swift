@@ -70,8 +70,9 @@ struct OfflineEvaluation {
     static func snapshot(_ data: ReferenceData) -> ReferenceSnapshot {
         var snapshot = ReferenceSnapshot(baseCurrency: data.baseCurrency)
         for a in data.accounts {
-            snapshot.accounts[a.id] = AccountInfo(openedAt: RFC3339.parse(a.openedAt), homeCountry: a.homeCountry,
-                                                  riskTier: a.riskTier, timeZone: TimeZone(identifier: a.timezone))
+            snapshot.accounts[a.id] = AccountInfo(
+                openedAt: RFC3339.parse(a.openedAt), homeCountry: a.homeCountry,
+                riskTier: a.riskTier, timeZone: TimeZone(identifier: a.timezone))
         }
         for m in data.merchants { snapshot.merchants[m.id] = MerchantInfo(riskLevel: m.riskLevel, country: m.country) }
         for r in data.fxRates { snapshot.fxRates[r.currency] = DecimalValue(parsing: r.rateToBase) }

@@ -2,8 +2,9 @@ import Detection
 import PostgresStore
 import Testing
 import VigilCore
-@testable import Pipeline
 import VigilTesting
+
+@testable import Pipeline
 
 @Suite("Profile checkpoints: paced, and exact across a crash")
 struct ProfileCheckpointTests {
@@ -60,13 +61,15 @@ struct ProfileCheckpointTests {
             // The state a crash could leave: acc-a's row written after its first three
             // transactions only, acc-b's never written, and the replay marker before all six.
             let db = try await PostgresConnection.connect(database)
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE account_profiles SET txn_count = 3,
                     checkpoint_through = (SELECT max(received_at) FROM transactions WHERE id IN ('a-0', 'a-1', 'a-2'))
                 WHERE account_id = 'acc-a'
                 """)
             try await db.execute("DELETE FROM account_profiles WHERE account_id = 'acc-b'")
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE profile_checkpoints SET through = (SELECT min(received_at) - interval '1 microsecond' FROM transactions)
                 """)
             try await withVigil(database: database, ruleset: ruleset) { server, _ in

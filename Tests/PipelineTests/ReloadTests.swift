@@ -25,17 +25,26 @@ struct ReloadTests {
 
                 // 1. A broken ruleset is refused; the running one stays.
                 try "rule broken { when amount_bse > 1 }".write(to: file, atomically: true, encoding: .utf8)
-                guard case .refused(let reason) = await server.reloader.reload() else { Issue.record("a broken ruleset was accepted"); return }
+                guard case .refused(let reason) = await server.reloader.reload() else {
+                    Issue.record("a broken ruleset was accepted")
+                    return
+                }
                 #expect(reason.contains("amount_bse"))
                 #expect(server.detection.rules.ruleset.version == first.version)
 
                 // 2. A lower threshold and a changed window (2h instead of 1h) are swapped in;
                 // the changed window is rebuilt from the three stored transactions.
-                let second = velocityRules
-                    .replacingOccurrences(of: "window txn_per_account_1h = count by account_id over 1h", with: "window txn_per_account_1h = count by account_id over 2h")
+                let second =
+                    velocityRules
+                    .replacingOccurrences(
+                        of: "window txn_per_account_1h = count by account_id over 1h", with: "window txn_per_account_1h = count by account_id over 2h"
+                    )
                     .replacingOccurrences(of: "when window.txn_per_account_1h >= 5", with: "when window.txn_per_account_1h >= 4")
                 try second.write(to: file, atomically: true, encoding: .utf8)
-                guard case .reloaded(let version, let rebuilt) = await server.reloader.reload() else { Issue.record("reload refused"); return }
+                guard case .reloaded(let version, let rebuilt) = await server.reloader.reload() else {
+                    Issue.record("reload refused")
+                    return
+                }
                 #expect(version != first.version)
                 #expect(rebuilt == ["txn_per_account_1h"])
                 #expect(await server.reloader.reload() == .unchanged(version: version))

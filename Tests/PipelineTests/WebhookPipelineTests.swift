@@ -2,14 +2,14 @@ import FeedServer
 import Foundation
 import Pipeline
 import PostgresStore
-import ServiceLifecycle
-import Synchronization
 import Secrets
+import ServiceLifecycle
+import Supervision
+import Synchronization
 import Testing
 import VigilCore
-import WebhookDelivery
-import Supervision
 import VigilTesting
+import WebhookDelivery
 
 @Suite("Alerts reach webhook consumers through the transactional outbox")
 struct WebhookPipelineTests {
@@ -19,9 +19,10 @@ struct WebhookPipelineTests {
             let secret = WebhookSecret.generate()
             let received = Mutex<[WebhookReceiver.Delivery]>([])
             let listening = Promise<Int>()
-            let receiver = WebhookReceiver(port: 0, verifier: WebhookVerifier(secrets: [secret]),
-                                           onListening: { port in listening.complete(port) },
-                                           onDelivery: { delivery in received.withLock { $0.append(delivery) } })
+            let receiver = WebhookReceiver(
+                port: 0, verifier: WebhookVerifier(secrets: [secret]),
+                onListening: { port in listening.complete(port) },
+                onDelivery: { delivery in received.withLock { $0.append(delivery) } })
             let receiverGroup = ServiceGroup(configuration: .init(services: [receiver], logger: .init(label: "receiver")))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await receiverGroup.run() }
@@ -31,7 +32,8 @@ struct WebhookPipelineTests {
                 let endpoint = try await WebhookAdmin.addEndpoint(url: "http://127.0.0.1:\(port)/hook", secret: secret, keyring: keyring, on: admin)
 
                 let ruleset = try compileRules(["v.rules": velocityRules])
-                try await withVigil(database: database, ruleset: ruleset, configure: { $0.enableWebhooks(allowLoopback: true, keyring: keyring) }) { _, feedPort in
+                try await withVigil(database: database, ruleset: ruleset, configure: { $0.enableWebhooks(allowLoopback: true, keyring: keyring) }) {
+                    _, feedPort in
                     let start = Timestamp.now().adding(microseconds: -3_000 * 1_000_000)
                     let lines = (0..<7).map { i in
                         line("w-\(i)", account: "acc-w", at: start.adding(microseconds: Int64(i) * 60_000_000))
@@ -39,10 +41,14 @@ struct WebhookPipelineTests {
                     _ = try await send(lines, port: feedPort)
                     // Alerts on w-4, w-5, w-6; each with exactly one outbox row for the endpoint.
                     #expect(try await admin.count("SELECT count(*) FROM alerts") == 3)
-                    #expect(try await admin.count("""
-                        SELECT count(*) FROM alerts a JOIN webhook_outbox o ON o.alert_id = a.id AND o.endpoint_id = \(endpoint)
-                        """) == 3)
-                    #expect(try await admin.count("SELECT count(*) FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.alert_id = a.id)") == 0)
+                    #expect(
+                        try await admin.count(
+                            """
+                            SELECT count(*) FROM alerts a JOIN webhook_outbox o ON o.alert_id = a.id AND o.endpoint_id = \(endpoint)
+                            """) == 3)
+                    #expect(
+                        try await admin.count(
+                            "SELECT count(*) FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.alert_id = a.id)") == 0)
                     #expect(await eventually { received.withLock { $0.filter { $0.rejection == nil }.count } >= 3 })
                 }
                 let deliveries = received.withLock { $0 }.filter { $0.rejection == nil }

@@ -6,11 +6,14 @@ import VigilTesting
 
 @Suite("Content digests: a replay against an id reused for other content")
 struct ContentDigestTests {
-    static func transaction(_ id: String = "tx-1", account: String = "acc-1", minor: Int64 = 1000, currency: String = "EUR",
-                            card: String? = "card-9", latitude: Double? = 52.52, longitude: Double? = 13.4) throws -> Transaction {
-        Transaction(id: id, timestamp: try #require(RFC3339.parse("2026-11-24T10:15:00.123Z")), accountID: account, cardID: card,
-                    amount: Money(minorUnits: minor, currency: try #require(Currency(code: currency))), mcc: "5411",
-                    country: "DE", channel: .cardPresent, latitude: latitude, longitude: longitude)
+    static func transaction(
+        _ id: String = "tx-1", account: String = "acc-1", minor: Int64 = 1000, currency: String = "EUR",
+        card: String? = "card-9", latitude: Double? = 52.52, longitude: Double? = 13.4
+    ) throws -> Transaction {
+        Transaction(
+            id: id, timestamp: try #require(RFC3339.parse("2026-11-24T10:15:00.123Z")), accountID: account, cardID: card,
+            amount: Money(minorUnits: minor, currency: try #require(Currency(code: currency))), mcc: "5411",
+            country: "DE", channel: .cardPresent, latitude: latitude, longitude: longitude)
     }
 
     @Test("the digest is SHA-256 of the documented canonical encoding (checked by PostgreSQL's sha256)")
@@ -28,8 +31,20 @@ struct ContentDigestTests {
             guard let value else { return bytes.append(0) }
             bytes += [3] + withUnsafeBytes(of: value.bitPattern.bigEndian, Array.init)
         }
-        text("tx-1"); integer(tx.timestamp.microsecondsSinceEpoch); text("acc-1"); text("card-9"); integer(1000); text("EUR")
-        text(nil); text("5411"); text("DE"); text("card_present"); text(nil); text(nil); double(52.52); double(13.4)
+        text("tx-1")
+        integer(tx.timestamp.microsecondsSinceEpoch)
+        text("acc-1")
+        text("card-9")
+        integer(1000)
+        text("EUR")
+        text(nil)
+        text("5411")
+        text("DE")
+        text("card_present")
+        text(nil)
+        text(nil)
+        double(52.52)
+        double(13.4)
 
         try await TestDatabase.withMigrated { configuration in
             let db = try await PostgresConnection.connect(configuration)
@@ -50,7 +65,8 @@ struct ContentDigestTests {
         ]
         for variant in variants { #expect(ContentDigest(of: variant) != base, "\(variant)") }
         // A field's text cannot run into the next one: the length comes first.
-        #expect(ContentDigest(of: try Self.transaction("tx-1", account: "acc-1")) != ContentDigest(of: try Self.transaction("tx-1a", account: "cc-1")))
+        #expect(
+            ContentDigest(of: try Self.transaction("tx-1", account: "acc-1")) != ContentDigest(of: try Self.transaction("tx-1a", account: "cc-1")))
         #expect(ContentDigest(bytes: base.bytes) == base)
         #expect(ContentDigest(bytes: [1, 2, 3]) == nil)
     }
@@ -68,7 +84,8 @@ struct ContentDigestTests {
             let first = try await db.storeIngestBatch([record(original), record(original), record(other)])
             #expect(first.count == 3 && first[0] == .stored && first[1] == .duplicate)
             guard case .idConflict(let message, let stored, let received) = first[2] else {
-                Issue.record("expected an id conflict: \(first[2])"); return
+                Issue.record("expected an id conflict: \(first[2])")
+                return
             }
             #expect(message.contains("'tx-1'") && message.contains("new id"))
             #expect(stored == ContentDigest(of: original) && received == ContentDigest(of: other))
@@ -77,7 +94,8 @@ struct ContentDigestTests {
             #expect(second[1] == .duplicate && second[2] == .stored)
             if case .idConflict = second[0] {} else { Issue.record("expected an id conflict: \(second[0])") }
 
-            let rows = try await db.query("""
+            let rows = try await db.query(
+                """
                 SELECT record_id, error_code, peer, stored_digest, received_digest, raw_line FROM rejected_records ORDER BY id
                 """)
             #expect(rows.count == 2)
@@ -96,7 +114,9 @@ struct ContentDigestTests {
 
             // A row stored before digests were kept cannot be compared: any content is a replay.
             try await db.execute("UPDATE transactions SET content_digest = NULL WHERE id = 'tx-2'")
-            let legacy = try await db.storeIngestBatch([record(try Self.transaction("tx-2", minor: 5)), record(try Self.transaction("tx-2", minor: 6))])
+            let legacy = try await db.storeIngestBatch([
+                record(try Self.transaction("tx-2", minor: 5)), record(try Self.transaction("tx-2", minor: 6)),
+            ])
             #expect(legacy == [.duplicate, .duplicate])
         }
     }

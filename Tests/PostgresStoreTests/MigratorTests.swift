@@ -18,12 +18,16 @@ struct MigratorTests {
             let second = try await migrator.migrate(on: db)
             #expect(second.applied.isEmpty)
             #expect(second.alreadyApplied == files.count)
-            let tables = try await db.query("""
+            let tables = try await db.query(
+                """
                 SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'
-                """).map { try $0.decode(0, as: String.self) }
-            for table in ["transactions", "rejected_records", "accounts", "merchants", "fx_rates", "lists",
-                          "list_entries", "account_profiles", "alerts", "rule_hits", "ruleset_versions",
-                          "webhook_endpoints", "webhook_outbox", "webhook_deliveries", "schema_versions"] {
+                """
+            ).map { try $0.decode(0, as: String.self) }
+            for table in [
+                "transactions", "rejected_records", "accounts", "merchants", "fx_rates", "lists",
+                "list_entries", "account_profiles", "alerts", "rule_hits", "ruleset_versions",
+                "webhook_endpoints", "webhook_outbox", "webhook_deliveries", "schema_versions",
+            ] {
                 #expect(tables.contains(table), "missing table \(table)")
             }
         }

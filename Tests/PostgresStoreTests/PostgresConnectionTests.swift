@@ -12,14 +12,16 @@ struct PostgresConnectionTests {
             let db = try await PostgresConnection.connect(configuration)
             let at = try #require(RFC3339.parse("2026-11-24T10:15:00.123456Z"))
             let raw = PostgresJSON(#"{"id":"tx-1","note":"tab\tand \"quote\" and ünïcødé"}"#)
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
                     country, channel, device_id, ip, latitude, longitude, event_time, raw)
                 VALUES (\("tx-1"), \("acc-1"), \(nil as String?), \(Int64(9_007_199_254_740_993)), \("KWD"),
                     \("m-1"), \("5411"), \("DE"), \("card_present"), \("dev-1"), \("203.0.113.5"),
                     \(52.52), \(-13.4), \(at), \(raw))
                 """)
-            let rows = try await db.query("""
+            let rows = try await db.query(
+                """
                 SELECT id, card_id, amount_minor, currency, latitude, longitude, event_time, raw->>'note' AS note,
                        raw, true AS yes
                 FROM transactions WHERE id = \("tx-1")
@@ -71,15 +73,19 @@ struct PostgresConnectionTests {
                 encoder.append(#"{"i":\#(i),"s":"line\nbreak"}"#)
                 encoder.endRow()
             }
-            let copied = try await db.copyIn("""
+            let copied = try await db.copyIn(
+                """
                 COPY transactions (id, account_id, card_id, amount_minor, currency, channel, event_time, raw) FROM STDIN
                 """, data: encoder.bytes)
             #expect(copied == 10_000)
-            let stats = try #require(try await db.query("""
-                SELECT count(*), sum(amount_minor), count(card_id),
-                       max(card_id) FILTER (WHERE id = 'tx-1'), max(raw->>'s') FILTER (WHERE id = 'tx-5')
-                FROM transactions
-                """).first)
+            let stats = try #require(
+                try await db.query(
+                    """
+                    SELECT count(*), sum(amount_minor), count(card_id),
+                           max(card_id) FILTER (WHERE id = 'tx-1'), max(raw->>'s') FILTER (WHERE id = 'tx-5')
+                    FROM transactions
+                    """
+                ).first)
             #expect(try stats.decode(0, as: Int.self) == 10_000)
             #expect(try stats.decode(1, as: Int64.self) == 50_005_000)
             #expect(try stats.decode(2, as: Int.self) == 6_666)
@@ -93,10 +99,17 @@ struct PostgresConnectionTests {
         try await TestDatabase.withMigrated { configuration in
             let db = try await PostgresConnection.connect(configuration)
             var encoder = CopyTextEncoder()
-            encoder.append("tx-1"); encoder.append("acc"); encoder.append(Int64(5)); encoder.append("EUR")
-            encoder.append("teleport"); encoder.append("2026-11-24T10:15:00Z"); encoder.append("{}"); encoder.endRow()
+            encoder.append("tx-1")
+            encoder.append("acc")
+            encoder.append(Int64(5))
+            encoder.append("EUR")
+            encoder.append("teleport")
+            encoder.append("2026-11-24T10:15:00Z")
+            encoder.append("{}")
+            encoder.endRow()
             let error = await #expect(throws: PostgresError.self) {
-                try await db.copyIn("COPY transactions (id, account_id, amount_minor, currency, channel, event_time, raw) FROM STDIN", data: encoder.bytes)
+                try await db.copyIn(
+                    "COPY transactions (id, account_id, amount_minor, currency, channel, event_time, raw) FROM STDIN", data: encoder.bytes)
             }
             #expect(error?.sqlState == "23514")
             #expect(try await db.query("SELECT count(*) FROM transactions").first?.decode(0, as: Int.self) == 0)
@@ -205,8 +218,9 @@ struct PostgresConnectionTests {
             let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
             let usd = try #require(Currency(code: "USD"))
             func record(_ id: String) -> TransactionRow {
-                let tx = Transaction(id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 1250, currency: usd),
-                                     channel: .cardPresent)
+                let tx = Transaction(
+                    id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 1250, currency: usd),
+                    channel: .cardPresent)
                 // Key order and spacing as sent: the raw line is stored as the exact text.
                 return TransactionRow(tx, rawLine: Array(#"{"id": "\#(id)",  "amount":"12.50"}"#.utf8))
             }
@@ -242,20 +256,23 @@ struct PostgresConnectionTests {
             let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
             let usd = try #require(Currency(code: "USD"))
             func record(_ id: String, merchant: String? = nil) -> TransactionRow {
-                let tx = Transaction(id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 100, currency: usd),
-                                     merchantID: merchant, channel: .cardPresent)
+                let tx = Transaction(
+                    id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 100, currency: usd),
+                    merchantID: merchant, channel: .cardPresent)
                 return TransactionRow(tx, rawLine: Array(#"{"id":"\#(id)"}"#.utf8))
             }
             // A NUL character cannot be stored in a text column: the direct COPY fails. Each
             // record is then stored on its own, and the work done with it (`then`) sees only
             // that record: its position when it was stored, nothing for the refused one.
-            let (outcomes, storedNow) = try await db.storeIngestBatch([record("ok-1"), record("bad-1", merchant: "m\u{0}x"), record("ok-2")]) { _, stored in
+            let (outcomes, storedNow) = try await db.storeIngestBatch([record("ok-1"), record("bad-1", merchant: "m\u{0}x"), record("ok-2")]) {
+                _, stored in
                 stored
             }
             #expect(storedNow == [[0], [2]])
             #expect(outcomes[0] == .stored && outcomes[2] == .stored)
             guard case .refusedByDatabase(let message) = outcomes[1] else {
-                Issue.record("expected the database to refuse bad-1: \(outcomes[1])"); return
+                Issue.record("expected the database to refuse bad-1: \(outcomes[1])")
+                return
             }
             #expect(message.contains("refused"))
             let ids = try await db.query("SELECT id FROM transactions ORDER BY id").map { try $0.decode(0, as: String.self) }

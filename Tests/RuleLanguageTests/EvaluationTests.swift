@@ -1,40 +1,45 @@
 import Foundation
-@testable import RuleLanguage
 import Testing
 import VigilCore
 
+@testable import RuleLanguage
+
 @Suite struct EvaluationTests {
     @Test func decimalMoneyIsExact() throws {
-        let rs = try #require(Support.compile("""
-            rule r {
-              when amount_base + 0.10 == 0.30 and amount_base * 3 == 0.60 and amount_base / 3 * 3 == 0.199998
-              severity low
-              score 1
-            }
-            """))
+        let rs = try #require(
+            Support.compile(
+                """
+                rule r {
+                  when amount_base + 0.10 == 0.30 and amount_base * 3 == 0.60 and amount_base / 3 * 3 == 0.199998
+                  severity low
+                  score 1
+                }
+                """))
         #expect(rs.evaluate(Support.record(for: rs, amount: "0.20")).values == [.hit])
     }
 
     @Test func andOrAbsorbErrorsWhenTheOtherSideDecides() throws {
         // amount_base is not optional, so the checker accepts it; left unfilled it is an evaluation error.
-        let rs = try #require(Support.compile("""
-            rule and_rule {
-              when amount_base > 10 and channel == "atm"
-              severity low
-              score 1
-            }
-            rule or_rule {
-              when amount_base > 10 or channel == "atm"
-              severity low
-              score 1
-              on_error alert
-            }
-            rule healthy {
-              when channel == "atm"
-              severity low
-              score 1
-            }
-            """))
+        let rs = try #require(
+            Support.compile(
+                """
+                rule and_rule {
+                  when amount_base > 10 and channel == "atm"
+                  severity low
+                  score 1
+                }
+                rule or_rule {
+                  when amount_base > 10 or channel == "atm"
+                  severity low
+                  score 1
+                  on_error alert
+                }
+                rule healthy {
+                  when channel == "atm"
+                  severity low
+                  score 1
+                }
+                """))
         var record = Support.record(for: rs, channel: .cardPresent)
         record[.amountBase] = .absent
         #expect(rs.evaluate(record).values == [.noHit, .error(.absentField(.amountBase), failedClosed: true), .noHit])
@@ -46,23 +51,25 @@ import VigilCore
     }
 
     @Test func overflowAndDivisionByZeroAreErrorsNotTraps() throws {
-        let rs = try #require(Support.compile("""
-            rule overflow {
-              when amount_base * 1000000 * 1000000 > 1.00
-              severity low
-              score 1
-            }
-            rule divide {
-              when amount_base / (profile.count * 1) > 1.00
-              severity low
-              score 1
-            }
-            rule int_overflow {
-              when profile.count * 9223372036854775807 > 1
-              severity low
-              score 1
-            }
-            """))
+        let rs = try #require(
+            Support.compile(
+                """
+                rule overflow {
+                  when amount_base * 1000000 * 1000000 > 1.00
+                  severity low
+                  score 1
+                }
+                rule divide {
+                  when amount_base / (profile.count * 1) > 1.00
+                  severity low
+                  score 1
+                }
+                rule int_overflow {
+                  when profile.count * 9223372036854775807 > 1
+                  severity low
+                  score 1
+                }
+                """))
         var record = Support.record(for: rs, amount: "5000000.00")
         record[.profileCount] = .int(0)
         #expect(rs.evaluate(record).values == [.error(.overflow, failedClosed: false), .error(.divisionByZero, failedClosed: false), .noHit])
@@ -71,14 +78,16 @@ import VigilCore
     }
 
     @Test func requireMakesARuleNotApplicable() throws {
-        let rs = try #require(Support.compile("""
-            rule r {
-              require country
-              when country == "DE"
-              severity low
-              score 1
-            }
-            """))
+        let rs = try #require(
+            Support.compile(
+                """
+                rule r {
+                  require country
+                  when country == "DE"
+                  severity low
+                  score 1
+                }
+                """))
         var record = Support.record(for: rs)
         #expect(rs.evaluate(record).values == [.notApplicable])
         record[.country] = .string("DE")
@@ -86,18 +95,21 @@ import VigilCore
     }
 
     @Test func notOfAMissingValueIsRefusedAtLoad() {
-        let codes = Support.diagnostics("""
+        let codes = Support.diagnostics(
+            """
             rule r {
               when not (profile.avg_amount > 10)
               severity low
               score 1
             }
-            """).map(\.code)
+            """
+        ).map(\.code)
         #expect(codes == ["E0201"])
     }
 
     @Test func narrowingFollowsAndOrNot() {
-        let ok = Support.diagnostics("""
+        let ok = Support.diagnostics(
+            """
             rule r {
               when not missing(country) and country == "DE" or missing(ip) or ip == "1.2.3.4"
               severity low
@@ -105,7 +117,8 @@ import VigilCore
             }
             """)
         #expect(ok.isEmpty)
-        let bad = Support.diagnostics("""
+        let bad = Support.diagnostics(
+            """
             rule r {
               when present(country) or country == "DE"
               severity low
@@ -116,14 +129,16 @@ import VigilCore
     }
 
     @Test func reasonRendersValues() throws {
-        let rs = try #require(Support.compile("""
-            rule r {
-              when amount_base > 1.00
-              severity low
-              score 1
-              reason "paid {amount_base} {base_currency} on \\{card\\} {card_id}, country {country}"
-            }
-            """))
+        let rs = try #require(
+            Support.compile(
+                """
+                rule r {
+                  when amount_base > 1.00
+                  severity low
+                  score 1
+                  reason "paid {amount_base} {base_currency} on \\{card\\} {card_id}, country {country}"
+                }
+                """))
         let record = Support.record(for: rs, amount: "12.5")
         let rule = try #require(rs.rule(id: "r"))
         #expect(rs.renderReason(of: rule, record: record) == "paid 12.50 EUR on {card} card-1, country missing")
@@ -142,15 +157,17 @@ import VigilCore
     }
 
     @Test func tableListsComeFromTheSnapshot() throws {
-        let rs = try #require(Support.compile("""
-            list blocked = table "blocked_merchants"
-            rule r {
-              require merchant_id
-              when merchant_id in blocked
-              severity low
-              score 1
-            }
-            """))
+        let rs = try #require(
+            Support.compile(
+                """
+                list blocked = table "blocked_merchants"
+                rule r {
+                  require merchant_id
+                  when merchant_id in blocked
+                  severity low
+                  score 1
+                }
+                """))
         #expect(rs.tableLists == ["blocked_merchants"])
         let record = Support.record(for: rs, merchant: "m-1")
         #expect(rs.evaluate(record).values == [.error(.listUnavailable(slot: 0), failedClosed: false)])
@@ -169,22 +186,29 @@ import VigilCore
     }
 
     @Test func changedWindowDefinitionWarns() throws {
-        let v1 = try #require(Support.compile("""
-            window w = count by account_id over 10m
-            rule r {
-              when window.w > 3
-              severity low
-              score 1
-            }
-            """))
-        let result = RulesetLoader.compile(sources: [SourceFile(path: "test.rules", text: """
-            window w = count by account_id over 1h
-            rule r {
-              when window.w > 3
-              severity low
-              score 1
-            }
-            """)], previous: v1)
+        let v1 = try #require(
+            Support.compile(
+                """
+                window w = count by account_id over 10m
+                rule r {
+                  when window.w > 3
+                  severity low
+                  score 1
+                }
+                """))
+        let result = RulesetLoader.compile(
+            sources: [
+                SourceFile(
+                    path: "test.rules",
+                    text: """
+                        window w = count by account_id over 1h
+                        rule r {
+                          when window.w > 3
+                          severity low
+                          score 1
+                        }
+                        """)
+            ], previous: v1)
         #expect(result.diagnostics.map(\.code) == ["W0003"])
         #expect(result.ruleset != nil)
     }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import RuleLanguage
 import Testing
+
+@testable import RuleLanguage
 
 /// Property: for any input, lexing, parsing, checking, compiling and formatting return
 /// (diagnostics or a ruleset) without trapping, and each input finishes quickly.
@@ -26,8 +27,10 @@ import Testing
     }
 
     static let alphabet = Array("abcdefghijklmnopqrstuvwxyz_0123456789 .,()[]{}\"\\#=<>!?+-*/%:\n\t&|^$é😀\u{0}".unicodeScalars)
-    static let words = ["rule", "window", "list", "when", "and", "or", "not", "in", "by", "over", "where", "present(",
-                        "missing(", "??", "window.", "amount_base", "10m", "\"", "{", "}", "(", ")", "[", "]", "9999999999999999999999"]
+    static let words = [
+        "rule", "window", "list", "when", "and", "or", "not", "in", "by", "over", "where", "present(",
+        "missing(", "??", "window.", "amount_base", "10m", "\"", "{", "}", "(", ")", "[", "]", "9999999999999999999999",
+    ]
 
     /// Runs every phase on `text`; the test fails by trapping or by exceeding the time bound.
     static func exercise(_ text: String) {

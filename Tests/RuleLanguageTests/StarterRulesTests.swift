@@ -1,6 +1,7 @@
 import Foundation
-@testable import RuleLanguage
 import Testing
+
+@testable import RuleLanguage
 
 /// The shipped ruleset in `Rules/` compiles cleanly and every rule test beside it passes.
 @Suite struct StarterRulesTests {
@@ -9,9 +10,11 @@ import Testing
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map { $0.rendered(sources: result.sources) }.joined())")
         let ruleset = try #require(result.ruleset)
         let ids = Set(ruleset.rules.map(\.id))
-        for expected in ["card_testing", "account_velocity_spike", "amount_far_above_average", "new_account_high_value",
-                         "impossible_travel", "structuring", "many_cards_one_device", "blocked_merchant",
-                         "high_risk_country", "unusual_hour"] {
+        for expected in [
+            "card_testing", "account_velocity_spike", "amount_far_above_average", "new_account_high_value",
+            "impossible_travel", "structuring", "many_cards_one_device", "blocked_merchant",
+            "high_risk_country", "unusual_hour",
+        ] {
             #expect(ids.contains(expected), "missing starter rule \(expected)")
         }
     }
@@ -69,24 +72,25 @@ import Testing
             }
             """
         let once = try #require(RuleFormatter.format(SourceFile(path: "m.rules", text: messy)))
-        #expect(once == """
-            # header comment
+        #expect(
+            once == """
+                # header comment
 
-            list countries = ["KP", "IR"]  # trailing
+                list countries = ["KP", "IR"]  # trailing
 
-            window w = count by card_id over 10m where channel == "atm"
+                window w = count by card_id over 10m where channel == "atm"
 
-            rule r {
-              # about the condition
-              when amount_base > 1
-                and ((country ?? "") in countries or (window.w ?? 0) > 3)
-                and not amount_base - 1 - (2 - 1) > 0
-              severity low
-              score 5
-              reason "a \\{literal\\} and {amount_base}"
-            }
+                rule r {
+                  # about the condition
+                  when amount_base > 1
+                    and ((country ?? "") in countries or (window.w ?? 0) > 3)
+                    and not amount_base - 1 - (2 - 1) > 0
+                  severity low
+                  score 5
+                  reason "a \\{literal\\} and {amount_base}"
+                }
 
-            """)
+                """)
         #expect(RuleFormatter.format(SourceFile(path: "m.rules", text: once)) == once)
         let a = try #require(Support.compile(messy))
         let b = try #require(Support.compile(once))

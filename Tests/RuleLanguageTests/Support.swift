@@ -1,7 +1,8 @@
 import Foundation
-@testable import RuleLanguage
 import Testing
 import VigilCore
+
+@testable import RuleLanguage
 
 /// Helpers shared by the rule-language tests.
 enum Support {
@@ -9,7 +10,9 @@ enum Support {
     static let rulesDirectory = repoRoot.appendingPathComponent("Rules").path
 
     /// Compiles one in-memory file; records an issue and returns nil on errors.
-    static func compile(_ text: String, previous: CompiledRuleset? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> CompiledRuleset? {
+    static func compile(_ text: String, previous: CompiledRuleset? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation)
+        -> CompiledRuleset?
+    {
         let result = RulesetLoader.compile(sources: [SourceFile(path: "test.rules", text: text)], previous: previous)
         if result.ruleset == nil {
             let text = result.diagnostics.map { $0.rendered(sources: result.sources) }.joined()
@@ -35,8 +38,9 @@ enum Support {
         amount: String = "10.00", channel: Channel = .cardNotPresent, device: String? = nil, merchant: String? = nil
     ) -> EvaluationRecord {
         var r = EvaluationRecord(for: ruleset)
-        let tx = Transaction(id: "t\(seconds)", timestamp: t0.adding(microseconds: seconds * 1_000_000), accountID: account,
-                             cardID: card, amount: eur(amount), merchantID: merchant, channel: channel, deviceID: device)
+        let tx = Transaction(
+            id: "t\(seconds)", timestamp: t0.adding(microseconds: seconds * 1_000_000), accountID: account,
+            cardID: card, amount: eur(amount), merchantID: merchant, channel: channel, deviceID: device)
         r.setTransaction(tx)
         r[.amountBase] = r[.amount]
         r[.baseCurrency] = .string("EUR")

@@ -35,9 +35,10 @@ import Testing
         let renamed = try #require(Support.compile(Self.v1.replacingOccurrences(of: "cnt", with: "n")))
         #expect(!(try #require(renamed.window(named: "n"))).keepsState(of: try #require(a.window(named: "cnt"))))
         // Same definition, another slot: state built for the old slot would write to the wrong one.
-        let moved = try #require(Support.compile(
-            "window extra = count by device_id over 5m\n"
-                + Self.v1.replacingOccurrences(of: "when window.cnt", with: "when window.extra >= 0 and window.cnt")))
+        let moved = try #require(
+            Support.compile(
+                "window extra = count by device_id over 5m\n"
+                    + Self.v1.replacingOccurrences(of: "when window.cnt", with: "when window.extra >= 0 and window.cnt")))
         let cnt = try #require(moved.window(named: "cnt"))
         let old = try #require(a.window(named: "cnt"))
         #expect(cnt.slot != old.slot)

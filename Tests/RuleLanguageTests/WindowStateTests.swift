@@ -1,7 +1,8 @@
 import Foundation
-@testable import RuleLanguage
 import Testing
 import VigilCore
+
+@testable import RuleLanguage
 
 /// Window state driven by a fake clock: each record's timestamp is the clock.
 @Suite struct WindowStateTests {
@@ -29,10 +30,13 @@ import VigilCore
         }
 
         /// Observes one transaction at `seconds` after t0 and returns the window values by name.
-        mutating func tick(_ seconds: Int64, amount: String = "10.00", card: String? = "c-1", device: String? = "d-1",
-                           channel: Channel = .cardNotPresent, account: String = "a-1") -> [String: Value] {
-            var record = Support.record(for: ruleset, at: seconds, account: account, card: card, amount: amount,
-                                        channel: channel, device: device)
+        mutating func tick(
+            _ seconds: Int64, amount: String = "10.00", card: String? = "c-1", device: String? = "d-1",
+            channel: Channel = .cardNotPresent, account: String = "a-1"
+        ) -> [String: Value] {
+            var record = Support.record(
+                for: ruleset, at: seconds, account: account, card: card, amount: amount,
+                channel: channel, device: device)
             state.observe(&record)
             return Dictionary(uniqueKeysWithValues: ruleset.windows.map { ($0.name, record.window($0.slot)) })
         }

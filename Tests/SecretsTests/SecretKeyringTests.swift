@@ -30,7 +30,8 @@ struct SecretKeyringTests {
     }
 
     @Test func aPreviousKeyStillOpensDuringRotation() throws {
-        let old = try Self.randomKey(), new = try Self.randomKey()
+        let old = try Self.randomKey()
+        let new = try Self.randomKey()
         let sealed = try SecretKeyring(current: old).seal("secret", context: "c")
         do {
             _ = try SecretKeyring(current: new).open(sealed, context: "c")

@@ -1,6 +1,7 @@
 import Testing
-@testable import Supervision
 import VigilTesting
+
+@testable import Supervision
 
 @Suite("Mailbox batching")
 struct MailboxBatchingTests {

@@ -1,7 +1,8 @@
 import Synchronization
 import Testing
-@testable import Supervision
 import VigilTesting
+
+@testable import Supervision
 
 @Suite("Mailbox")
 struct MailboxTests {

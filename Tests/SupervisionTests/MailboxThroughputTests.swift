@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Supervision
 
 /// Prints a rough throughput figure; asserts only that everything arrived, never a speed.

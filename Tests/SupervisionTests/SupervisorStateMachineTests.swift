@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Supervision
 
 @Suite("SupervisorStateMachine")
@@ -29,7 +30,8 @@ struct SupervisorStateMachineTests {
 
     @Test func startsEveryChildInOrder() {
         var machine = self.makeMachine(.oneForOne)
-        #expect(machine.start(now: .zero) == .start([.init(child: 0, generation: 1), .init(child: 1, generation: 1), .init(child: 2, generation: 1)]))
+        #expect(
+            machine.start(now: .zero) == .start([.init(child: 0, generation: 1), .init(child: 1, generation: 1), .init(child: 2, generation: 1)]))
         #expect(machine.start(now: .zero) == .none)
     }
 
@@ -55,9 +57,11 @@ struct SupervisorStateMachineTests {
         #expect(plan.restart == [0, 1, 2])
         // The stopped siblings' own exit reports are stale now.
         #expect(machine.childExited(2, generation: 1, failed: false, now: .zero) == .none)
-        #expect(machine.restartTimerFired(plan.timer, now: .zero) == .start([
-            .init(child: 0, generation: 2), .init(child: 1, generation: 2), .init(child: 2, generation: 2),
-        ]))
+        #expect(
+            machine.restartTimerFired(plan.timer, now: .zero)
+                == .start([
+                    .init(child: 0, generation: 2), .init(child: 1, generation: 2), .init(child: 2, generation: 2),
+                ]))
     }
 
     @Test func restForOneRestartsTheFailedChildAndThoseStartedAfterIt() throws {
@@ -77,9 +81,11 @@ struct SupervisorStateMachineTests {
         #expect(second.stop == [])  // b and c are not running: nothing to stop
         #expect(second.restart == [0, 1, 2])
         #expect(machine.restartTimerFired(first.timer, now: .zero) == .none)
-        #expect(machine.restartTimerFired(second.timer, now: .zero) == .start([
-            .init(child: 0, generation: 2), .init(child: 1, generation: 2), .init(child: 2, generation: 2),
-        ]))
+        #expect(
+            machine.restartTimerFired(second.timer, now: .zero)
+                == .start([
+                    .init(child: 0, generation: 2), .init(child: 1, generation: 2), .init(child: 2, generation: 2),
+                ]))
     }
 
     @Test func restartTypesDecideWhetherAnExitRestarts() {

@@ -2,8 +2,9 @@ import Logging
 import MetricsTestKit
 import ServiceLifecycle
 import Testing
-@testable import Supervision
 import VigilTesting
+
+@testable import Supervision
 
 @Suite("Supervisor")
 struct SupervisorTests {
@@ -84,10 +85,11 @@ struct SupervisorTests {
         )
         let group = ServiceGroup(services: [root], logger: logger)
         let run = Task { try await group.run() }
-        #expect(await eventually {
-            root.status.isHealthy && inner.status.children[0].restartCount == 2
-                && recorder.count(of: .started("inner.flaky")) == 3 && recorder.count(of: .started("sibling")) == 1
-        })
+        #expect(
+            await eventually {
+                root.status.isHealthy && inner.status.children[0].restartCount == 2
+                    && recorder.count(of: .started("inner.flaky")) == 3 && recorder.count(of: .started("sibling")) == 1
+            })
         // The inner supervisor signals readiness once its children started, so the sibling starts after them.
         let order = recorder.startsAndStops
         let steadyStarted = try #require(order.firstIndex(of: "start inner.steady"))
@@ -167,7 +169,9 @@ struct SupervisorTests {
             configuration: fastConfiguration("root"),
             children: [
                 ChildSpec(name: "first", service: MockService(name: "first", events: recorder)),
-                ChildSpec(name: "stuck", shutdownTimeout: .milliseconds(50), service: MockService(name: "stuck", events: recorder, behaviour: .ignoreStopUntil(gate))),
+                ChildSpec(
+                    name: "stuck", shutdownTimeout: .milliseconds(50),
+                    service: MockService(name: "stuck", events: recorder, behaviour: .ignoreStopUntil(gate))),
             ],
             logger: logger
         )
@@ -194,7 +198,9 @@ struct SupervisorTests {
             configuration: fastConfiguration("root"),
             children: [
                 ChildSpec(name: "first", service: MockService(name: "first", events: recorder)),
-                ChildSpec(name: "stuck", shutdownTimeout: .milliseconds(50), service: MockService(name: "stuck", events: recorder, behaviour: .ignoreStopUntil(gate))),
+                ChildSpec(
+                    name: "stuck", shutdownTimeout: .milliseconds(50),
+                    service: MockService(name: "stuck", events: recorder, behaviour: .ignoreStopUntil(gate))),
             ],
             logger: capturingLogger().0
         )

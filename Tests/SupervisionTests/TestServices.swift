@@ -1,7 +1,8 @@
 import Logging
 import ServiceLifecycle
-@testable import Supervision
 import VigilTesting
+
+@testable import Supervision
 
 extension EventRecorder where Event == MockService.Event {
     /// The starts and stops only, as text ("start a", "stop a"), for checking their order.

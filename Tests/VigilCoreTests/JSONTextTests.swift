@@ -46,15 +46,16 @@ import VigilCore
         }
     }
 
-    @Test(arguments: [
-        [0xC0, 0xAF],  // overlong "/"
-        [0xE0, 0x80, 0xAF],  // overlong
-        [0xED, 0xA0, 0x80],  // surrogate U+D800
-        [0xF4, 0x90, 0x80, 0x80],  // above U+10FFFF
-        [0x80],  // lone continuation
-        [0xE2, 0x82],  // truncated
-        [0xFF],
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xC0, 0xAF],  // overlong "/"
+            [0xE0, 0x80, 0xAF],  // overlong
+            [0xED, 0xA0, 0x80],  // surrogate U+D800
+            [0xF4, 0x90, 0x80, 0x80],  // above U+10FFFF
+            [0x80],  // lone continuation
+            [0xE2, 0x82],  // truncated
+            [0xFF],
+        ] as [[UInt8]])
     func rejectsIllFormedSequences(_ bytes: [UInt8]) {
         #expect(UTF8Validation.sequenceLength(bytes, at: 0) == nil)
     }

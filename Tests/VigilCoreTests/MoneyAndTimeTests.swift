@@ -3,19 +3,23 @@ import VigilCore
 
 @Suite("Money in minor units and UTC timestamps")
 struct MoneyAndTimeTests {
-    @Test("amounts parse into minor units with the currency's exponent", arguments: [
-        ("125.40", "EUR", Int64(12_540)), ("125.4", "EUR", 12_540), ("125", "EUR", 12_500), ("1000", "JPY", 1_000),
-        ("1.234", "KWD", 1_234), ("0.01", "USD", 1), ("-3.50", "GBP", -350),
-    ])
+    @Test(
+        "amounts parse into minor units with the currency's exponent",
+        arguments: [
+            ("125.40", "EUR", Int64(12_540)), ("125.4", "EUR", 12_540), ("125", "EUR", 12_500), ("1000", "JPY", 1_000),
+            ("1.234", "KWD", 1_234), ("0.01", "USD", 1), ("-3.50", "GBP", -350),
+        ])
     func parse(text: String, code: String, minor: Int64) throws {
         let currency = try #require(Currency(code: code))
         #expect(Money(decimal: text, currency: currency)?.minorUnits == minor)
     }
 
-    @Test("amounts with more decimals than the currency allows, or garbage, are refused", arguments: [
-        ("1.001", "EUR"), ("12.5", "JPY"), ("1.2345", "KWD"), ("1e3", "EUR"), ("", "EUR"), (".5", "EUR"), ("5.", "EUR"),
-        ("1,00", "EUR"), (" 1.00", "EUR"), ("99999999999999999999", "EUR"), ("--1", "EUR"),
-    ])
+    @Test(
+        "amounts with more decimals than the currency allows, or garbage, are refused",
+        arguments: [
+            ("1.001", "EUR"), ("12.5", "JPY"), ("1.2345", "KWD"), ("1e3", "EUR"), ("", "EUR"), (".5", "EUR"), ("5.", "EUR"),
+            ("1,00", "EUR"), (" 1.00", "EUR"), ("99999999999999999999", "EUR"), ("--1", "EUR"),
+        ])
     func refuse(text: String, code: String) throws {
         let currency = try #require(Currency(code: code))
         #expect(Money(decimal: text, currency: currency) == nil)

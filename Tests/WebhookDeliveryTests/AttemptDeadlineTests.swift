@@ -2,6 +2,7 @@ import Foundation
 import PostgresStore
 import Testing
 import VigilTesting
+
 @testable import WebhookDelivery
 
 /// The request timeout covers the whole attempt: connect, send, response head and body.
@@ -19,9 +20,11 @@ struct AttemptDeadlineTests {
                     try await Fixture.message(alert: alert, endpoint: endpoint, on: db).status == "delivered"
                 }
             }
-            let attempts = try await db.query("""
+            let attempts = try await db.query(
+                """
                 SELECT status_code, error, latency_ms FROM webhook_deliveries WHERE endpoint_id = \(endpoint) ORDER BY id
-                """).map { (try $0.decodeIfPresent(0, as: Int.self), try $0.decodeIfPresent(1, as: String.self), try $0.decode(2, as: Int.self)) }
+                """
+            ).map { (try $0.decodeIfPresent(0, as: Int.self), try $0.decodeIfPresent(1, as: String.self), try $0.decode(2, as: Int.self)) }
             try #require(attempts.count == 2)
             #expect(attempts[0].0 == nil)
             #expect(attempts[0].1?.hasPrefix("timed out") == true, "\(attempts[0].1 ?? "no error")")

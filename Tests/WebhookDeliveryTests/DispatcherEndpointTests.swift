@@ -1,8 +1,9 @@
 import Foundation
 import PostgresStore
 import Testing
-@testable import WebhookDelivery
 import VigilTesting
+
+@testable import WebhookDelivery
 
 /// Endpoint-level behaviour: rotation, replay, 410, SSRF, redirects, auto-disable, filters.
 @Suite("Webhook endpoints", .serialized)
@@ -18,10 +19,11 @@ struct DispatcherEndpointTests {
                 let id = request.header("webhook-id") ?? ""
                 let timestamp = request.header("webhook-timestamp") ?? ""
                 let signatures = (request.header("webhook-signature") ?? "").split(separator: " ").map(String.init)
-                #expect(signatures == [
-                    independentSignature(secret: newSecret.text, id: id, timestamp: timestamp, body: request.body),
-                    independentSignature(secret: Fixture.secret, id: id, timestamp: timestamp, body: request.body),
-                ])
+                #expect(
+                    signatures == [
+                        independentSignature(secret: newSecret.text, id: id, timestamp: timestamp, body: request.body),
+                        independentSignature(secret: Fixture.secret, id: id, timestamp: timestamp, body: request.body),
+                    ])
             }
         }
     }
@@ -93,7 +95,8 @@ struct DispatcherEndpointTests {
     }
 
     @Test func retryAfterOn429IsHonored() async throws {
-        try await Fixture.scenario(receivers: [{ $0 == 0 ? .status(429, headers: [("retry-after", "1")]) : .status(204) }]) { database, db, receivers, urls in
+        try await Fixture.scenario(receivers: [{ $0 == 0 ? .status(429, headers: [("retry-after", "1")]) : .status(204) }]) {
+            database, db, receivers, urls in
             _ = try await Fixture.addEndpoint(urls[0], on: db)
             _ = try await Fixture.raiseAlert("tx-1", on: db)
             try await Fixture.withDispatcher(Fixture.configuration(database)) {

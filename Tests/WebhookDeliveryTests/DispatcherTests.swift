@@ -1,8 +1,9 @@
 import Foundation
 import PostgresStore
 import Testing
-@testable import WebhookDelivery
 import VigilTesting
+
+@testable import WebhookDelivery
 
 /// End to end: real PostgreSQL, a real HTTP receiver on a loopback port, the dispatcher.
 @Suite("Webhook dispatcher", .serialized)
@@ -17,7 +18,9 @@ struct DispatcherTests {
                 let timestamp = try #require(request.header("webhook-timestamp"))
                 #expect(id.hasPrefix("msg_"))
                 #expect(abs((Int64(timestamp) ?? 0) - Int64(Date().timeIntervalSince1970)) < 60)
-                #expect(request.header("webhook-signature") == independentSignature(secret: Fixture.secret, id: id, timestamp: timestamp, body: request.body))
+                #expect(
+                    request.header("webhook-signature")
+                        == independentSignature(secret: Fixture.secret, id: id, timestamp: timestamp, body: request.body))
                 #expect(request.header("content-type") == "application/json")
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
                 #expect(object["type"] as? String == "alert.created")
@@ -42,7 +45,8 @@ struct DispatcherTests {
                 #expect(message.attempts == 3)
                 #expect(Set(requests.compactMap { $0.header("webhook-id") }) == [message.messageID])
                 for request in requests {
-                    let expected = independentSignature(secret: Fixture.secret, id: message.messageID, timestamp: request.header("webhook-timestamp") ?? "", body: request.body)
+                    let expected = independentSignature(
+                        secret: Fixture.secret, id: message.messageID, timestamp: request.header("webhook-timestamp") ?? "", body: request.body)
                     #expect(request.header("webhook-signature") == expected)
                 }
                 #expect(try await Fixture.attempts(endpoint: endpoint, on: db).map(\.status) == [500, 500, 200])

@@ -3,8 +3,9 @@ import Logging
 import PostgresStore
 import Secrets
 import VigilCore
-@testable import WebhookDelivery
 import VigilTesting
+
+@testable import WebhookDelivery
 
 /// Shared set-up for the dispatcher tests: endpoints, alerts enqueued the way the pipeline
 /// does (inside the transaction that inserts the alert), and a dispatcher running in a task.
@@ -34,22 +35,30 @@ enum Fixture {
         )
     }
 
-    static func addEndpoint(_ url: String, secret: String = Fixture.secret, minSeverity: String? = nil, on db: PostgresConnection) async throws -> Int64 {
+    static func addEndpoint(_ url: String, secret: String = Fixture.secret, minSeverity: String? = nil, on db: PostgresConnection) async throws
+        -> Int64
+    {
         try await WebhookAdmin.addEndpoint(url: url, secret: try WebhookSecret(secret), keyring: keyring, minSeverity: minSeverity, on: db)
     }
 
     /// Inserts a transaction and its alert and enqueues the webhook, in one transaction.
     static func raiseAlert(_ transactionID: String, severity: String = "high", on db: PostgresConnection) async throws -> Int64 {
-        let raw = #"{"id":"\#(transactionID)","timestamp":"2026-11-24T10:15:00.123Z","account_id":"acc-1","amount":"125.40","currency":"EUR","channel":"card_present"}"#
+        let raw =
+            #"{"id":"\#(transactionID)","timestamp":"2026-11-24T10:15:00.123Z","account_id":"acc-1","amount":"125.40","currency":"EUR","channel":"card_present"}"#
         return try await db.transaction { db in
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO transactions (id, account_id, amount_minor, currency, channel, event_time, raw)
                 VALUES (\(transactionID), 'acc-1', 12540, 'EUR', 'card_present', now(), \(PostgresJSON(raw)))
                 """)
-            guard let alertID = try db.query("""
-                INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version)
-                VALUES (\(transactionID), 'acc-1', 12540, 'EUR', \(severity), 70, '[]', 'test-1') RETURNING id
-                """).first?.decode(0, as: Int64.self) else { throw Missing(description: "alert id") }
+            guard
+                let alertID = try db.query(
+                    """
+                    INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version)
+                    VALUES (\(transactionID), 'acc-1', 12540, 'EUR', \(severity), 70, '[]', 'test-1') RETURNING id
+                    """
+                ).first?.decode(0, as: Int64.self)
+            else { throw Missing(description: "alert id") }
             guard let currency = Currency(code: "EUR") else { throw Missing(description: "EUR") }
             let body = AlertEventBody.make(
                 alertID: alertID, transactionID: transactionID, accountID: "acc-1", amount: Money(minorUnits: 12540, currency: currency),
@@ -63,9 +72,13 @@ enum Fixture {
 
     /// (status, attempts) of the alert's message to the endpoint.
     static func message(alert: Int64, endpoint: Int64, on db: PostgresConnection) async throws -> (status: String, attempts: Int, messageID: String) {
-        guard let row = try await db.query("""
-            SELECT status, attempts, message_id FROM webhook_outbox WHERE alert_id = \(alert) AND endpoint_id = \(endpoint)
-            """).first else { throw Missing(description: "no outbox row for alert \(alert), endpoint \(endpoint)") }
+        guard
+            let row = try await db.query(
+                """
+                SELECT status, attempts, message_id FROM webhook_outbox WHERE alert_id = \(alert) AND endpoint_id = \(endpoint)
+                """
+            ).first
+        else { throw Missing(description: "no outbox row for alert \(alert), endpoint \(endpoint)") }
         return (try row.decode(0), try row.decode(1), try row.decode(2))
     }
 

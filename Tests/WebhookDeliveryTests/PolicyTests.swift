@@ -1,10 +1,12 @@
 import Foundation
+import Testing
+import VigilCore
+
+@testable import WebhookDelivery
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
-import VigilCore
-@testable import WebhookDelivery
 
 @Suite("Delivery decisions (pure, fixed inputs)")
 struct PolicyTests {
@@ -56,7 +58,8 @@ struct PolicyTests {
         #expect(before.endpoint == .failing)
         let after = policy.decide(attempt: 5, outcome: .timeout, failingFor: .seconds(3600), jitterUnit: 0.5)
         #expect(after.endpoint == .disable(reason: "failing continuously for 1h 0m (limit 1h 0m)"))
-        let never = DeliveryPolicy(schedule: .standard, disableAfter: nil).decide(attempt: 5, outcome: .timeout, failingFor: .seconds(1_000_000), jitterUnit: 0.5)
+        let never = DeliveryPolicy(schedule: .standard, disableAfter: nil).decide(
+            attempt: 5, outcome: .timeout, failingFor: .seconds(1_000_000), jitterUnit: 0.5)
         #expect(never.endpoint == .failing)
     }
 
@@ -96,19 +99,24 @@ struct PolicyTests {
         #expect(EndpointSender.parseRetryAfter("-5", now: now) == nil)
     }
 
-    @Test(arguments: [
-        ([127, 0, 0, 1], DestinationRules.AddressClass.loopback), ([10, 1, 2, 3], .privateNetwork), ([172, 20, 0, 1], .privateNetwork),
-        ([192, 168, 1, 1], .privateNetwork), ([100, 64, 0, 1], .privateNetwork), ([169, 254, 169, 254], .linkLocal),
-        ([0, 0, 0, 0], .reserved), ([224, 0, 0, 1], .reserved), ([8, 8, 8, 8], .publicAddress), ([172, 32, 0, 1], .publicAddress),
-    ] as [([UInt8], DestinationRules.AddressClass)])
+    @Test(
+        arguments: [
+            ([127, 0, 0, 1], DestinationRules.AddressClass.loopback), ([10, 1, 2, 3], .privateNetwork), ([172, 20, 0, 1], .privateNetwork),
+            ([192, 168, 1, 1], .privateNetwork), ([100, 64, 0, 1], .privateNetwork), ([169, 254, 169, 254], .linkLocal),
+            ([0, 0, 0, 0], .reserved), ([224, 0, 0, 1], .reserved), ([8, 8, 8, 8], .publicAddress), ([172, 32, 0, 1], .publicAddress),
+        ] as [([UInt8], DestinationRules.AddressClass)])
     func classifiesIPv4(bytes: [UInt8], kind: DestinationRules.AddressClass) {
         #expect(DestinationRules.classify(ipv4: bytes) == kind)
     }
 
     @Test func classifiesIPv6() {
-        var loopback = [UInt8](repeating: 0, count: 16); loopback[15] = 1
+        var loopback = [UInt8](repeating: 0, count: 16)
+        loopback[15] = 1
         #expect(DestinationRules.classify(ipv6: loopback) == .loopback)
-        var mapped = [UInt8](repeating: 0, count: 16); mapped[10] = 0xFF; mapped[11] = 0xFF; mapped[12] = 10
+        var mapped = [UInt8](repeating: 0, count: 16)
+        mapped[10] = 0xFF
+        mapped[11] = 0xFF
+        mapped[12] = 10
         #expect(DestinationRules.classify(ipv6: mapped) == .privateNetwork)
         #expect(DestinationRules.classify(ipv6: [0xFE, 0x80] + [UInt8](repeating: 0, count: 14)) == .linkLocal)
         #expect(DestinationRules.classify(ipv6: [0xFD, 0x12] + [UInt8](repeating: 0, count: 14)) == .privateNetwork)
@@ -117,12 +125,13 @@ struct PolicyTests {
 
     /// Textual IPv6 forms that embed an IPv4 address: each is classed by the IPv4 address,
     /// so none of these reaches loopback, a private network or the metadata service.
-    @Test(arguments: [
-        ("::ffff:127.0.0.1", DestinationRules.AddressClass.loopback), ("::ffff:10.0.0.1", .privateNetwork),
-        ("::127.0.0.1", .loopback), ("::7f00:1", .loopback), ("::10.1.2.3", .privateNetwork),
-        ("::169.254.169.254", .linkLocal), ("::192.168.0.1", .privateNetwork), ("::8.8.8.8", .publicAddress),
-        ("64:ff9b::127.0.0.1", .loopback), ("::1", .loopback), ("::", .reserved),
-    ] as [(String, DestinationRules.AddressClass)])
+    @Test(
+        arguments: [
+            ("::ffff:127.0.0.1", DestinationRules.AddressClass.loopback), ("::ffff:10.0.0.1", .privateNetwork),
+            ("::127.0.0.1", .loopback), ("::7f00:1", .loopback), ("::10.1.2.3", .privateNetwork),
+            ("::169.254.169.254", .linkLocal), ("::192.168.0.1", .privateNetwork), ("::8.8.8.8", .publicAddress),
+            ("64:ff9b::127.0.0.1", .loopback), ("::1", .loopback), ("::", .reserved),
+        ] as [(String, DestinationRules.AddressClass)])
     func classifiesIPv6FormsThatEmbedIPv4(text: String, kind: DestinationRules.AddressClass) throws {
         var address = in6_addr()
         #expect(inet_pton(AF_INET6, text, &address) == 1, "\(text) parses")

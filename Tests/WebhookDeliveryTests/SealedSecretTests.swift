@@ -3,6 +3,7 @@ import PostgresStore
 import Secrets
 import Testing
 import VigilTesting
+
 @testable import WebhookDelivery
 
 /// Signing secrets at rest: sealed under the operator's key, never readable from the database alone.
@@ -16,7 +17,8 @@ struct SealedSecretTests {
     @Test func addingWithoutAKeyIsRefusedAndNothingIsStoredInClear() async throws {
         try await Fixture.scenario(receivers: []) { _, db, _, _ in
             do {
-                _ = try await WebhookAdmin.addEndpoint(url: "https://hooks.example.com/x", secret: try WebhookSecret(Fixture.secret), keyring: nil, on: db)
+                _ = try await WebhookAdmin.addEndpoint(
+                    url: "https://hooks.example.com/x", secret: try WebhookSecret(Fixture.secret), keyring: nil, on: db)
                 Issue.record("a secret was stored without a key")
             } catch let error as WebhookError {
                 #expect(error.code == .secretKey && error.message.contains("VIGIL_SECRET_KEY") && error.message.contains("--secret-key-file"))
@@ -50,7 +52,8 @@ struct SealedSecretTests {
             }
             let id = request.header("webhook-id") ?? ""
             let timestamp = request.header("webhook-timestamp") ?? ""
-            #expect(request.header("webhook-signature") == independentSignature(secret: Fixture.secret, id: id, timestamp: timestamp, body: request.body))
+            #expect(
+                request.header("webhook-signature") == independentSignature(secret: Fixture.secret, id: id, timestamp: timestamp, body: request.body))
         }
     }
 
@@ -88,7 +91,8 @@ struct SealedSecretTests {
             }
             let id = request.header("webhook-id") ?? ""
             let timestamp = request.header("webhook-timestamp") ?? ""
-            #expect(request.header("webhook-signature") == independentSignature(secret: Fixture.secret, id: id, timestamp: timestamp, body: request.body))
+            #expect(
+                request.header("webhook-signature") == independentSignature(secret: Fixture.secret, id: id, timestamp: timestamp, body: request.body))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import WebhookDelivery
 
 /// The test's own HMAC, written from the specification, independent of WebhookSigner.
@@ -23,21 +24,29 @@ struct SignatureTests {
         let secret = try WebhookSecret(Self.vectorSecret)
         let signature = WebhookSigner.signature(secret: secret, messageID: Self.vectorID, timestamp: 1_614_265_330, body: Self.vectorBody)
         #expect(signature == Self.vectorSignature)
-        #expect(independentSignature(secret: Self.vectorSecret, id: Self.vectorID, timestamp: "1614265330", body: Self.vectorBody) == Self.vectorSignature)
+        #expect(
+            independentSignature(secret: Self.vectorSecret, id: Self.vectorID, timestamp: "1614265330", body: Self.vectorBody) == Self.vectorSignature
+        )
     }
 
     @Test func verifierAcceptsTheVectorAndRejectsTampering() throws {
         let verifier = WebhookVerifier(secrets: [try WebhookSecret(Self.vectorSecret)])
-        try verifier.verify(messageID: Self.vectorID, timestamp: "1614265330", signatures: "v1,bm9wZQ== " + Self.vectorSignature, body: Self.vectorBody, now: 1_614_265_330)
+        try verifier.verify(
+            messageID: Self.vectorID, timestamp: "1614265330", signatures: "v1,bm9wZQ== " + Self.vectorSignature, body: Self.vectorBody,
+            now: 1_614_265_330)
         #expect(throws: WebhookError.self) {
-            try verifier.verify(messageID: Self.vectorID, timestamp: "1614265330", signatures: Self.vectorSignature, body: Array(#"{"test": 2432232315}"#.utf8), now: 1_614_265_330)
+            try verifier.verify(
+                messageID: Self.vectorID, timestamp: "1614265330", signatures: Self.vectorSignature, body: Array(#"{"test": 2432232315}"#.utf8),
+                now: 1_614_265_330)
         }
         #expect(throws: WebhookError.self) {
-            try verifier.verify(messageID: "msg_other", timestamp: "1614265330", signatures: Self.vectorSignature, body: Self.vectorBody, now: 1_614_265_330)
+            try verifier.verify(
+                messageID: "msg_other", timestamp: "1614265330", signatures: Self.vectorSignature, body: Self.vectorBody, now: 1_614_265_330)
         }
         // Outside the five-minute tolerance: a replayed request is refused.
         #expect(throws: WebhookError.self) {
-            try verifier.verify(messageID: Self.vectorID, timestamp: "1614265330", signatures: Self.vectorSignature, body: Self.vectorBody, now: 1_614_265_330 + 301)
+            try verifier.verify(
+                messageID: Self.vectorID, timestamp: "1614265330", signatures: Self.vectorSignature, body: Self.vectorBody, now: 1_614_265_330 + 301)
         }
     }
 

@@ -104,7 +104,10 @@ final class TestReceiver: Sendable {
                     let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
                     context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { task in
                         let context = bound.value
-                        guard context.channel.isActive else { task.cancel(); return }
+                        guard context.channel.isActive else {
+                            task.cancel()
+                            return
+                        }
                         context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: "x")))), promise: nil)
                     }
                 case .status(let code, let extra):

@@ -51,8 +51,10 @@ let benchmarks: @Sendable () -> Void = {
 
     // One iteration = one batch as the writer builds it: a fresh encoder sized
     // records.count * 512, then 1,000 rows (throughput here is batches per second).
-    Benchmark("COPY text batch of 1000 rows (fresh buffer, as the writer does)",
-              configuration: .init(scalingFactor: .one, maxIterations: 100_000)) { benchmark in
+    Benchmark(
+        "COPY text batch of 1000 rows (fresh buffer, as the writer does)",
+        configuration: .init(scalingFactor: .one, maxIterations: 100_000)
+    ) { benchmark in
         let rows = Rows()
         var bytes = 0
         benchmark.startMeasurement()

@@ -52,7 +52,8 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("decode rejected line (bad currency)") { benchmark in
-        let line = Array(#"{"id":"tx-1","timestamp":"2026-11-01T10:00:00.000Z","account_id":"acc-1","amount":"12.50","currency":"XXQ","channel":"atm"}"#.utf8)
+        let line = Array(
+            #"{"id":"tx-1","timestamp":"2026-11-01T10:00:00.000Z","account_id":"acc-1","amount":"12.50","currency":"XXQ","channel":"atm"}"#.utf8)
         let decoder = FeedDecoder()
         let now = Timestamp.now()
         var rejected = 0

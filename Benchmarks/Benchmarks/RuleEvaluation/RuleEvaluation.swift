@@ -54,8 +54,10 @@ let benchmarks: @Sendable () -> Void = {
             print("generated ruleset of \(count) does not compile")
             continue
         }
-        Benchmark("generated ruleset evaluate (\(count) rules)",
-                  configuration: .init(scalingFactor: count >= 1_000 ? .one : .kilo)) { benchmark in
+        Benchmark(
+            "generated ruleset evaluate (\(count) rules)",
+            configuration: .init(scalingFactor: count >= 1_000 ? .one : .kilo)
+        ) { benchmark in
             let fixture = Fixture(ruleset: ruleset)
             var outcomes = RuleOutcomes()
             benchmark.startMeasurement()

@@ -40,10 +40,12 @@ let benchmarks: @Sendable () -> Void = {
     // One iteration: 1,000,000 distinct cards (two per account and per device), each with
     // one card-not-present transaction, so every starter window tracks its keys. Reports
     // the resident bytes added per tracked card (this benchmark runs in its own process).
-    Benchmark("window state memory, 1,000,000 cards (starter windows)",
-              configuration: .init(
-                  metrics: [.wallClock, .custom("RSS bytes per card", useScalingFactor: false)],
-                  warmupIterations: 0, scalingFactor: .one, maxDuration: .seconds(120), maxIterations: 1)) { benchmark in
+    Benchmark(
+        "window state memory, 1,000,000 cards (starter windows)",
+        configuration: .init(
+            metrics: [.wallClock, .custom("RSS bytes per card", useScalingFactor: false)],
+            warmupIterations: 0, scalingFactor: .one, maxDuration: .seconds(120), maxIterations: 1)
+    ) { benchmark in
         let cards = 1_000_000
         let rssBefore = MemoryProbe.residentBytes()
         var state = WindowState(ruleset: starter)

@@ -191,6 +191,8 @@ let package = Package(
             dependencies: [
                 "PostgresStore",
                 "Supervision",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

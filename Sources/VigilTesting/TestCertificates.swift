@@ -3,11 +3,14 @@ import Foundation
 /// Certificates made for one test with openssl in a temporary folder: a CA, a server
 /// certificate for 127.0.0.1/localhost, a client certificate, an expired client
 /// certificate, and a client certificate from a CA the server does not know.
-struct TestCertificates {
-    let folder: URL
-    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+public struct TestCertificates: Sendable {
+    /// The temporary folder holding the files.
+    public let folder: URL
+    /// The path of one of the files (`ca.pem`, `server.pem`, `client.key`, ...).
+    public func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
-    static func make() throws -> TestCertificates {
+    /// Makes every certificate with openssl.
+    public static func make() throws -> TestCertificates {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let certificates = TestCertificates(folder: folder)
@@ -21,7 +24,8 @@ struct TestCertificates {
         return certificates
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    /// Deletes the folder.
+    public func remove() { try? FileManager.default.removeItem(at: folder) }
 
     private func authority(_ name: String, subject: String) throws {
         try openssl([

@@ -3,30 +3,31 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// (A copy of FaultToleranceTests/StreamClient.swift: the test targets share no helper target.)
 /// A client of `GET /alerts/stream` on a real socket: sends the request (with
 /// `Last-Event-ID` when given), decodes the chunked body and parses the events, keeping
 /// counts (and, with `keep`, the events). `reading: false` sends the request and never
 /// reads a byte, like a consumer that hung; `parsing: false` reads and only counts bytes
 /// (a cheap reader, so the test process does not compete with the server for the CPU).
-final class StreamClient: Sendable {
-    struct Event: Sendable, Equatable {
-        var name: String
-        var id: Int64?
-        var data: String
+public final class StreamClient: Sendable {
+    /// One parsed server-sent event.
+    public struct Event: Sendable, Equatable {
+        public var name: String
+        public var id: Int64?
+        public var data: String
     }
 
-    struct Tally: Sendable {
-        var status: Int?
-        var alerts = 0
-        var lastID: Int64?
+    /// What the client has seen so far.
+    public struct Tally: Sendable {
+        public var status: Int?
+        public var alerts = 0
+        public var lastID: Int64?
         /// An alert id not above the one before it (a duplicate or out of order).
-        var disordered = 0
-        var overflows = 0
-        var errors = 0
-        var closed = false
-        var bytes = 0
-        var kept: [Event] = []
+        public var disordered = 0
+        public var overflows = 0
+        public var errors = 0
+        public var closed = false
+        public var bytes = 0
+        public var kept: [Event] = []
     }
 
     private let tally = Mutex(Tally())
@@ -39,7 +40,8 @@ final class StreamClient: Sendable {
         self.parsing = parsing
     }
 
-    static func connect(
+    /// Connects and sends the request (see the type's summary for the modes).
+    public static func connect(
         port: Int, reading: Bool = true, parsing: Bool = true, lastEventID: Int64? = nil, keep: Bool = false
     ) async throws -> StreamClient {
         let client = StreamClient(keep: keep, parsing: parsing)
@@ -61,9 +63,11 @@ final class StreamClient: Sendable {
         return client
     }
 
-    var state: Tally { tally.withLock { $0 } }
+    /// A snapshot of the counts.
+    public var state: Tally { tally.withLock { $0 } }
 
-    func close() async {
+    /// Closes the connection.
+    public func close() async {
         let channel = self.channel.withLock { $0 }
         try? await channel?.close()
     }

@@ -149,8 +149,17 @@ public final class WriterStage: Service, Sendable {
             for result in written {
                 if let through = result.batchTime { dirtyProfiles.add(result.profiles, through: through) }
             }
-            // Committed: a later record with one of these ids finds it stored.
-            inFlight?.release(batch.lazy.compactMap(\.record.transactionID))
+            // Committed: a later record with one of these ids finds it stored. The ids are
+            // read by index (a closure over each item would copy it: a retain and release
+            // of everything it holds) and outside the table's lock.
+            if let inFlight {
+                var ids: [String] = []
+                ids.reserveCapacity(batch.count)
+                for index in batch.indices {
+                    if let id = batch[index].record.transactionID { ids.append(id) }
+                }
+                inFlight.release(ids)
+            }
             reply(batch, outcomes)
             let alerts = written.flatMap(\.alerts)
             alertsCounter.increment(by: alerts.count)
@@ -165,16 +174,15 @@ public final class WriterStage: Service, Sendable {
         var rejectedCount = 0
         var conflictCount = 0
         var next = outcomes.makeIterator()
-        for item in batch {
-            let record = item.record
-            let tx: Transaction
-            switch item.state {
-            case .rejected(let rejection):
+        for index in batch.indices {
+            // Only the record is read (its state is rejected exactly when its payload is):
+            // copying whole items, or binding their evaluation, cost a retain and release
+            // of every reference they hold.
+            let record = batch[index].record
+            guard let id = record.transactionID else {
                 rejectedCount += 1
-                record.reply(.nack(rejection))
+                if case .rejected(let rejection) = record.payload { record.reply(.nack(rejection)) }
                 continue
-            case .replayed(let row): tx = row.transaction
-            case .evaluated(let evaluation): tx = evaluation.row.transaction
             }
             // The store answers one outcome per transaction it was given, in order.
             guard let outcome = next.next() else { continue }
@@ -182,13 +190,13 @@ public final class WriterStage: Service, Sendable {
             switch outcome {
             case .stored:
                 storedCount += 1
-                reply = .ack(id: tx.id, duplicate: false)
+                reply = .ack(id: id, duplicate: false)
             case .duplicate:
                 duplicateCount += 1
-                reply = .ack(id: tx.id, duplicate: true)
+                reply = .ack(id: id, duplicate: true)
             case .refusedByDatabase(let message):
                 rejectedCount += 1
-                reply = .nack(FeedRejection(code: .storageRefused, recordID: tx.id, message: message))
+                reply = .nack(FeedRejection(code: .storageRefused, recordID: id, message: message))
             case .idConflict(let message, let storedDigest, let receivedDigest):
                 rejectedCount += 1
                 conflictCount += 1
@@ -196,10 +204,10 @@ public final class WriterStage: Service, Sendable {
                 logger.warning(
                     "id conflict: a record reused a stored transaction id with different content; nacked and kept in rejected_records",
                     metadata: [
-                        "id": "\(tx.id)", "peer": "\(record.peer)",
+                        "id": "\(id)", "peer": "\(record.peer)",
                         "stored_digest": "\(storedDigest)", "received_digest": "\(receivedDigest)",
                     ])
-                reply = .nack(FeedRejection(code: .idConflict, recordID: tx.id, message: message))
+                reply = .nack(FeedRejection(code: .idConflict, recordID: id, message: message))
             }
             record.reply(reply)
         }

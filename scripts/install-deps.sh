@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages Vigil needs, only when they are missing:
 # libpq-dev (the libpq headers the CLibPQ target builds against) and postgresql
-# (the server, plus postgresql-common's pg_virtualenv for throwaway clusters).
+# (the server, plus postgresql-common), pkg-config, and openssl and curl (the TLS tests
+# make their certificates with openssl; the demo and bench scripts poll with curl).
 set -euo pipefail
 
 missing=()
-for pkg in libpq-dev postgresql postgresql-common pkg-config; do
+for pkg in libpq-dev postgresql postgresql-common pkg-config openssl curl; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$pkg")
     fi

@@ -62,6 +62,36 @@ extension FeedGenerator.Iterator {
         return world.merchants[rng.pick(matching) ?? rng.pick(world.onlineMerchants) ?? 0]
     }
 
+    /// Card testing: small charges on one card from a foreign ip at a few online merchants,
+    /// `gap` seconds apart, then (four times in ten) one larger charge `cashOutAfter` later
+    /// (nil: right after). The random draws keep their order, so seeded feeds do not change.
+    mutating func cardTesting(
+        probes: ClosedRange<Int>, gap: ClosedRange<Double>, cashOutAfter: ClosedRange<Double>?, fraudDevice: String, start: Double
+    ) -> [Transaction] {
+        guard let a = victim(), let card = rng.pick(world.accounts[a].cards) else { return [] }
+        var t = start
+        var out: [Transaction] = []
+        let ip = foreignIP(avoiding: world.accounts[a].country)
+        let merchants = (0..<rng.int(in: 1...3)).map { _ in onlineMerchant(["5818", "4899", "5967", "5999"]) }
+        for i in 0..<rng.int(in: probes) {
+            var tx = base(a, at: t, .cardNotPresent)
+            tx.cardID = card
+            online(&tx, merchants[i % merchants.count], device: fraudDevice, ip: ip)
+            tx.amount = money(rng.double(in: 0.5...4), tx.amount.currency)
+            out.append(tx)
+            t += rng.double(in: gap)
+        }
+        if rng.chance(0.4) {
+            let at = cashOutAfter.map { t + rng.double(in: $0) } ?? t
+            var tx = base(a, at: at, .cardNotPresent)
+            tx.cardID = card
+            online(&tx, onlineMerchant(["5999", "5732"]), device: fraudDevice, ip: ip)
+            tx.amount = money(rng.double(in: 80...600), tx.amount.currency)
+            out.append(tx)
+        }
+        return out
+    }
+
     /// The transactions of one case of `type`, starting at or after the clock; empty when
     /// no suitable account exists right now.
     mutating func scenario(_ type: FraudType) -> [Transaction] {
@@ -70,24 +100,7 @@ extension FeedGenerator.Iterator {
         var out: [Transaction] = []
         switch type {
         case .cardTesting:
-            guard let a = victim(), let card = rng.pick(world.accounts[a].cards) else { return [] }
-            let ip = foreignIP(avoiding: world.accounts[a].country)
-            let merchants = (0..<rng.int(in: 1...3)).map { _ in onlineMerchant(["5818", "4899", "5967", "5999"]) }
-            for i in 0..<rng.int(in: 5...25) {
-                var tx = base(a, at: t, .cardNotPresent)
-                tx.cardID = card
-                online(&tx, merchants[i % merchants.count], device: fraudDevice, ip: ip)
-                tx.amount = money(rng.double(in: 0.5...4), tx.amount.currency)
-                out.append(tx)
-                t += rng.double(in: 3...60)
-            }
-            if rng.chance(0.4) {
-                var tx = base(a, at: t + rng.double(in: 30...600), .cardNotPresent)
-                tx.cardID = card
-                online(&tx, onlineMerchant(["5999", "5732"]), device: fraudDevice, ip: ip)
-                tx.amount = money(rng.double(in: 80...600), tx.amount.currency)
-                out.append(tx)
-            }
+            return cardTesting(probes: 5...25, gap: 3...60, cashOutAfter: 30...600, fraudDevice: fraudDevice, start: t)
         case .accountTakeover:
             guard let a = victim() else { return [] }
             let account = world.accounts[a]

@@ -9,24 +9,7 @@ extension FeedGenerator.Iterator {
         switch type {
         case .cardTestingSlow:
             // Under any 30-minute burst threshold: one small charge every 10 to 40 minutes.
-            guard let a = victim(), let card = rng.pick(world.accounts[a].cards) else { return [] }
-            let ip = foreignIP(avoiding: world.accounts[a].country)
-            let merchants = (0..<rng.int(in: 1...3)).map { _ in onlineMerchant(["5818", "4899", "5967", "5999"]) }
-            for i in 0..<rng.int(in: 8...20) {
-                var tx = base(a, at: t, .cardNotPresent)
-                tx.cardID = card
-                online(&tx, merchants[i % merchants.count], device: fraudDevice, ip: ip)
-                tx.amount = money(rng.double(in: 0.5...4), tx.amount.currency)
-                out.append(tx)
-                t += rng.double(in: 600...2400)
-            }
-            if rng.chance(0.4) {
-                var tx = base(a, at: t, .cardNotPresent)
-                tx.cardID = card
-                online(&tx, onlineMerchant(["5999", "5732"]), device: fraudDevice, ip: ip)
-                tx.amount = money(rng.double(in: 80...600), tx.amount.currency)
-                out.append(tx)
-            }
+            return cardTesting(probes: 8...20, gap: 600...2400, cashOutAfter: nil, fraudDevice: fraudDevice, start: t)
         case .takeoverSmallFirst:
             // A few small purchases to check the access works, then the large ones.
             guard let a = victim() else { return [] }

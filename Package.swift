@@ -117,6 +117,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Backtest",
+            dependencies: [
+                "VigilCore",
+                "RuleLanguage",
+                "PostgresStore",
+                "Detection",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WebhookDelivery",
             dependencies: [
                 "VigilCore",
@@ -171,6 +181,7 @@ let package = Package(
                 "Pipeline",
                 "WebhookDelivery",
                 "Secrets",
+                "Backtest",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -226,7 +237,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "Pipeline", "Detection", "FeedServer", "FeedProtocol", "FeedGenerator", "PostgresStore", "RuleLanguage", "Supervision",
-                "VigilCore", "WebhookDelivery", "VigilTesting", "Secrets",
+                "VigilCore", "WebhookDelivery", "VigilTesting", "Secrets", "Backtest",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

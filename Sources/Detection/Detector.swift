@@ -39,8 +39,9 @@ public struct Detector: Sendable {
 
     /// Decides `tx`: enriches it from the reference data and its account's profile,
     /// folds it into the windows (unless it is late), evaluates every rule, and updates
-    /// the account's profile in `memory`.
-    public mutating func detect(_ tx: Transaction, memory: inout PartitionMemory, context: DetectionContext) -> Decision {
+    /// the account's profile in `memory`. `late`, when given, is taken as the record's
+    /// lateness instead of deciding it (a backtest replays what the live run decided).
+    public mutating func detect(_ tx: Transaction, memory: inout PartitionMemory, context: DetectionContext, late given: Bool? = nil) -> Decision {
         let ruleset = context.ruleset
         let lists = context.lists
         if record.windows.count != ruleset.windows.count { record = EvaluationRecord(for: ruleset) }
@@ -53,7 +54,8 @@ public struct Detector: Sendable {
         // it is evaluated with no window or previous-transaction figures, and counts in
         // neither the windows nor the profile.
         let late =
-            profile.lastSeen.map {
+            given
+            ?? profile.lastSeen.map {
                 tx.timestamp.microsecondsSinceEpoch < $0.microsecondsSinceEpoch &- context.allowedLatenessMicroseconds
             } ?? false
         record[.isLate] = .bool(late)

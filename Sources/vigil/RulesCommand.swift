@@ -6,8 +6,8 @@ import RuleLanguage
 struct RulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Check, test, explain and format detection rules.",
-        subcommands: [Check.self, Test.self, Explain.self, Fmt.self]
+        abstract: "Check, test, explain, format and backtest detection rules.",
+        subcommands: [Check.self, Test.self, Explain.self, Fmt.self, BacktestCommand.self]
     )
 
     /// Loads rules and prints diagnostics to standard error (text) for commands other than `check`.

@@ -1,0 +1,162 @@
+import Detection
+import PostgresStore
+import RuleLanguage
+import VigilCore
+
+/// The hits and alerts the live pipeline stored for a period, by transaction id.
+struct StoredOutcomes: Sendable {
+    var hits: [String: [(rule: String, mode: RuleMode)]] = [:]
+    var alerted: Set<String> = []
+
+    static func load(from db: PostgresConnection, from: Timestamp, to: Timestamp) async throws -> StoredOutcomes {
+        var outcomes = StoredOutcomes()
+        for row in try await db.query(
+            """
+            SELECT h.transaction_id, h.rule_id, h.mode FROM rule_hits h JOIN transactions t ON t.id = h.transaction_id
+            WHERE t.event_time >= \(from) AND t.event_time < \(to)
+            """)
+        {
+            let mode = RuleMode(rawValue: try row.decode(2)) ?? .alert
+            outcomes.hits[try row.decode(0), default: []].append((try row.decode(1), mode))
+        }
+        for row in try await db.query(
+            """
+            SELECT a.transaction_id FROM alerts a JOIN transactions t ON t.id = a.transaction_id
+            WHERE t.event_time >= \(from) AND t.event_time < \(to)
+            """)
+        {
+            outcomes.alerted.insert(try row.decode(0))
+        }
+        return outcomes
+    }
+
+    func outcome(of id: String) -> LaneOutcome {
+        LaneOutcome(hits: hits[id] ?? [], alerted: alerted.contains(id))
+    }
+}
+
+/// The replay in progress: both sides' state and the tallies so far. Fed one stored
+/// transaction at a time, in event-time order.
+struct Replay {
+    private var candidate: BacktestLane
+    private var baselineLane: BacktestLane?
+    private let stored: StoredOutcomes?
+    private var reference: ReferenceSnapshot
+    private let changes: [ReferenceChange]
+    private var nextChange = 0
+    private var zones = ZoneCache()
+    private let from: Timestamp
+    private let keepHits: Bool
+    private var figures: [String: BacktestReport.RuleFigures] = [:]
+    private var accounts: [String: (added: Int, removed: Int)] = [:]
+    var report: BacktestReport
+    /// Rows consumed (warm-up included).
+    private(set) var seen = 0
+
+    init(
+        candidate ruleset: CompiledRuleset, baseline: BacktestBaseline, stored: StoredOutcomes?, timeline: ReferenceTimeline,
+        options: BacktestOptions, from: Timestamp
+    ) {
+        let lateness = options.allowedLateness.components
+        let latenessMicros = max(0, lateness.seconds &* 1_000_000 &+ lateness.attoseconds / 1_000_000_000_000)
+        candidate = BacktestLane(ruleset: ruleset, reference: timeline.initial, allowedLatenessMicroseconds: latenessMicros)
+        if case .ruleset(let other) = baseline {
+            baselineLane = BacktestLane(ruleset: other, reference: timeline.initial, allowedLatenessMicroseconds: latenessMicros)
+        }
+        self.stored = stored
+        reference = timeline.initial
+        changes = timeline.changes
+        self.from = from
+        keepHits = options.keepHits
+        report = BacktestReport(
+            candidateVersion: ruleset.version, candidateRules: ruleset.rules.count,
+            baseline: baselineLane?.ruleset.version ?? "live", from: "", to: "")
+        report.referenceRecordedSince = timeline.recordedSince.map(RFC3339.format)
+        if keepHits { report.hits = [] }
+        for rule in ruleset.rules {
+            figures[rule.id] = .init(rule: rule.id, mode: rule.mode, inCandidate: true, inBaseline: baselineLane == nil)
+        }
+        for rule in baselineLane?.ruleset.rules ?? [] {
+            figures[rule.id, default: .init(rule: rule.id, mode: rule.mode, inCandidate: false, inBaseline: true)].inBaseline = true
+        }
+    }
+
+    /// Replays one stored transaction.
+    mutating func consume(_ row: StoredTransaction) throws {
+        seen += 1
+        advanceReference(to: row.receivedAt)
+        let mine = LaneOutcome(candidate.decide(row))
+        let theirs: LaneOutcome
+        if let decision = baselineLane?.decide(row) {
+            theirs = LaneOutcome(decision)
+        } else {
+            theirs = stored?.outcome(of: row.transaction.id) ?? LaneOutcome(hits: [], alerted: false)
+        }
+        guard row.transaction.timestamp >= from else {
+            report.warmupTransactions += 1
+            return
+        }
+        report.transactions += 1
+        tally(row.transaction, mine: mine, theirs: theirs)
+    }
+
+    /// Applies the reference changes committed before `arrival` (what the live run had
+    /// loaded when the transaction came in).
+    private mutating func advanceReference(to arrival: Timestamp) {
+        var changed = false
+        while nextChange < changes.count, changes[nextChange].changedAt <= arrival {
+            let change = changes[nextChange]
+            reference.apply(change.table, remove: change.before, insert: change.after, zones: &zones)
+            nextChange += 1
+            changed = true
+            if report.transactions > 0 || report.warmupTransactions > 0 { report.referenceChanges += 1 }
+        }
+        guard changed else { return }
+        candidate.use(reference)
+        baselineLane?.use(reference)
+    }
+
+    private mutating func tally(_ tx: Transaction, mine: LaneOutcome, theirs: LaneOutcome) {
+        for hit in mine.hits {
+            figures[hit.rule, default: .init(rule: hit.rule, mode: hit.mode, inCandidate: true, inBaseline: false)].hits += 1
+            if !theirs.hits.contains(where: { $0.rule == hit.rule }) { figures[hit.rule]?.added += 1 }
+            if keepHits { report.hits?.append(.init(transaction: tx.id, rule: hit.rule)) }
+        }
+        for hit in theirs.hits {
+            figures[hit.rule, default: .init(rule: hit.rule, mode: hit.mode, inCandidate: false, inBaseline: true)].baselineHits += 1
+            if !mine.hits.contains(where: { $0.rule == hit.rule }) { figures[hit.rule]?.removed += 1 }
+        }
+        if mine.alerted { report.alerts += 1 }
+        if theirs.alerted { report.baselineAlerts += 1 }
+        if mine.alerted != theirs.alerted {
+            var entry = accounts[tx.accountID] ?? (0, 0)
+            if mine.alerted {
+                report.alertsAdded += 1
+                entry.added += 1
+            } else {
+                report.alertsRemoved += 1
+                entry.removed += 1
+            }
+            accounts[tx.accountID] = entry
+        }
+    }
+
+    /// The report, with rules in order and the most affected accounts.
+    func finish(seconds: Double) -> BacktestReport {
+        var result = report
+        let order = candidate.ruleset.rules.map(\.id) + (baselineLane?.ruleset.rules.map(\.id) ?? [])
+        var listed: Set<String> = []
+        for id in order where listed.insert(id).inserted {
+            if let f = figures[id] { result.rules.append(f) }
+        }
+        for id in figures.keys.sorted() where listed.insert(id).inserted {
+            if let f = figures[id] { result.rules.append(f) }
+        }
+        result.accountsMostAffected = accounts.map { .init(account: $0.key, alertsAdded: $0.value.added, alertsRemoved: $0.value.removed) }
+            .sorted { ($0.alertsAdded + $0.alertsRemoved, $1.account) > ($1.alertsAdded + $1.alertsRemoved, $0.account) }
+            .prefix(10).map { $0 }
+        result.seconds = seconds
+        result.transactionsPerSecond = seconds > 0 ? Double(seen) / seconds : 0
+        return result
+    }
+}

@@ -76,7 +76,9 @@ public final class DetectionBootstrap: Service, Sendable {
     /// Records the ruleset in force in `ruleset_versions` (idempotent).
     func recordRuleset(on db: PostgresConnection) async throws {
         let ruleset = state.rules.ruleset
-        try await db.recordRulesetVersion(ruleset.version, files: rulesetFiles, ruleCount: ruleset.rules.count)
+        try await db.recordRulesetVersion(
+            ruleset.version, files: rulesetFiles, ruleCount: ruleset.rules.count, texts: ruleset.texts,
+            activation: RulesetActivation(author: RulesReloader.systemUser, how: "start"))
     }
 
     private func loadState(_ db: PostgresConnection) async throws {

@@ -1,5 +1,6 @@
 import Detection
 import FeedServer
+import Foundation
 import Logging
 import PostgresStore
 import RuleLanguage
@@ -27,14 +28,16 @@ public final class RulesReloader: Sendable {
     private let rulesPath: String
     private let database: PostgresConfiguration
     private let allowFailingTests: Bool
+    private let requireTests: Bool
     private let logger: Logger
     private let busy = Mutex(false)
 
     /// Creates a reloader for the rules at `rulesPath`.
     public init(
         state: DetectionState, rulesPath: String, database: PostgresConfiguration,
-        allowFailingTests: Bool = false, logger: Logger = Logger(label: "vigil.rules")
+        allowFailingTests: Bool = false, requireTests: Bool = false, logger: Logger = Logger(label: "vigil.rules")
     ) {
+        self.requireTests = requireTests
         self.state = state
         self.rulesPath = rulesPath
         self.database = database
@@ -43,7 +46,9 @@ public final class RulesReloader: Sendable {
     }
 
     /// Reloads now (one reload at a time; a second request meanwhile is refused).
-    public func reload() async -> Outcome {
+    /// `author` (an API token's name; the operating-system user by default) and `message`
+    /// are recorded with the version in `ruleset_activations`.
+    public func reload(author: String = RulesReloader.systemUser, message: String? = nil) async -> Outcome {
         guard
             busy.withLock({ b in
                 defer { b = true }
@@ -53,7 +58,7 @@ public final class RulesReloader: Sendable {
             return .refused(reason: "a reload is already in progress")
         }
         defer { busy.withLock { $0 = false } }
-        let outcome = await attempt()
+        let outcome = await attempt(RulesetActivation(author: author, how: "reload", message: message))
         switch outcome {
         case .reloaded(let version, let rebuilt):
             logger.notice("rules reloaded", metadata: ["version": "\(version)", "rebuilt_windows": "\(rebuilt.joined(separator: ","))"])
@@ -65,7 +70,7 @@ public final class RulesReloader: Sendable {
         return outcome
     }
 
-    private func attempt() async -> Outcome {
+    private func attempt(_ activation: RulesetActivation) async -> Outcome {
         let current = state.rules.ruleset
         let loaded = RulesetLoader.load(paths: [rulesPath], previous: current)
         guard let ruleset = loaded.ruleset else {
@@ -73,7 +78,14 @@ public final class RulesReloader: Sendable {
             return .refused(reason: "the rules do not compile:\n" + text)
         }
         if ruleset.version == current.version { return .unchanged(version: current.version) }
-        let failures = RuleTestRunner.run(ruleset: ruleset, files: RuleTestRunner.testFiles(in: [rulesPath])).filter { !$0.passed }
+        let results = RuleTestRunner.run(ruleset: ruleset, files: RuleTestRunner.testFiles(in: [rulesPath]))
+        let untested = RuleTestRunner.untested(ruleset, results: results)
+        if requireTests && !untested.isEmpty {
+            return .refused(
+                reason: "rule(s) with no test case that expects them to hit: \(untested.joined(separator: ", ")); "
+                    + "add cases to Rules/tests (see docs/rules-language.md, Rule tests) or start with --no-require-tests")
+        }
+        let failures = results.filter { !$0.passed }
         if !failures.isEmpty {
             let text = failures.map { "\($0.file) \($0.name): \($0.failures.joined(separator: "; "))" }.joined(separator: "\n")
             guard allowFailingTests else { return .refused(reason: "\(failures.count) rule test(s) fail:\n" + text) }
@@ -83,7 +95,9 @@ public final class RulesReloader: Sendable {
         var recent: [Transaction] = []
         do {
             recent = try await PostgresConnection.withConnection(database) { db in
-                try await db.recordRulesetVersion(ruleset.version, files: loaded.sources.keys.sorted(), ruleCount: ruleset.rules.count)
+                try await db.recordRulesetVersion(
+                    ruleset.version, files: loaded.sources.keys.sorted(), ruleCount: ruleset.rules.count, texts: ruleset.texts,
+                    activation: activation)
                 guard let span = changed.map(\.duration).max(), span > 0 else { return [] }
                 return try await DetectionStore.recentTransactions(from: db, span: .microseconds(span))
             }
@@ -125,5 +139,13 @@ public struct ReloadOnHangup: Service {
         } catch {
             Logger(label: "vigil.feed").error("feed TLS reload refused; the running certificate stays", metadata: ["error": "\(error.message)"])
         }
+    }
+}
+
+extension RulesReloader {
+    /// The operating-system user this process runs as: the author of a start or a SIGHUP reload.
+    public static var systemUser: String {
+        let environment = ProcessInfo.processInfo.environment
+        return "os:" + (environment["USER"] ?? environment["LOGNAME"] ?? "uid \(getuid())")
     }
 }

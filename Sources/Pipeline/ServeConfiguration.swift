@@ -44,6 +44,9 @@ public struct ServeConfiguration: Sendable {
     public var profileCheckpointInterval: Duration
     /// Load a reloaded ruleset even when its rule tests fail (loudly). Off by default.
     public var allowFailingRuleTests: Bool
+    /// Refuse a reloaded ruleset with a rule no test case expects to hit. Off in the
+    /// library (tests build rulesets without tests); `vigil serve` turns it on by default.
+    public var requireRuleTests = false
     /// How far before its account's newest transaction a record may be dated and still
     /// count in windows and the profile (5 minutes); later ones are stored, flagged and
     /// evaluated without window figures.

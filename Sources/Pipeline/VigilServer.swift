@@ -110,7 +110,7 @@ public final class VigilServer: Sendable {
         let supervisorsBox = SupervisorsBox()
         let reloader = RulesReloader(
             state: detection, rulesPath: configuration.rulesPath, database: configuration.database,
-            allowFailingTests: configuration.allowFailingRuleTests)
+            allowFailingTests: configuration.allowFailingRuleTests, requireTests: configuration.requireRuleTests)
         // Never silent about plain TCP: /readyz says how the feed is carried.
         let feedTransport = configuration.feed.transport.rawValue
         let ops = OpsServer(

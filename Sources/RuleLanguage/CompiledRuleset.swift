@@ -13,6 +13,10 @@ public struct CompiledRuleset: Sendable {
     public let lists: [ListSpec]
     /// Warnings found while loading (a ruleset with errors never exists).
     public let warnings: [Diagnostic]
+    /// The text it was compiled from: each rules file by name, and each file list's
+    /// members (`list NAME`, one per line, sorted), stored with the version so any two
+    /// versions can be read and compared (`vigil rules history`, `vigil rules diff`).
+    public let texts: [String: String]
 
     /// The rule with this id.
     public func rule(id: String) -> CompiledRule? { rules.first { $0.id == id } }
@@ -30,8 +34,9 @@ public struct CompiledRuleset: Sendable {
     let runners: ContiguousArray<RunnerBox>
 
     /// Assembles a ruleset (the loader is the only caller).
-    init(version: String, rules: [CompiledRule], windows: [WindowSpec], lists: [ListSpec], warnings: [Diagnostic]) {
+    init(version: String, rules: [CompiledRule], windows: [WindowSpec], lists: [ListSpec], warnings: [Diagnostic], texts: [String: String] = [:]) {
         self.version = version
+        self.texts = texts
         self.rules = rules
         self.windows = windows
         self.lists = lists

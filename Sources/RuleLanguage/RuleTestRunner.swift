@@ -26,8 +26,17 @@ public enum RuleTestRunner {
         public var steps: Int
         /// One line per mismatch or problem; empty when the case passed.
         public var failures: [String]
+        /// The rules some transaction of the case expects to hit: what the case tests.
+        public var covered: Set<String> = []
         /// Whether the case passed.
         public var passed: Bool { failures.isEmpty }
+    }
+
+    /// The rules no passing case expects to hit, in the ruleset's order: rules with no
+    /// test (`vigil rules test` lists them; `--require-tests` refuses such a ruleset).
+    public static func untested(_ ruleset: CompiledRuleset, results: [CaseResult]) -> [String] {
+        let covered = results.filter(\.passed).reduce(into: Set<String>()) { $0.formUnion($1.covered) }
+        return ruleset.rules.map(\.id).filter { !covered.contains($0) }
     }
 
     /// Test files under the given paths (files or directories, recursively), sorted.
@@ -91,6 +100,7 @@ public enum RuleTestRunner {
         for (n, step) in steps.enumerated() {
             var fields = defaults.merging(step) { _, new in new }
             let expected = Set(fields.removeValue(forKey: "hits") as? [String] ?? [])
+            result.covered.formUnion(expected.intersection(scope))
             let expectedErrors = Set(fields.removeValue(forKey: "errors") as? [String] ?? [])
             let label = "transaction \(n + 1)" + ((step["at"] as? String).map { " (at \($0))" } ?? "")
             if fields["id"] == nil { fields["id"] = "t\(n + 1)" }

@@ -105,9 +105,14 @@ public enum RulesetLoader {
         guard !diagnostics.containsErrors else {
             return Result(ruleset: nil, diagnostics: diagnostics, sources: sourceMap)
         }
+        var texts: [String: String] = [:]
+        for source in sources { texts[source.path.split(separator: "/").last.map(String.init) ?? source.path] = source.text }
+        for list in lists {
+            if case .file = list.source { texts["list \(list.name)"] = list.members.sorted().joined(separator: "\n") + "\n" }
+        }
         let ruleset = CompiledRuleset(
             version: "rs-" + hasher.hex, rules: rules, windows: windows, lists: lists,
-            warnings: diagnostics.filter { $0.severity != .error })
+            warnings: diagnostics.filter { $0.severity != .error }, texts: texts)
         return Result(ruleset: ruleset, diagnostics: diagnostics, sources: sourceMap)
     }
 

@@ -7,7 +7,7 @@ struct RulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Check, test, explain, format and backtest detection rules.",
-        subcommands: [Check.self, Test.self, Explain.self, Fmt.self, BacktestCommand.self]
+        subcommands: [Check.self, Test.self, Explain.self, Fmt.self, BacktestCommand.self, History.self, Diff.self]
     )
 
     /// Loads rules and prints diagnostics to standard error (text) for commands other than `check`.
@@ -72,6 +72,7 @@ extension RulesCommand {
             discussion: "Exit status 1 when any case fails or the rules do not compile.")
 
         @Argument(help: "Rules files or directories (tests are searched in the same places).") var paths: [String] = ["Rules"]
+        @Flag(help: "Fail when a rule has no test case that expects it to hit.") var requireTests = false
 
         func run() async throws {
             let ruleset = try RulesCommand.loadOrReport(paths)
@@ -83,8 +84,13 @@ extension RulesCommand {
             }
             let failed = results.filter { !$0.passed }.count
             print("\(results.count - failed) passed, \(failed) failed")
+            let untested = RuleTestRunner.untested(ruleset, results: results)
+            if !untested.isEmpty {
+                print("rules with no test case that expects them to hit: \(untested.joined(separator: ", "))")
+                print("(vigil serve refuses these rules unless started with --no-require-tests)")
+            }
             if results.isEmpty { print("no rule tests found under \(paths.joined(separator: " "))") }
-            if failed > 0 || results.isEmpty { throw ExitCode(1) }
+            if failed > 0 || results.isEmpty || (requireTests && !untested.isEmpty) { throw ExitCode(1) }
         }
     }
 }

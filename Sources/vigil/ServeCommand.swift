@@ -85,6 +85,10 @@ struct ServeCommand: AsyncParsableCommand {
     var webhookAllowLoopback = false
     @Flag(help: "On reload (SIGHUP, POST /admin/reload-rules), load a ruleset even if its rule tests fail — loudly.")
     var allowFailingRuleTests = false
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Refuse rules (at start and on reload) with a rule that no test case in Rules/tests expects to hit.")
+    var requireTests = true
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [VIGIL_LOG_LEVEL] (default info).")
     var logLevel: String?
     @Option(help: "Feed TLS certificate chain, PEM [VIGIL_TLS_CERT]; reloaded on SIGHUP. Without it the feed is plain TCP.")
@@ -178,6 +182,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.faults = faults
         }
         configuration.allowFailingRuleTests = allowFailingRuleTests
+        configuration.requireRuleTests = requireTests
         configuration.profileCheckpointInterval = .seconds(
             max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
         let trust = TrustOptions(
@@ -204,6 +209,15 @@ struct ServeCommand: AsyncParsableCommand {
             }
             throw CleanExit.failure(
                 "vigil serve: the rules in \(configuration.rulesPath) do not compile (see above); fix them or point --rules elsewhere")
+        }
+        if requireTests {
+            let results = RuleTestRunner.run(ruleset: ruleset, files: RuleTestRunner.testFiles(in: [configuration.rulesPath]))
+            let untested = RuleTestRunner.untested(ruleset, results: results)
+            guard untested.isEmpty else {
+                throw CleanExit.failure(
+                    "vigil serve: rule(s) with no test case that expects them to hit: \(untested.joined(separator: ", ")); "
+                        + "add cases beside the rules (`vigil rules test` lists them) or start with --no-require-tests")
+            }
         }
         logger.info(
             "ruleset loaded", metadata: ["version": "\(ruleset.version)", "rules": "\(ruleset.rules.count)", "windows": "\(ruleset.windows.count)"])

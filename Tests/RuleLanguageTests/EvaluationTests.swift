@@ -233,3 +233,50 @@ import VigilCore
         #expect(DecimalValue(minorUnits: 12_540, exponent: 2) == DecimalValue(units: 125_400_000))
     }
 }
+
+@Suite("Rule test coverage")
+struct RuleCoverageTests {
+    @Test("a rule is tested when a passing case expects it to hit; a failing case or a non-hit covers nothing")
+    func untested() throws {
+        let loaded = RulesetLoader.compile(sources: [
+            SourceFile(
+                path: "r.rules",
+                text: """
+                    rule big { when amount > 100.00
+                      severity high
+                      score 50
+                      reason "big" }
+                    rule huge { when amount > 1000.00
+                      severity high
+                      score 90
+                      reason "huge" }
+                    """)
+        ])
+        let ruleset = try #require(loaded.ruleset, "\(loaded.diagnostics)")
+        func run(_ json: String) throws -> RuleTestRunner.CaseResult {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            return RuleTestRunner.run(ruleset: ruleset, case: object, file: "t.json", index: 0)
+        }
+        let hitsBig = try run(
+            #"{"start": "2026-11-24T10:00:00Z", "defaults": {"account_id": "a", "currency": "EUR", "channel": "card_present"}, "transactions": [{"amount": "500.00", "hits": ["big"]}]}"#
+        )
+        #expect(hitsBig.passed)
+        #expect(RuleTestRunner.untested(ruleset, results: [hitsBig]) == ["huge"])
+        let wrong = try run(
+            #"{"start": "2026-11-24T10:00:00Z", "defaults": {"account_id": "a", "currency": "EUR", "channel": "card_present"}, "transactions": [{"amount": "500.00", "hits": ["big", "huge"]}]}"#
+        )
+        #expect(!wrong.passed)
+        #expect(RuleTestRunner.untested(ruleset, results: [wrong]) == ["big", "huge"])
+    }
+
+    @Test("the version diff shows removed and added lines with context, per file")
+    func diff() {
+        let old = ["a.rules": "one\ntwo\nthree\nfour\n", "gone.rules": "x\n"]
+        let new = ["a.rules": "one\ntwo\n3\nfour\n", "new.rules": "y\n"]
+        let text = TextDiff.render(old: old, new: new, oldLabel: "v1", newLabel: "v2")
+        #expect(text.contains("--- v1/a.rules\n+++ v2/a.rules\n@@ line 1 @@\n one\n two\n-three\n+3\n four"))
+        #expect(text.contains("+++ v2/gone.rules (absent)\n@@ line 1 @@\n-x"))
+        #expect(text.contains("--- v1/new.rules (absent)"))
+        #expect(TextDiff.render(old: old, new: old, oldLabel: "v1", newLabel: "v1") == "no difference")
+    }
+}

@@ -1,3 +1,5 @@
+-- History for changing rules safely (issue 18).
+--
 -- Reference data as it was at any time, for backtests (`vigil rules backtest`): every
 -- change to the reference tables is kept with its time, the row before and after, so
 -- the state at a moment is today's tables with the later changes undone.
@@ -62,3 +64,21 @@ CREATE TRIGGER lists_history_truncate BEFORE TRUNCATE ON lists
     FOR EACH STATEMENT EXECUTE FUNCTION vigil_record_reference_truncate();
 CREATE TRIGGER list_entries_history_truncate BEFORE TRUNCATE ON list_entries
     FOR EACH STATEMENT EXECUTE FUNCTION vigil_record_reference_truncate();
+
+-- Ruleset versions you can read: the full text each version was compiled from (rules
+-- files by name, file lists' members), who made it live and why; and every time a
+-- version went live (at start when it differs from the last one, on each reload).
+ALTER TABLE ruleset_versions
+    ADD COLUMN texts   jsonb,          -- {"velocity.rules": "...", "list blocked_merchants": "..."}; NULL before this migration
+    ADD COLUMN author  text,
+    ADD COLUMN message text;
+
+CREATE TABLE ruleset_activations (
+    id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    version   text NOT NULL REFERENCES ruleset_versions (version),
+    live_at   timestamptz NOT NULL DEFAULT now(),
+    author    text NOT NULL,           -- API token name, or the operating-system user for a start or SIGHUP
+    how       text NOT NULL CHECK (how IN ('start', 'reload', 'approval')),
+    message   text
+);
+CREATE INDEX ruleset_activations_live_at ON ruleset_activations (live_at);

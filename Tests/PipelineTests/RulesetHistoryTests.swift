@@ -1,0 +1,81 @@
+import Foundation
+import Pipeline
+import PostgresStore
+import RuleLanguage
+import Testing
+import VigilCore
+import VigilTesting
+
+@Suite("Ruleset versions and test coverage")
+struct RulesetHistoryTests {
+    static let cardBurstTest = """
+        {"name": "card burst", "start": "2026-11-24T10:00:00Z", "rules": ["card_burst"],
+         "defaults": {"account_id": "a", "card_id": "c", "channel": "card_not_present", "amount": "5.00", "currency": "EUR"},
+         "transactions": [{"at": "+0m", "hits": []}, {"at": "+1m", "hits": []}, {"at": "+2m", "hits": []},
+                          {"at": "+3m", "hits": []}, {"at": "+4m", "hits": ["card_burst"]}]}
+        """
+    static let shadowTest = """
+        {"name": "large amount", "start": "2026-11-24T10:00:00Z", "rules": ["big_amount_shadow"],
+         "defaults": {"account_id": "a", "channel": "card_present", "currency": "EUR"},
+         "transactions": [{"at": "+0m", "amount": "600.00", "hits": ["big_amount_shadow"]}]}
+        """
+    static let accountBurstTest = """
+        {"name": "account burst", "start": "2026-11-24T10:00:00Z", "rules": ["account_burst"],
+         "defaults": {"account_id": "a", "channel": "card_present", "amount": "5.00", "currency": "EUR"},
+         "transactions": [{"at": "+0m", "hits": []}, {"at": "+1m", "hits": []}, {"at": "+2m", "hits": []},
+                          {"at": "+3m", "hits": ["account_burst"]}]}
+        """
+
+    @Test("an untested rule is refused on reload; an accepted reload records its text, author and message; a restart adds no history")
+    func history() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-history-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("v.rules")
+        try velocityRules.write(to: file, atomically: true, encoding: .utf8)
+        try Self.cardBurstTest.write(to: folder.appendingPathComponent("card.test.json"), atomically: true, encoding: .utf8)
+        try Self.shadowTest.write(to: folder.appendingPathComponent("shadow.test.json"), atomically: true, encoding: .utf8)
+        let first = try #require(RulesetLoader.load(paths: [folder.path]).ruleset)
+        let lowered = velocityRules.replacingOccurrences(of: "when window.txn_per_account_1h >= 5", with: "when window.txn_per_account_1h >= 4")
+        let configure = { (c: inout ServeConfiguration) in
+            c.rulesPath = folder.path
+            c.requireRuleTests = true
+        }
+
+        try await TestDatabase.withMigrated { database in
+            try await withVigil(database: database, ruleset: first, configure: configure) { server, _ in
+                #expect(await eventually { server.health.readiness.ready })
+                try lowered.write(to: file, atomically: true, encoding: .utf8)
+                guard case .refused(let reason) = await server.reloader.reload(author: "alice") else {
+                    Issue.record("a ruleset with an untested rule was accepted")
+                    return
+                }
+                #expect(reason.contains("account_burst") && !reason.contains("card_burst"))
+                #expect(server.detection.rules.ruleset.version == first.version)
+
+                try Self.accountBurstTest.write(to: folder.appendingPathComponent("account.test.json"), atomically: true, encoding: .utf8)
+                guard case .reloaded = await server.reloader.reload(author: "alice", message: "account burst at four") else {
+                    Issue.record("a tested ruleset was refused")
+                    return
+                }
+            }
+            let second = try #require(RulesetLoader.load(paths: [folder.path]).ruleset)
+            // A restart with the same rules is not a new activation.
+            try await withVigil(database: database, ruleset: second, configure: configure) { server, _ in
+                #expect(await eventually { server.health.readiness.ready })
+            }
+            try await PostgresConnection.withConnection(database) { db in
+                let history = try await db.rulesetHistory(limit: 10)
+                #expect(history.map(\.version) == [second.version, first.version])
+                #expect(history.first?.author == "alice" && history.first?.how == "reload" && history.first?.message == "account burst at four")
+                #expect(history.last?.how == "start" && history.last?.author.hasPrefix("os:") == true)
+                let texts = try await db.rulesetTexts(second.version)
+                #expect(texts?["v.rules"] == lowered)
+                #expect(try await db.rulesetTexts("rs-unknown") == nil)
+                let diff = TextDiff.render(
+                    old: try await db.rulesetTexts(first.version) ?? [:], new: texts ?? [:], oldLabel: "a", newLabel: "b")
+                #expect(diff.contains("-  when window.txn_per_account_1h >= 5") && diff.contains("+  when window.txn_per_account_1h >= 4"))
+            }
+        }
+    }
+}

@@ -24,7 +24,7 @@ public final class DetectionWorker: Service, Sendable {
     private let faults: FaultInjection
     private let logger: Logger
     private let evaluated = Counter(label: "vigil_transactions_evaluated_total")
-    private let ruleErrors = Counter(label: "vigil_rule_evaluation_errors_total")
+    private let ruleMetrics: RuleMetrics
     private let lateRecords = Counter(label: "vigil_records_late_total")
     private let depth: Gauge
     /// A batch taken from the mailbox and not yet handed on, kept across restarts so a
@@ -45,6 +45,7 @@ public final class DetectionWorker: Service, Sendable {
         self.database = database
         self.logger = logger
         self.depth = Gauge(label: "vigil_mailbox_depth", dimensions: [("stage", "detect-\(index)")])
+        self.ruleMetrics = RuleMetrics()
     }
 
     public func run() async throws {
@@ -94,7 +95,8 @@ public final class DetectionWorker: Service, Sendable {
         let reference = state.reference.snapshot
         var results: [PipelineItem] = []
         results.reserveCapacity(batch.count)
-        var errorCount = 0
+        var errors: [String: Int] = [:]
+        var hits: [String: (mode: RuleMode, count: Int)] = [:]
         var lateCount = 0
         state.partitions[index].state.withLock { memory in
             // Read under the partition lock: a reload swaps ruleset and windows while
@@ -119,15 +121,16 @@ public final class DetectionWorker: Service, Sendable {
                 }
                 let decision = detector.detect(tx, memory: &memory, context: context)
                 if decision.late { lateCount += 1 }
+                for hit in decision.hits { hits[hit.ruleID, default: (hit.mode, 0)].count += 1 }
                 for (ruleID, error) in decision.evaluationErrors {
-                    errorCount += 1
+                    errors[ruleID, default: 0] += 1
                     logger.debug("rule evaluation failed", metadata: ["rule": "\(ruleID)", "transaction": "\(tx.id)", "error": "\(error)"])
                 }
                 results.append(PipelineItem(record: record, state: .evaluated(Evaluation(row: row, decision: decision))))
             }
         }
         evaluated.increment(by: batch.count)
-        if errorCount > 0 { ruleErrors.increment(by: errorCount) }
+        ruleMetrics.record(hits: hits, errors: errors)
         if lateCount > 0 { lateRecords.increment(by: lateCount) }
         return results
     }

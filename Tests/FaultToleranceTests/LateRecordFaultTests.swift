@@ -38,6 +38,9 @@ extension FaultToleranceTests {
                 "back-dated record: velocity hits on the busy account \(velocityOnBusy); hits on back-1 \(hitsOnBack); late rows \(late); vigil_records_late_total \(lateMetric)"
             )
             #expect(velocityOnBusy > 0, "the scenario must be one where the velocity rule fires on current activity")
+            // Per-rule counters agree with the stored hits.
+            let velocityHits = try await database.count("SELECT count(*) FROM rule_hits WHERE rule_id = 'account_velocity_spike'")
+            #expect(server.metric("vigil_rule_hits_total", labels: ["rule": "account_velocity_spike", "mode": "alert"]) == Double(velocityHits))
             #expect(!hitsOnBack.contains("account_velocity_spike"), "the back-dated record was judged against activity months after it")
             #expect(try await database.count("SELECT count(*) FROM alerts WHERE transaction_id = 'back-1'") == 0)
             #expect(late == ["back-1"])

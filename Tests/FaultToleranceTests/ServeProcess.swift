@@ -76,6 +76,18 @@ final class ServeProcess: Sendable {
         return total
     }
 
+    /// A counter from `/metrics`, summed over the label sets that include every one of `labels`.
+    func metric(_ name: String, labels: [String: String]) -> Double? {
+        guard let body = Network.get(port: opsPort, path: "/metrics")?.body else { return nil }
+        var total: Double?
+        for line in body.split(separator: "\n") where line.hasPrefix(name + "{") {
+            let key = line.split(separator: " ").first.map(String.init) ?? ""
+            guard labels.allSatisfy({ key.contains("\($0.key)=\"\($0.value)\"") }) else { continue }
+            if let value = Double(line.split(separator: " ").last ?? "") { total = (total ?? 0) + value }
+        }
+        return total
+    }
+
     /// Kills it and records its log as a test attachment-like comment when the test failed.
     func stop() async {
         await child.stop()

@@ -7,7 +7,7 @@ struct RulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Check, test, explain, format and backtest detection rules.",
-        subcommands: [Check.self, Test.self, Explain.self, Fmt.self, BacktestCommand.self, History.self, Diff.self]
+        subcommands: [Check.self, Test.self, Explain.self, Fmt.self, BacktestCommand.self, Compare.self, History.self, Diff.self]
     )
 
     /// Loads rules and prints diagnostics to standard error (text) for commands other than `check`.

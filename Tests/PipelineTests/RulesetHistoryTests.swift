@@ -78,4 +78,29 @@ struct RulesetHistoryTests {
             }
         }
     }
+
+    @Test("shadow versus live: a shadow rule's hits, those that also alerted, and those promoting it would add")
+    func shadowComparison() async throws {
+        let ruleset = try compileRules(["v.rules": velocityRules])
+        try await TestDatabase.withMigrated { database in
+            let since = Timestamp.now().adding(microseconds: -1_000_000)
+            try await withVigil(database: database, ruleset: ruleset) { server, port in
+                #expect(await eventually { server.health.readiness.ready })
+                let start = Timestamp.now().adding(microseconds: -600 * 1_000_000)
+                let at = { (i: Int) in start.adding(microseconds: Int64(i) * 60_000_000) }
+                // Five on one account in an hour (account_burst alerts on the fifth), the
+                // fifth large (the shadow rule hits it too); one large payment elsewhere.
+                var lines = (0..<4).map { line("s-\($0)", account: "acc-s", at: at($0)) }
+                lines.append(line("s-4", account: "acc-s", at: at(4), amount: "800.00"))
+                lines.append(line("q-1", account: "acc-q", at: at(5), amount: "900.00"))
+                lines.append(line("q-2", account: "acc-q", at: at(6), amount: "20.00"))
+                _ = try await send(lines, port: port)
+            }
+            let report = try await PostgresConnection.withConnection(database) { db in
+                try await db.shadowComparison(since: since, until: .now())
+            }
+            #expect(report.transactions == 7 && report.alerts == 1)
+            #expect(report.rules == [ShadowComparison(rule: "big_amount_shadow", hits: 2, overlapWithAlerts: 1, wouldAdd: 1)])
+        }
+    }
 }

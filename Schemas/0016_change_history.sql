@@ -82,3 +82,9 @@ CREATE TABLE ruleset_activations (
     message   text
 );
 CREATE INDEX ruleset_activations_live_at ON ruleset_activations (live_at);
+
+-- The order the pipeline decided transactions in: with `received_at` (one per writer
+-- batch, increasing), the row's position in its batch. A backtest replays in this order,
+-- which is what windows keyed by card or device saw live when several connections
+-- interleave. NULL for rows stored before this migration (replayed by event time).
+ALTER TABLE transactions ADD COLUMN arrival integer;

@@ -69,7 +69,7 @@ public enum Backtest {
                 case .live: try await StoredOutcomes.load(from: db, from: from, to: to)
                 case .ruleset: nil
                 }
-            var replay = Replay(candidate: candidate, baseline: baseline, stored: stored, timeline: timeline, options: options, from: from)
+            var replay = Replay(candidate: candidate, baseline: baseline, stored: stored, timeline: timeline, options: options, from: from, to: to)
             replay.report.from = RFC3339.format(from)
             replay.report.to = RFC3339.format(to)
             try await BacktestSource.prepare(db, until: to)

@@ -50,6 +50,8 @@ public struct BacktestReport: Sendable, Codable {
     public var warmupTransactions = 0
     /// Transactions in the period.
     public var transactions = 0
+    /// Transactions dated after the period that arrived before its last one (replayed, not counted).
+    public var laterTransactions = 0
     /// Transactions that alerted in the candidate run and in the baseline; alerts the
     /// candidate adds and removes.
     public var alerts = 0

@@ -46,6 +46,7 @@ struct Replay {
     private var nextChange = 0
     private var zones = ZoneCache()
     private let from: Timestamp
+    private let to: Timestamp
     private let keepHits: Bool
     private var figures: [String: BacktestReport.RuleFigures] = [:]
     private var accounts: [String: (added: Int, removed: Int)] = [:]
@@ -55,8 +56,9 @@ struct Replay {
 
     init(
         candidate ruleset: CompiledRuleset, baseline: BacktestBaseline, stored: StoredOutcomes?, timeline: ReferenceTimeline,
-        options: BacktestOptions, from: Timestamp
+        options: BacktestOptions, from: Timestamp, to: Timestamp
     ) {
+        self.to = to
         let lateness = options.allowedLateness.components
         let latenessMicros = max(0, lateness.seconds &* 1_000_000 &+ lateness.attoseconds / 1_000_000_000_000)
         candidate = BacktestLane(ruleset: ruleset, reference: timeline.initial, allowedLatenessMicroseconds: latenessMicros)
@@ -94,6 +96,12 @@ struct Replay {
         }
         guard row.transaction.timestamp >= from else {
             report.warmupTransactions += 1
+            return
+        }
+        // Dated after the period but decided before its last transaction: it shaped the
+        // state the period's transactions saw, and is not counted either.
+        guard row.transaction.timestamp < to else {
+            report.laterTransactions += 1
             return
         }
         report.transactions += 1

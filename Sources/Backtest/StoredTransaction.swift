@@ -43,13 +43,21 @@ struct StoredTransaction: Sendable {
     }
 }
 
-/// Reads the stored transactions before the end of a period in event-time order, with
-/// COPY: one sorted statement streamed row by row, so memory stays flat for any period.
+/// Reads the stored transactions in the order the live pipeline decided them (by arrival
+/// batch, then position in the batch; event time for rows stored before arrival was
+/// recorded), through the last arrival of a transaction dated before the period's end,
+/// with COPY: one sorted statement streamed row by row, so memory stays flat.
 enum BacktestSource {
-    /// Sets the period's end for the COPY below (COPY takes no bind parameters, so the
-    /// bound travels as a session setting).
+    /// Sets the replay's end for the COPY below (COPY takes no bind parameters, so the
+    /// bound travels as a session setting): the arrival of the last transaction dated
+    /// before `end`, since everything the pipeline decided until then shaped its state.
     static func prepare(_ db: PostgresConnection, until end: Timestamp) async throws {
-        try await db.execute("SELECT set_config('vigil.backtest_until', \(String(end.microsecondsSinceEpoch)), false)")
+        try await db.execute(
+            """
+            SELECT set_config('vigil.backtest_until', coalesce(
+                (SELECT ((extract(epoch FROM max(received_at)) * 1000000)::bigint)::text FROM transactions WHERE event_time < \(end)),
+                '0'), false)
+            """)
     }
 
     /// How many rows `stream` will read.
@@ -57,7 +65,7 @@ enum BacktestSource {
         try await db.query(
             """
             SELECT count(*) FROM transactions
-            WHERE event_time < timestamptz 'epoch' + current_setting('vigil.backtest_until')::bigint * interval '1 microsecond'
+            WHERE received_at <= timestamptz 'epoch' + current_setting('vigil.backtest_until')::bigint * interval '1 microsecond'
             """
         ).first?.decode(0) ?? 0
     }
@@ -72,8 +80,8 @@ enum BacktestSource {
                        merchant_id, mcc, country, channel, device_id, ip, latitude, longitude,
                        (extract(epoch FROM received_at) * 1000000)::bigint, late
                 FROM transactions
-                WHERE event_time < timestamptz 'epoch' + current_setting('vigil.backtest_until')::bigint * interval '1 microsecond'
-                ORDER BY event_time, received_at, id
+                WHERE received_at <= timestamptz 'epoch' + current_setting('vigil.backtest_until')::bigint * interval '1 microsecond'
+                ORDER BY received_at, arrival, event_time, id
             ) TO STDOUT
             """, row: body)
     }

@@ -181,6 +181,20 @@ public struct CopyTextEncoder: Sendable {
         append(value?.postgresText)
     }
 
+    /// Appends one complete row (ending in a newline) with one more column at its end:
+    /// `arrival`, the row's position in its batch (how a backtest replays in the order the
+    /// pipeline decided).
+    public mutating func appendRow(_ row: [UInt8], arrival: Int) {
+        if let last = row.last, last == UInt8(ascii: "\n") {
+            bytes.append(contentsOf: row[..<(row.count - 1)])
+        } else {
+            bytes.append(contentsOf: row)
+        }
+        bytes.append(UInt8(ascii: "\t"))
+        bytes.append(contentsOf: String(arrival).utf8)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
     /// Appends whole rows encoded earlier (by this type).
     public mutating func appendRows(_ rows: [UInt8]) {
         bytes.append(contentsOf: rows)

@@ -90,7 +90,7 @@ extension PostgresConnection {
                 continue
             }
             firstOfID[id] = index
-            transactions.appendRows(record.copyRow)
+            transactions.appendRow(record.copyRow, arrival: index)
             accepted.append((id, index, record.digest))
         }
         if !accepted.isEmpty {
@@ -163,7 +163,7 @@ extension PostgresConnection {
                 try copyIn(
                     """
                     COPY transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
-                        country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session) FROM STDIN
+                        country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session, arrival) FROM STDIN
                     """, data: rows)
                 try execute("RELEASE SAVEPOINT direct_copy")
                 return nil
@@ -184,7 +184,7 @@ extension PostgresConnection {
         try copyIn(
             """
             COPY incoming_transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
-                country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session) FROM STDIN
+                country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session, arrival) FROM STDIN
             """, data: rows)
         let inserted = try query(
             """

@@ -17,20 +17,34 @@ import VigilTesting
 struct BacktestTests {
     static let rulesPath = TestDatabase.repositoryRoot.appendingPathComponent("Rules").path
 
-    /// Sends `records` on one connection, in order, and waits for every ack.
-    static func sendInOrder(_ records: [Transaction], port: Int) async throws -> Int {
-        var encoded: [UInt8] = []
-        for tx in records { FeedEncoder.append(tx, to: &encoded) }
-        let payload = encoded
-        return try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
-            let writer = connection.writer
-            let sender = Task { try await writer.send(bytes: payload) }
-            var acks = 0
-            while acks < records.count, let reply = try await connection.nextReply() {
-                if case .ack = reply { acks += 1 }
+    /// Sends `records` on four connections (each account's on one, in order, as senders
+    /// partition), concurrently, and waits for every ack: the connections progress at
+    /// their own pace, so arrival order is not event-time order across accounts.
+    static func sendSplit(_ records: [Transaction], port: Int) async throws -> Int {
+        var payloads = [[UInt8]](repeating: [], count: 4)
+        var counts = [Int](repeating: 0, count: 4)
+        for tx in records {
+            let connection = Int(tx.accountID.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) } % 4)
+            FeedEncoder.append(tx, to: &payloads[connection])
+            counts[connection] += 1
+        }
+        let streams = Array(zip(payloads, counts))
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            for (payload, expected) in streams where expected > 0 {
+                group.addTask {
+                    try await FeedClient.withConnection(host: "127.0.0.1", port: port) { connection in
+                        let writer = connection.writer
+                        let sender = Task { try await writer.send(bytes: payload) }
+                        var acks = 0
+                        while acks < expected, let reply = try await connection.nextReply() {
+                            if case .ack = reply { acks += 1 }
+                        }
+                        try await sender.value
+                        return acks
+                    }
+                }
             }
-            try await sender.value
-            return acks
+            return try await group.reduce(0, +)
         }
     }
 
@@ -49,12 +63,12 @@ struct BacktestTests {
         try await TestDatabase.withMigrated { database in
             let db = try await PostgresConnection.connect(database)
             try await ReferenceSeeder.seed(generator.referenceData, into: db)
-            // One worker: a live run whose windows keyed by card or device see the
-            // transactions in arrival order, which is the order the replay uses (see
-            // docs/backtest.md on several workers).
+            // Four connections at their own pace (arrival is not event-time order) and one
+            // worker: windows keyed by card or device then see exactly the order the
+            // replay uses (see docs/backtest.md on several workers).
             try await withVigil(database: database, ruleset: ruleset, configure: { $0.detectionWorkers = 1 }) { server, port in
                 #expect(await eventually { server.health.readiness.ready })
-                #expect(try await sendInOrder(Array(records[..<half]), port: port) == half)
+                #expect(try await sendSplit(Array(records[..<half]), port: port) == half)
                 // The FX change first: the reload that shows the last list entry read it too.
                 try await db.execute("UPDATE fx_rates SET rate = rate * 1.25 WHERE currency = 'USD'")
                 try await db.execute("INSERT INTO lists (name) VALUES ('blocked_merchants') ON CONFLICT DO NOTHING")
@@ -66,7 +80,7 @@ struct BacktestTests {
                         let lists = server.detection.reference.snapshot.lists["blocked_merchants"] ?? []
                         return blocked.allSatisfy(lists.contains)
                     })
-                #expect(try await sendInOrder(second, port: port) == second.count)
+                #expect(try await sendSplit(second, port: port) == second.count)
             }
             await db.close()
             try await body(database, ruleset, second[0].timestamp, blocked)

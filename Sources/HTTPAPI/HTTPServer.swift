@@ -82,6 +82,7 @@ public final class HTTPServer: Service, Sendable {
         streams.reset()
         let application = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [EventStreamHangupHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil, reuseAddress: true),
             onServerRunning: { [self] channel in
                 await configuration.prepareListener?(channel)

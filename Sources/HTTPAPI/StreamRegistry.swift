@@ -42,6 +42,7 @@ public final class StreamRegistry: Sendable {
                 if let registered { _ = state.withLock { $0.sources.removeValue(forKey: registered) } }
             }
             try? await channel.setOption(.socketOption(.so_sndbuf), value: 64 * 1024).get()
+            await EventStreamHangupHandler.streamStarted(on: channel)
             while let chunks = await source.next() {
                 try await writer.write(contentsOf: chunks)
             }

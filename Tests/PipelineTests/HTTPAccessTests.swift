@@ -165,6 +165,24 @@ struct HTTPAccessTests {
         }
     }
 
+    @Test("a graceful shutdown ends open alert streams, so their connections close and the shutdown does not wait out its timeout")
+    func shutdownEndsStreams() async throws {
+        let started = ContinuousClock.now
+        let clients = try await TestDatabase.withMigrated { database in
+            try await withVigil(database: database, ruleset: try compileRules(["every.rules": everyTransactionRules])) { server, _ in
+                let port = try #require(await server.ops.boundPortNumber())
+                let token = try await TestTokens.create(.viewer, in: database)
+                let reader = try await StreamClient.connect(port: port, token: token)
+                let stalled = try await StreamClient.connect(port: port, token: token, reading: false)
+                try await waitUntil("two subscribers") { server.alerts.subscriberCount == 2 }
+                return [reader, stalled]
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(15), "the shutdown waited for the streams")
+        #expect(await eventually { clients[0].state.closed }, "the reading client must see its connection closed")
+        #expect(clients[0].state.status == 200)
+    }
+
     @Test("--metrics-public opens /metrics to a scraper without a token; the alert stream still needs one")
     func metricsPublic() async throws {
         try await withServedVigil(metricsPublic: true) { _, port in

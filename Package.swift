@@ -33,6 +33,9 @@ let package = Package(
         // Reads a client certificate's subject (the feed records who sent what); already
         // in the graph through swift-nio-ssl and async-http-client.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
+        // The HTTP endpoints (ops, later the investigator API): router, middleware, server.
+        // Its default traits (a swift-configuration reader, full Foundation) are not used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
     ],
     targets: [
         // MARK: pure modules (no I/O)
@@ -144,6 +147,30 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // API tokens, roles and the audit log: one mechanism for the CLI and every HTTP API.
+        .target(
+            name: "Access",
+            dependencies: [
+                "PostgresStore",
+                "VigilCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP layer on Hummingbird: bearer-token auth with roles, Origin check, body
+        // limits, JSON errors, server-sent event responses. Routes are added by the wiring.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "Access",
+                "VigilCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Pipeline",
             dependencies: [
@@ -156,9 +183,11 @@ let package = Package(
                 "Detection",
                 "WebhookDelivery",
                 "Secrets",
+                "Access",
+                "HTTPAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -182,6 +211,7 @@ let package = Package(
                 "WebhookDelivery",
                 "Secrets",
                 "Backtest",
+                "Access",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -201,6 +231,7 @@ let package = Package(
             name: "VigilTesting",
             dependencies: [
                 "PostgresStore",
+                "Access",
                 "Supervision",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -237,7 +268,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "Pipeline", "Detection", "FeedServer", "FeedProtocol", "FeedGenerator", "PostgresStore", "RuleLanguage", "Supervision",
-                "VigilCore", "WebhookDelivery", "VigilTesting", "Secrets", "Backtest",
+                "VigilCore", "WebhookDelivery", "VigilTesting", "Secrets", "Backtest", "Access", "HTTPAPI",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -49,7 +49,9 @@ step "vigil serve (feed 127.0.0.1:$FEED_PORT, ops 127.0.0.1:$OPS_PORT)"
 SERVE=$!
 pids+=($SERVE)
 wait_for 60 curl -sf "http://127.0.0.1:$OPS_PORT/readyz"
-curl -s -N "http://127.0.0.1:$OPS_PORT/alerts/stream" > "$OUT/alerts.sse" 2>/dev/null &
+# Every endpoint but /healthz and /readyz needs a token; the stream needs the viewer role.
+VIEWER_TOKEN=$("$VIGIL" tokens create --name "demo-viewer-$$" --role viewer --expires 1d)
+curl -s -N -H "Authorization: Bearer $VIEWER_TOKEN" "http://127.0.0.1:$OPS_PORT/alerts/stream" > "$OUT/alerts.sse" 2>/dev/null &
 pids+=($!)
 
 step "streaming the feed through the TCP port"
@@ -77,4 +79,9 @@ printf 'webhooks: %s delivered, %s verified by the receiver, %s pending, %s dead
     "$(psql -X -At -c "SELECT count(*) FROM webhook_outbox WHERE status = 'dead'")"
 echo "live alert stream events seen: $(grep -c '^event: alert.created' "$OUT/alerts.sse" 2>/dev/null || echo 0)"
 echo "files: $OUT (feed, labels, serve.log, receiver.log)"
+echo "the live stream read with a viewer token; to watch it yourself:"
+echo "  TOKEN=\$(vigil tokens create --name you --role viewer --expires 7d)"
+echo "  curl -N -H \"Authorization: Bearer \$TOKEN\" http://127.0.0.1:$OPS_PORT/alerts/stream"
+echo "audit log (vigil audit):"
+"$VIGIL" audit --limit 5
 [ "$code" -eq 0 ]

@@ -1,38 +1,29 @@
 import Foundation
-import NIOHTTP1
-import VigilCore
+import HTTPAPI
+import Hummingbird
 
 extension AlertBroadcaster {
     /// `GET /alerts/stream`: server-sent events, resumed from stored alerts after the
     /// `Last-Event-ID` header when the client sends one; 503 when the stream is full.
-    var streamRoute: OpsServer.StreamRoute {
-        { [self] head, peer in
-            var lastEventID: Int64?
-            if let text = head.headers.first(name: "last-event-id")?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-                guard let id = Int64(text), id >= 0 else {
-                    return .full(
-                        status: .badRequest, contentType: "application/json",
-                        body: Self.errorBody(
-                            "invalid_last_event_id",
-                            "Last-Event-ID \(text) is not an alert id; send the id: of the last event received, or no Last-Event-ID to start from now"
-                        ))
-                }
-                lastEventID = id
+    func streamResponse(_ request: Request, context: APIRequestContext, streams: StreamRegistry) throws -> Response {
+        var lastEventID: Int64?
+        let header = request.headers.first { $0.name.canonicalName == "last-event-id" }?.value
+        if let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            guard let id = Int64(text), id >= 0 else {
+                throw APIError(
+                    .badRequest, code: "invalid_last_event_id",
+                    message:
+                        "Last-Event-ID \(text) is not an alert id; send the id: of the last event received, or no Last-Event-ID to start from now"
+                )
             }
-            guard let subscriber = subscribe(peer: peer, lastEventID: lastEventID) else {
-                return .full(
-                    status: .serviceUnavailable, contentType: "application/json",
-                    body: Self.errorBody(
-                        "too_many_subscribers",
-                        "the alert stream already has its \(limits.maxSubscribers) subscribers (--max-stream-subscribers); retry later",
-                        extra: ",\"max_subscribers\":\(limits.maxSubscribers)"
-                    ))
-            }
-            return .stream(contentType: "text/event-stream", source: subscriber)
+            lastEventID = id
         }
-    }
-
-    private static func errorBody(_ code: String, _ message: String, extra: String = "") -> String {
-        "{\"error\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))\(extra)}\n"
+        guard let subscriber = subscribe(peer: context.remoteAddress, lastEventID: lastEventID) else {
+            throw APIError(
+                .serviceUnavailable, code: "too_many_subscribers",
+                message: "the alert stream already has its \(limits.maxSubscribers) subscribers (--max-stream-subscribers); retry later",
+                extraJSON: "\"max_subscribers\":\(limits.maxSubscribers)")
+        }
+        return streams.response(streaming: subscriber, context: context)
     }
 }

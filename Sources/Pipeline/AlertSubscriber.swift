@@ -1,3 +1,4 @@
+import HTTPAPI
 import NIOCore
 import NIOPosix
 import Synchronization

@@ -9,7 +9,7 @@ public struct ServeConfiguration: Sendable {
     /// The feed listener (address, port 7400, line limit, per-connection bounds).
     public var feed: FeedServerConfiguration
     /// Address and port of the ops endpoint (`/healthz`, `/readyz`, `/metrics`), 7401;
-    /// loopback only unless configured otherwise (fail safe: nothing on it is authenticated yet).
+    /// loopback only unless configured otherwise; every endpoint but the probes needs a token.
     public var opsHost: String
     public var opsPort: Int
     /// Where the rules are (a folder of `.rules` files), `Rules`.
@@ -58,6 +58,8 @@ public struct ServeConfiguration: Sendable {
     public var feedTransport: FeedTransport { feed.transport }
     /// `/alerts/stream` bounds: subscribers at once (256), alerts each may be behind (1024).
     public var alertStream: AlertBroadcaster.Limits
+    /// HTTP access beyond address and port (`--metrics-public`, the body limit).
+    public var http: HTTPAccess
     /// Test-only: stages that throw on purpose (see `FaultInjection`).
     public var faults: FaultInjection
 
@@ -84,5 +86,16 @@ public struct ServeConfiguration: Sendable {
         self.alertStream = AlertBroadcaster.Limits()
         self.allowFailingRuleTests = false
         self.profileCheckpointInterval = .seconds(30)
+        self.http = HTTPAccess()
+    }
+
+    /// HTTP access settings (see docs/security.md for the roles of each endpoint).
+    public struct HTTPAccess: Sendable {
+        /// Serve `/metrics` without a token, for a Prometheus scraper (off: viewer needed).
+        public var metricsPublic = false
+        /// The largest request body accepted, in bytes (64 KiB); larger ones get a 413.
+        public var maxBodyBytes = 64 * 1024
+        /// The defaults.
+        public init() {}
     }
 }

@@ -1,6 +1,8 @@
+import Access
 import FeedServer
+import HTTPAPI
 import Logging
-import NIOHTTP1
+import Metrics
 import PostgresStore
 import RuleLanguage
 import ServiceLifecycle
@@ -14,15 +16,15 @@ import Synchronization
 /// ├── start-up check: waits for PostgreSQL, checks the schema (then ends)
 /// ├── pipeline supervisor (one-for-one): profiles, writer, state, detect-N, webhooks
 /// ├── feed supervisor: TCP listener ──► partition mailboxes (FeedRecord) ──► detect-N ──► writer mailbox (PipelineItem)
-/// └── ops supervisor: /healthz /readyz /metrics
+/// └── ops supervisor: HTTP on Hummingbird (/healthz /readyz /metrics /alerts/stream /admin/...), SIGHUP reload
 /// ```
 /// Shutdown runs in reverse: the ops endpoint, then the feed (stop reading, answer
 /// what was read), then the pipeline (store what is queued), so nothing read is lost.
 public final class VigilServer: Sendable {
     /// The feed listener (for its bound port in tests).
     public let feed: FeedServer
-    /// The ops endpoint (for its bound port in tests).
-    public let ops: OpsServer
+    /// The HTTP endpoint (for its bound port in tests).
+    public let ops: HTTPServer
     /// Readiness as `/readyz` reports it.
     public let health: PipelineHealth
     /// The writer stage.
@@ -113,39 +115,25 @@ public final class VigilServer: Sendable {
             allowFailingTests: configuration.allowFailingRuleTests, requireTests: configuration.requireRuleTests)
         // Never silent about plain TCP: /readyz says how the feed is carried.
         let feedTransport = configuration.feed.transport.rawValue
-        let ops = OpsServer(
-            host: configuration.opsHost, port: configuration.opsPort,
-            streams: ["/alerts/stream": alerts.streamRoute]
-        ) { method, path, _ in
-            switch (method, path) {
-            case (.GET, "/healthz"):
-                // Alive: no supervisor has given up. A stage retrying an unreachable
-                // database is alive (that is /readyz's business), so a liveness probe
-                // never kills a process that is waiting out an outage.
-                let liveness = PipelineHealth.liveness(supervisorsBox.statuses())
-                return .full(status: liveness.alive ? .ok : .serviceUnavailable, contentType: "application/json", body: liveness.body)
-            case (.GET, "/readyz"):
-                let readiness = await health.check(probe: probe)
-                return .full(
-                    status: readiness.ready ? .ok : .serviceUnavailable, contentType: "application/json",
-                    body: PipelineHealth.readyBody(readiness, extra: [("feed_transport", feedTransport)]))
-            case (.GET, "/metrics"):
-                return .full(status: .ok, contentType: "text/plain; version=0.0.4", body: metricsText?() ?? "")
-            case (.POST, "/admin/reload-rules"):
-                switch await reloader.reload() {
-                case .reloaded(let version, let rebuilt):
-                    return .full(
-                        status: .ok, contentType: "text/plain",
-                        body: "reloaded \(version)" + (rebuilt.isEmpty ? "" : "; rebuilt windows: \(rebuilt.joined(separator: ", "))") + "\n")
-                case .unchanged(let version):
-                    return .full(status: .ok, contentType: "text/plain", body: "unchanged \(version)\n")
-                case .refused(let reason):
-                    return .full(status: .unprocessableEntity, contentType: "text/plain", body: "refused; the running ruleset stays\n\(reason)\n")
-                }
-            default:
-                return .full(status: .notFound, contentType: "text/plain", body: "no such endpoint: \(method) \(path)\n")
-            }
-        }
+        let routes = OpsRoutes(
+            supervisors: supervisorsBox, health: health, probe: probe, feedTransport: feedTransport, metricsText: metricsText,
+            metricsPublic: configuration.http.metricsPublic, reloader: reloader, alerts: alerts,
+            access: AccessStore(database: configuration.database))
+        let httpLogger = Logger(label: "vigil.http")
+        let ops = HTTPServer(
+            configuration: .init(
+                host: configuration.opsHost, port: configuration.opsPort, maxBodyBytes: configuration.http.maxBodyBytes,
+                prepareListener: { listener in
+                    // Out of descriptors, back off instead of spinning on accept (see the handler).
+                    try? await listener.eventLoop.submit {
+                        try listener.pipeline.syncOperations.addHandler(
+                            AcceptErrorHandler(
+                                listener: "ops endpoint", logger: httpLogger, counter: Counter(label: "vigil_ops_accept_errors_total")),
+                            position: .first)
+                    }.get()
+                }),
+            logger: httpLogger
+        ) { router, streams in routes.add(to: router, streams: streams) }
         let opsSupervisor = Supervisor(
             configuration: .init(name: "ops", intensity: restartPolicy, isTransient: isTransient),
             children: [ChildSpec(name: "http", service: ops), ChildSpec(name: "sighup", service: ReloadOnHangup(reloader: reloader, feed: feed))],

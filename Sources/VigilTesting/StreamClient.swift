@@ -3,8 +3,8 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A client of `GET /alerts/stream` on a real socket: sends the request (with
-/// `Last-Event-ID` when given), decodes the chunked body and parses the events, keeping
+/// A client of `GET /alerts/stream` on a real socket: sends the request (with the bearer
+/// token and `Last-Event-ID` when given), decodes the chunked body and parses the events, keeping
 /// counts (and, with `keep`, the events). `reading: false` sends the request and never
 /// reads a byte, like a consumer that hung; `parsing: false` reads and only counts bytes
 /// (a cheap reader, so the test process does not compete with the server for the CPU).
@@ -42,7 +42,7 @@ public final class StreamClient: Sendable {
 
     /// Connects and sends the request (see the type's summary for the modes).
     public static func connect(
-        port: Int, reading: Bool = true, parsing: Bool = true, lastEventID: Int64? = nil, keep: Bool = false
+        port: Int, token: String?, reading: Bool = true, parsing: Bool = true, lastEventID: Int64? = nil, keep: Bool = false
     ) async throws -> StreamClient {
         let client = StreamClient(keep: keep, parsing: parsing)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -57,6 +57,7 @@ public final class StreamClient: Sendable {
             .connect(host: "127.0.0.1", port: port).get()
         client.channel.withLock { $0 = channel }
         var request = "GET /alerts/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        if let token { request += "Authorization: Bearer \(token)\r\n" }
         if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
         request += "\r\n"
         try await channel.writeAndFlush(channel.allocator.buffer(string: request))

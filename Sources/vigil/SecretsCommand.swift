@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Secrets
+import VigilCore
 import WebhookDelivery
 
 /// `vigil secrets ...`: credentials sealed at rest (see docs/security.md).
@@ -38,7 +39,9 @@ struct SecretsEncryptExistingCommand: AsyncParsableCommand {
     func run() async throws {
         let keyring = try SecretsCommand.requireKeyring(secretKeyFile, command: "secrets encrypt-existing")
         let changed = try await WebhooksCommand.withDatabase("secrets encrypt-existing") { db in
-            try await WebhookAdmin.encryptExisting(keyring: keyring, on: db)
+            let changed = try await WebhookAdmin.encryptExisting(keyring: keyring, on: db)
+            try await TokensCommand.audit("secrets.encrypt_existing", target: keyring.current.id, detail: "{\"sealed\":\(changed)}", on: db)
+            return changed
         }
         print("sealed the secrets of \(changed) webhook endpoint(s) under key \(keyring.current.id)")
     }
@@ -72,7 +75,11 @@ struct SecretsRotateKeyCommand: AsyncParsableCommand {
             throw CleanExit.failure("vigil secrets rotate-key: \(error.message)")
         }
         let changed = try await WebhooksCommand.withDatabase("secrets rotate-key") { db in
-            try await WebhookAdmin.rotateKey(from: keyring, to: newKey, on: db)
+            let changed = try await WebhookAdmin.rotateKey(from: keyring, to: newKey, on: db)
+            try await TokensCommand.audit(
+                "secrets.rotate_key", target: newKey.id, detail: "{\"from_key\":\(JSONText.quoted(keyring.current.id)),\"resealed\":\(changed)}",
+                on: db)
+            return changed
         }
         print(
             "re-sealed the secrets of \(changed) webhook endpoint(s) under key \(newKey.id) (was \(keyring.current.id)); "

@@ -28,9 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     var feedHost: String?
     @Option(help: "Feed TCP port [VIGIL_FEED_PORT] (default 7400).")
     var feedPort: Int?
-    @Option(help: "Ops HTTP address [VIGIL_OPS_HOST] (default 127.0.0.1: loopback only, as nothing on it is authenticated yet).")
+    @Option(help: "Ops HTTP address [VIGIL_OPS_HOST] (default 127.0.0.1: loopback only).")
     var opsHost: String?
-    @Option(help: "Ops HTTP port for /healthz /readyz /metrics [VIGIL_OPS_PORT] (default 7401).")
+    @Option(help: "Ops HTTP port for /healthz /readyz /metrics /alerts/stream /admin [VIGIL_OPS_PORT] (default 7401).")
     var opsPort: Int?
     @Option(help: "Folder of rules files [VIGIL_RULES] (default Rules).")
     var rules: String?
@@ -113,6 +113,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var previousSecretKeyFile: String?
 
+    // HTTP access (tokens and roles: docs/security.md).
+    @Flag(help: "Serve /metrics without a token, for a Prometheus scraper (default: a viewer token is needed) [VIGIL_METRICS_PUBLIC=1].")
+    var metricsPublic = false
+    @Option(help: "Largest HTTP request body accepted, in bytes; larger ones get 413 [VIGIL_MAX_REQUEST_BODY] (default 65536).")
+    var maxRequestBody: Int?
+
     func run() async throws {
         let settings: Settings
         do {
@@ -183,6 +189,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.allowFailingRuleTests = allowFailingRuleTests
         configuration.requireRuleTests = requireTests
+        configuration.http.metricsPublic =
+            metricsPublic || ProcessInfo.processInfo.environment["VIGIL_METRICS_PUBLIC"] == "1" || settings.values["metrics-public"] == "true"
+        configuration.http.maxBodyBytes = try value(maxRequestBody, "VIGIL_MAX_REQUEST_BODY", "max-request-body", configuration.http.maxBodyBytes)
         configuration.profileCheckpointInterval = .seconds(
             max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
         let trust = TrustOptions(

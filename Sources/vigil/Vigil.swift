@@ -15,6 +15,8 @@ struct Vigil: AsyncParsableCommand {
             FeedCommand.self,
             SecretsCommand.self,
             WebhooksCommand.self,
+            TokensCommand.self,
+            AuditCommand.self,
         ]
     )
 }

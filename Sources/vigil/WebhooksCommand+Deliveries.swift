@@ -65,7 +65,11 @@ struct WebhooksReplayCommand: AsyncParsableCommand {
             throw CleanExit.failure("vigil webhooks replay: give exactly one of --alert ID and --since TIME")
         }
         let queued = try await WebhooksCommand.withDatabase("replay") { db in
-            try await WebhookAdmin.replay(alertID: alert, since: sinceTime, endpoint: endpoint, on: db)
+            let queued = try await WebhookAdmin.replay(alertID: alert, since: sinceTime, endpoint: endpoint, on: db)
+            try await TokensCommand.audit(
+                "webhook.replay", target: endpoint.map { "\($0)" },
+                detail: "{\"alert\":\(alert.map { "\($0)" } ?? "null"),\"queued\":\(queued)}", on: db)
+            return queued
         }
         print("queued \(queued) message(s) for delivery; a running dispatcher sends them now (disabled endpoints wait until enabled)")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VigilCore
 import WebhookDelivery
 
 /// `vigil webhooks disable ID`: stops deliveries; pending messages wait.
@@ -11,7 +12,10 @@ struct WebhooksDisableCommand: AsyncParsableCommand {
     var reason: String = "disabled by operator"
 
     func run() async throws {
-        try await WebhooksCommand.withDatabase("disable") { db in try await WebhookAdmin.setEnabled(id, false, reason: reason, on: db) }
+        try await WebhooksCommand.withDatabase("disable") { db in
+            try await WebhookAdmin.setEnabled(id, false, reason: reason, on: db)
+            try await TokensCommand.audit("webhook.disable", target: "\(id)", detail: "{\"reason\":\(JSONText.quoted(reason))}", on: db)
+        }
         print("disabled webhook endpoint \(id)")
     }
 }
@@ -24,7 +28,10 @@ struct WebhooksEnableCommand: AsyncParsableCommand {
     var id: Int64
 
     func run() async throws {
-        try await WebhooksCommand.withDatabase("enable") { db in try await WebhookAdmin.setEnabled(id, true, on: db) }
+        try await WebhooksCommand.withDatabase("enable") { db in
+            try await WebhookAdmin.setEnabled(id, true, on: db)
+            try await TokensCommand.audit("webhook.enable", target: "\(id)", on: db)
+        }
         print("enabled webhook endpoint \(id)")
     }
 }
@@ -58,6 +65,7 @@ struct WebhooksRotateSecretCommand: AsyncParsableCommand {
         }
         try await WebhooksCommand.withDatabase("rotate-secret") { db in
             try await WebhookAdmin.rotateSecret(id, to: secret, keyring: keyring, grace: grace, on: db)
+            try await TokensCommand.audit("webhook.rotate_secret", target: "\(id)", detail: "{\"grace\":\(JSONText.quoted(self.grace))}", on: db)
         }
         print("rotated the secret of webhook endpoint \(id); the previous one keeps signing for \(self.grace)")
         if self.secret == nil { print("new secret: \(secret.text)") }

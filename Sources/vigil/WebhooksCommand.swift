@@ -61,7 +61,10 @@ struct WebhooksAddCommand: AsyncParsableCommand {
             throw CleanExit.failure("vigil webhooks add: \(error.message)")
         }
         let id = try await WebhooksCommand.withDatabase("add") { db in
-            try await WebhookAdmin.addEndpoint(url: url, secret: secret, keyring: keyring, minSeverity: minSeverity, eventTypes: eventTypes, on: db)
+            let id = try await WebhookAdmin.addEndpoint(
+                url: url, secret: secret, keyring: keyring, minSeverity: minSeverity, eventTypes: eventTypes, on: db)
+            try await TokensCommand.audit("webhook.add", target: "\(id)", detail: "{\"url\":\(JSONText.quoted(url))}", on: db)
+            return id
         }
         print("added webhook endpoint \(id): \(url)")
         if self.secret == nil {

@@ -37,8 +37,8 @@ extension FaultToleranceTests {
                 var readers: [StreamClient] = []
                 var stalled: [StreamClient] = []
                 for n in 0..<150 {
-                    readers.append(try await StreamClient.connect(port: server.opsPort, parsing: n < 5))
-                    stalled.append(try await StreamClient.connect(port: server.opsPort, reading: false))
+                    readers.append(try await StreamClient.connect(port: server.opsPort, token: server.token, parsing: n < 5))
+                    stalled.append(try await StreamClient.connect(port: server.opsPort, token: server.token, reading: false))
                 }
                 let all = await eventually(timeout: .seconds(10)) { server.metric("vigil_alert_stream_subscribers") == 300 }
                 #expect(all, "subscribers: \(server.metric("vigil_alert_stream_subscribers") ?? -1)")
@@ -55,9 +55,9 @@ extension FaultToleranceTests {
             let rssBefore = server.child.residentKiB ?? 0
             let none1 = try await round(0)
             var clients = try await subscribe()
-            let refused = Network.get(port: server.opsPort, path: "/alerts/stream")
+            let refused = Network.get(port: server.opsPort, path: "/alerts/stream", token: server.token)
             #expect(refused?.status == 503)
-            #expect(refused?.body.contains("\"error\":\"too_many_subscribers\"") == true, "\(refused?.body ?? "no answer")")
+            #expect(refused?.body.contains("\"code\":\"too_many_subscribers\"") == true, "\(refused?.body ?? "no answer")")
             let with1 = try await round(1)
             let firstReaders = clients.readers.map(\.state)
             await unsubscribe(clients)

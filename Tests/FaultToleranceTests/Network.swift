@@ -28,7 +28,7 @@ enum Network {
 
     /// `GET path` on 127.0.0.1:port with HTTP/1.0: the status and body, or `nil` when
     /// nothing answers within two seconds.
-    static func get(port: Int, path: String) -> (status: Int, body: String)? {
+    static func get(port: Int, path: String, token: String? = nil) -> (status: Int, body: String)? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -43,7 +43,8 @@ enum Network {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return nil }
-        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\(authorization)Connection: close\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)

@@ -6,6 +6,9 @@ import VigilTesting
 final class ServeProcess: Sendable {
     let feedPort: Int
     let opsPort: Int
+    /// An admin API token (created with `vigil tokens create`) for the endpoints that need
+    /// one; empty when PostgreSQL was down at start.
+    let token: String
     let database: ScratchDatabase
     let arguments: [String]
     let extra: [String]
@@ -25,20 +28,35 @@ final class ServeProcess: Sendable {
                 "serve", "--feed-host", "127.0.0.1", "--feed-port", "\(feed)", "--ops-host", "127.0.0.1", "--ops-port", "\(ops)",
                 "--rules", "Rules",
             ] + (extra.contains("--workers") ? [] : ["--workers", "2"]) + extra
+        // PostgreSQL may be down on purpose at start (12d): no token then, and a request
+        // that needs one gets 401, which the test would show.
+        let token = (try? await createToken(database: database)) ?? ""
         let log = database.folder.appendingPathComponent("\(name).log")
         let child = try VigilProcess.start(arguments, database: database, environment: environment, log: log, openFileLimit: openFileLimit)
         let server = ServeProcess(
-            feedPort: feed, opsPort: ops, database: database, arguments: arguments, extra: extra, environment: environment, child: child)
+            feedPort: feed, opsPort: ops, token: token, database: database, arguments: arguments, extra: extra, environment: environment,
+            child: child)
         if waitReady { try await server.waitReady() }
         return server
     }
 
+    /// `vigil tokens create` with the admin role; the token is the line it prints.
+    static func createToken(database: ScratchDatabase) async throws -> String {
+        let output = try await VigilProcess.run(
+            ["tokens", "create", "--name", "fault-\(UUID().uuidString.prefix(8))", "--role", "admin"], database: database, in: database.folder)
+        guard let token = output.split(separator: "\n").first(where: { $0.hasPrefix("vgl_") }) else {
+            throw FaultTestError("vigil tokens create printed no token:\n\(output)")
+        }
+        return String(token)
+    }
+
     private init(
-        feedPort: Int, opsPort: Int, database: ScratchDatabase, arguments: [String], extra: [String], environment: [String: String],
+        feedPort: Int, opsPort: Int, token: String, database: ScratchDatabase, arguments: [String], extra: [String], environment: [String: String],
         child: VigilProcess
     ) {
         self.feedPort = feedPort
         self.opsPort = opsPort
+        self.token = token
         self.database = database
         self.arguments = arguments
         self.extra = extra
@@ -66,7 +84,7 @@ final class ServeProcess: Sendable {
 
     /// A counter or gauge from `/metrics`, summed over its label sets.
     func metric(_ name: String) -> Double? {
-        guard let body = Network.get(port: opsPort, path: "/metrics")?.body else { return nil }
+        guard let body = Network.get(port: opsPort, path: "/metrics", token: token)?.body else { return nil }
         var total: Double?
         for line in body.split(separator: "\n") where !line.hasPrefix("#") {
             let key = line.split(separator: " ").first.map(String.init) ?? ""

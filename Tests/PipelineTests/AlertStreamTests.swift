@@ -1,3 +1,4 @@
+import Access
 import Foundation
 import NIOCore
 import PostgresStore
@@ -37,7 +38,8 @@ struct AlertStreamTests {
                 }
             ) { server, feedPort in
                 let opsPort = try #require(await server.ops.boundPortNumber())
-                let watcher = try await StreamClient.connect(port: opsPort, keep: true)
+                let token = try await TestTokens.create(.viewer, in: database)
+                let watcher = try await StreamClient.connect(port: opsPort, token: token, keep: true)
                 #expect(await eventually { server.alerts.subscriberCount == 1 })
 
                 // An in-process subscriber that reads two alerts and then stops taking.
@@ -51,9 +53,9 @@ struct AlertStreamTests {
                 let lastTaken = try #require(slow.lastSent)
 
                 // The stream is full (2): a third client is refused with 503 and JSON.
-                let refused = try await httpGet(port: opsPort, path: "/alerts/stream")
+                let refused = try await httpGet(port: opsPort, path: "/alerts/stream", headers: ["Authorization: Bearer \(token)"])
                 #expect(refused.hasPrefix("HTTP/1.1 503"))
-                #expect(refused.contains("\"error\":\"too_many_subscribers\""))
+                #expect(refused.contains("\"code\":\"too_many_subscribers\""))
 
                 // Twenty more alerts, five per commit: past its buffer of 16, so it overflows;
                 // the feed and the other client never wait for it.
@@ -67,7 +69,7 @@ struct AlertStreamTests {
 
                 // Resume after the last alert it took: the twenty it missed come from
                 // PostgreSQL, then live ones, each once, in id order.
-                let resumed = try await StreamClient.connect(port: opsPort, lastEventID: lastTaken, keep: true)
+                let resumed = try await StreamClient.connect(port: opsPort, token: token, lastEventID: lastTaken, keep: true)
                 #expect(await eventually { resumed.state.alerts == 20 })
                 _ = try await send((22..<25).map { line("s-\($0)", account: "acc-s") }, port: feedPort)
                 #expect(await eventually { resumed.state.alerts == 23 })
@@ -98,19 +100,21 @@ struct AlertStreamTests {
             let ruleset = try compileRules(["every.rules": everyTransactionRules])
             try await withVigil(database: database, ruleset: ruleset) { server, feedPort in
                 let opsPort = try #require(await server.ops.boundPortNumber())
+                let token = try await TestTokens.create(.viewer, in: database)
                 let count = AlertReplayReader.pageSize * 2 + 37
                 _ = try await send((0..<count).map { line("p-\($0)", account: "acc-p-\($0 % 40)") }, port: feedPort)
-                let all = try await StreamClient.connect(port: opsPort, lastEventID: 0, keep: true)
+                let all = try await StreamClient.connect(port: opsPort, token: token, lastEventID: 0, keep: true)
                 #expect(await eventually { all.state.alerts == count })
                 #expect(all.state.disordered == 0)
                 let newest = try #require(all.state.lastID)
 
-                let ahead = try await StreamClient.connect(port: opsPort, lastEventID: newest + 1_000, keep: true)
+                let ahead = try await StreamClient.connect(port: opsPort, token: token, lastEventID: newest + 1_000, keep: true)
                 #expect(await eventually { server.alerts.subscriberCount == 2 })
                 _ = try await send([line("p-last", account: "acc-p-last")], port: feedPort)
                 #expect(await eventually { ahead.state.alerts == 1 })
                 #expect(ahead.state.kept.last?.id == newest + 1)
-                let bad = try await httpGet(port: opsPort, path: "/alerts/stream", headers: ["Last-Event-ID: yesterday"])
+                let bad = try await httpGet(
+                    port: opsPort, path: "/alerts/stream", headers: ["Authorization: Bearer \(token)", "Last-Event-ID: yesterday"])
                 #expect(bad.hasPrefix("HTTP/1.1 400") && bad.contains("invalid_last_event_id"))
                 await all.close()
                 await ahead.close()
@@ -194,7 +198,7 @@ private func httpGet(port: Int, path: String, headers: [String] = []) async thro
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard connected == 0 else { throw HarnessError(message: "cannot connect to the ops port \(port)") }
-    let request = Array(("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n" + headers.map { $0 + "\r\n" }.joined() + "\r\n").utf8)
+    let request = Array(("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers.map { $0 + "\r\n" }.joined() + "\r\n").utf8)
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     var response: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// The body of a streamed ops response (server-sent events), pulled by the connection.
+/// The body of a streamed response (server-sent events), pulled by the connection.
 public protocol EventStreamSource: Sendable {
     /// The next bytes to write (written with one flush); `nil` ends the response.
     func next() async -> [ByteBuffer]?

@@ -1,0 +1,54 @@
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// The streams being served, so a graceful shutdown can end them (a server-sent event
+/// stream never ends by itself, and the server waits for open responses to finish).
+public final class StreamRegistry: Sendable {
+    private let state = Mutex<(next: Int, sources: [Int: any EventStreamSource], stopped: Bool)>((0, [:], false))
+
+    /// Creates an empty registry.
+    public init() {}
+
+    /// Ends every stream, and any started from now on.
+    public func finishAll() {
+        let sources = state.withLock { state -> [any EventStreamSource] in
+            state.stopped = true
+            return Array(state.sources.values)
+        }
+        for source in sources { source.finish() }
+    }
+
+    /// Resumes accepting streams (a restarted server).
+    func reset() { state.withLock { $0.stopped = false } }
+
+    /// A `200 text/event-stream` response pulling from `source` on this connection: a small
+    /// send buffer (a client that stops reading holds 64 KiB in the kernel, not megabytes),
+    /// ended when the client leaves or the server stops.
+    public func response(streaming source: any EventStreamSource, context: APIRequestContext) -> Response {
+        let channel = context.channel
+        let registered = state.withLock { state -> Int? in
+            guard !state.stopped else { return nil }
+            state.next += 1
+            state.sources[state.next] = source
+            return state.next
+        }
+        if registered == nil { source.finish() }
+        source.attach(closeConnection: { channel.close(promise: nil) })
+        channel.closeFuture.whenComplete { _ in source.finish() }
+        let body = ResponseBody { [self] writer in
+            defer {
+                source.finish()
+                if let registered { _ = state.withLock { $0.sources.removeValue(forKey: registered) } }
+            }
+            try? await channel.setOption(.socketOption(.so_sndbuf), value: 64 * 1024).get()
+            await EventStreamHangupHandler.streamStarted(on: channel)
+            while let chunks = await source.next() {
+                try await writer.write(contentsOf: chunks)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close"], body: body)
+    }
+}

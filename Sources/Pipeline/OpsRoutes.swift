@@ -1,0 +1,90 @@
+import Access
+import HTTPAPI
+import Hummingbird
+import Logging
+import NIOCore
+import VigilCore
+
+/// The routes `vigil serve` answers over HTTP, and the role each needs:
+///
+/// | route | role |
+/// |---|---|
+/// | `GET /healthz`, `GET /readyz` | none (probes) |
+/// | `GET /metrics` | viewer, none with `--metrics-public` |
+/// | `GET /alerts/stream` | viewer |
+/// | `POST /admin/reload-rules` | admin (audited) |
+struct OpsRoutes: Sendable {
+    let supervisors: SupervisorsBox
+    let health: PipelineHealth
+    let probe: DatabaseProbe
+    let feedTransport: String
+    let metricsText: (@Sendable () -> String)?
+    let metricsPublic: Bool
+    let reloader: RulesReloader
+    let alerts: AlertBroadcaster
+    let access: AccessStore
+
+    func add(to router: Router<APIRequestContext>, streams: StreamRegistry) {
+        router.get("/healthz") { _, _ in
+            // Alive: no supervisor has given up. A stage retrying an unreachable database
+            // is alive (that is /readyz's business), so a liveness probe never kills a
+            // process that is waiting out an outage.
+            let liveness = PipelineHealth.liveness(supervisors.statuses())
+            return Self.json(liveness.alive ? .ok : .serviceUnavailable, liveness.body)
+        }
+        router.get("/readyz") { _, _ in
+            let readiness = await health.check(probe: probe)
+            return Self.json(
+                readiness.ready ? .ok : .serviceUnavailable,
+                PipelineHealth.readyBody(readiness, extra: [("feed_transport", feedTransport)]))
+        }
+        let metrics: @Sendable (Request, APIRequestContext) -> Response = { _, _ in
+            Self.text(.ok, metricsText?() ?? "", contentType: "text/plain; version=0.0.4")
+        }
+        if metricsPublic {
+            router.get("/metrics", use: metrics)
+        } else {
+            router.group(requiring: .viewer, access: access).get("/metrics", use: metrics)
+        }
+        router.group(requiring: .viewer, access: access).get("/alerts/stream") { request, context in
+            try alerts.streamResponse(request, context: context, streams: streams)
+        }
+        router.group(requiring: .admin, access: access).post("/admin/reload-rules") { _, context in
+            await reload(by: context.actor, logger: context.logger)
+        }
+    }
+
+    /// Reloads the rules and records it in the audit log (whatever the outcome).
+    private func reload(by actor: Actor, logger: Logger) async -> Response {
+        let outcome = await reloader.reload(author: actor.name)
+        let response: Response
+        let detail: String
+        switch outcome {
+        case .reloaded(let version, let rebuilt):
+            detail = "{\"outcome\":\"reloaded\",\"version\":\(JSONText.quoted(version)),\"rebuilt_windows\":\(rebuilt.count)}"
+            response = Self.text(
+                .ok, "reloaded \(version)" + (rebuilt.isEmpty ? "" : "; rebuilt windows: \(rebuilt.joined(separator: ", "))") + "\n")
+        case .unchanged(let version):
+            detail = "{\"outcome\":\"unchanged\",\"version\":\(JSONText.quoted(version))}"
+            response = Self.text(.ok, "unchanged \(version)\n")
+        case .refused(let reason):
+            detail = "{\"outcome\":\"refused\"}"
+            response = Self.text(.unprocessableContent, "refused; the running ruleset stays\n\(reason)\n")
+        }
+        do {
+            try await access.record("rules.reload", target: nil, detail: detail, by: actor)
+        } catch {
+            // The reload has happened; say loudly that its record is missing.
+            logger.error("rule reload not written to the audit log", metadata: ["actor": "\(actor.name)", "error": "\(error)"])
+        }
+        return response
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        text(status, body, contentType: "application/json")
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String, contentType: String = "text/plain") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}

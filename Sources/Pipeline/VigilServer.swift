@@ -67,7 +67,9 @@ public final class VigilServer: Sendable {
         )
         let feed = FeedServer(
             configuration: configuration.feed,
-            sink: IngestSink(partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight)
+            sink: IngestSink(
+                partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight,
+                notEvaluated: configuration.decisions.notEvaluated)
         )
         let restartPolicy = RestartIntensity(maxRestarts: configuration.maxRestarts, period: configuration.restartPeriod)
         // Losing PostgreSQL is an outage to wait out (capped backoff, /readyz 503), not a
@@ -87,14 +89,27 @@ public final class VigilServer: Sendable {
                     state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles,
                     dirtyProfiles: dirtyProfiles)),
         ]
+        let backlogs = (0..<workerCount).map { _ in DetectionBacklog() }
         for index in 0..<workerCount {
             pipelineChildren.append(
                 ChildSpec(
                     name: "detect-\(index)", shutdownTimeout: configuration.shutdownTimeout,
                     service: DetectionWorker(
                         index: index, input: partitions[index], output: toWriter, state: detection,
-                        database: configuration.database, faults: configuration.faults)
+                        database: configuration.database, backlog: backlogs[index],
+                        notEvaluated: configuration.decisions.notEvaluated, faults: configuration.faults)
                 ))
+        }
+        // After the workers, so they stop first and hand on every fallback they marked.
+        if let budget = configuration.decisions.budget {
+            for index in 0..<workerCount {
+                pipelineChildren.append(
+                    ChildSpec(
+                        name: "deadline-\(index)", shutdownTimeout: configuration.shutdownTimeout,
+                        service: DecisionDeadline(
+                            input: partitions[index], backlog: backlogs[index], output: toWriter, budget: budget,
+                            fallback: configuration.decisions.fallback)))
+            }
         }
         for extra in configuration.extraPipelineChildren { pipelineChildren.append(extra) }
         let pipeline = Supervisor(

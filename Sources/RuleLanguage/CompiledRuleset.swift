@@ -1,3 +1,5 @@
+import VigilCore
+
 /// A loaded ruleset: lists, windows and rules, checked and compiled, immutable and
 /// `Sendable`, so one instance is shared by every evaluation worker and swapped
 /// atomically on reload.
@@ -13,6 +15,8 @@ public struct CompiledRuleset: Sendable {
     public let lists: [ListSpec]
     /// Warnings found while loading (a ruleset with errors never exists).
     public let warnings: [Diagnostic]
+    /// How hits become allow / review / block (the `policy` declaration's thresholds).
+    public let policy: DecisionPolicy
 
     /// The rule with this id.
     public func rule(id: String) -> CompiledRule? { rules.first { $0.id == id } }
@@ -30,7 +34,11 @@ public struct CompiledRuleset: Sendable {
     let runners: ContiguousArray<RunnerBox>
 
     /// Assembles a ruleset (the loader is the only caller).
-    init(version: String, rules: [CompiledRule], windows: [WindowSpec], lists: [ListSpec], warnings: [Diagnostic]) {
+    init(
+        version: String, rules: [CompiledRule], windows: [WindowSpec], lists: [ListSpec], warnings: [Diagnostic],
+        policy: DecisionPolicy = DecisionPolicy()
+    ) {
+        self.policy = policy
         self.version = version
         self.rules = rules
         self.windows = windows

@@ -32,19 +32,21 @@ public final class DetectionWorker: Service, Sendable {
     /// A batch taken from the mailbox and not yet handed on, kept across restarts so a
     /// lost database connection loses no record, and shared with the decision deadline.
     private let backlog: DetectionBacklog
-    private var pending: Mutex<(input: [FeedRecord], results: [PipelineItem])> { backlog.pending }
-    /// How long a record answered with the fallback may wait for its row to commit
-    /// before its evaluation is given up (its fallback was lost: nothing to attach to).
-    private static let fallbackCommitWait: Duration = .seconds(10)
+    /// Whether each record answered with the fallback was stored now (then it is evaluated).
+    private let fallbacks: FallbackLedger
+    /// How long a record answered with the fallback may wait for the writer to settle it
+    /// before its evaluation is given up (its fallback was lost, or PostgreSQL is away).
+    private static let fallbackCommitWait: Duration = .seconds(30)
 
     /// Creates worker `index`, reading `input` and handing results to `output`.
     public init(
         index: Int, input: Mailbox<FeedRecord>, output: Mailbox<PipelineItem>, state: DetectionState,
-        database: PostgresConfiguration, backlog: DetectionBacklog = DetectionBacklog(),
+        database: PostgresConfiguration, backlog: DetectionBacklog = DetectionBacklog(), fallbacks: FallbackLedger = FallbackLedger(),
         notEvaluated: TransactionDecision = .fallback(.review, reason: .notEvaluated),
         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.detect")
     ) {
         self.backlog = backlog
+        self.fallbacks = fallbacks
         self.notEvaluated = notEvaluated
         self.faults = faults
         self.index = index
@@ -75,17 +77,17 @@ public final class DetectionWorker: Service, Sendable {
         backlog.releaseClaims()
         var waitingForFallbacks: ContinuousClock.Instant? = nil
         while true {
-            let carriedResults = pending.withLock { $0.results }
+            let carriedResults = backlog.pending.withLock { $0.results }
             if !carriedResults.isEmpty {
                 try await output.send(contentsOf: carriedResults)
-                pending.withLock { $0.results = [] }
+                backlog.pending.withLock { $0.results = [] }
                 continue
             }
-            var batch = pending.withLock { $0.input }
+            var batch = backlog.pending.withLock { $0.input }
             if batch.isEmpty {
                 guard let next = try await input.next(maxCount: 512) else { return }
                 batch = next
-                pending.withLock { $0.input = next }
+                backlog.pending.withLock { $0.input = next }
             }
             depth.record(input.count)
             try faults.check("detect")
@@ -96,22 +98,23 @@ public final class DetectionWorker: Service, Sendable {
             // is measured in docs/benchmarks.md).
             let stored = try await DetectionStore.storedIDs(batch.compactMap(\.transactionID), on: db)
             // From here the deadline leaves the batch alone; what it answered already is
-            // evaluated once its fallback row has committed (its hits and alert refer to it).
+            // evaluated once the writer has settled its fallback (its hits and alert refer
+            // to the row, and a fallback that was a replay must not count twice).
             batch = backlog.claimInput()
-            if batch.contains(where: { $0.fallback != nil && !stored.contains($0.transactionID ?? "") }) {
+            if batch.contains(where: { $0.fallback != nil && !fallbacks.isSettled($0.transactionID ?? "") }) {
                 let since = waitingForFallbacks ?? .now
                 waitingForFallbacks = since
                 if ContinuousClock.now - since < Self.fallbackCommitWait {
                     try await Task.sleep(for: .milliseconds(2))
                     continue
                 }
-                logger.warning("records answered with the fallback were not stored in time; their evaluation is skipped")
+                logger.warning("records answered with the fallback were not settled by the writer in time; their evaluation is skipped")
             }
             waitingForFallbacks = nil
             let results = decide(batch, stored: stored, detector: &detector)
-            pending.withLock { $0 = ([], results) }
+            backlog.pending.withLock { $0 = ([], results) }
             try await output.send(contentsOf: results)
-            pending.withLock { $0.results = [] }
+            backlog.pending.withLock { $0.results = [] }
         }
     }
 
@@ -136,7 +139,7 @@ public final class DetectionWorker: Service, Sendable {
                 // Answered with the fallback already (its row is stored): evaluated all the
                 // same, so windows, profiles and alerts miss nothing, and never answered again.
                 if let fallback = record.fallback {
-                    guard stored.contains(tx.id), memory.firstSighting(of: tx.id), state.partition(of: tx.accountID) == index else { continue }
+                    guard fallbacks.take(tx.id), memory.firstSighting(of: tx.id), state.partition(of: tx.accountID) == index else { continue }
                     let decision = detector.detect(tx, memory: &memory, context: context)
                     let row = TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session, decision: fallback)
                     results.append(PipelineItem(record: record, state: .lateEvaluation(Evaluation(row: row, decision: decision))))

@@ -60,10 +60,11 @@ public final class VigilServer: Sendable {
         let partitions = (0..<workerCount).map { _ in Mailbox<FeedRecord>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let dirtyProfiles = DirtyProfiles()
         let inFlight = InFlightIDs()
+        let fallbacks = FallbackLedger()
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
-            dirtyProfiles: dirtyProfiles, inFlight: inFlight, faults: configuration.faults
+            dirtyProfiles: dirtyProfiles, inFlight: inFlight, fallbacks: fallbacks, faults: configuration.faults
         )
         let feed = FeedServer(
             configuration: configuration.feed,
@@ -96,7 +97,7 @@ public final class VigilServer: Sendable {
                     name: "detect-\(index)", shutdownTimeout: configuration.shutdownTimeout,
                     service: DetectionWorker(
                         index: index, input: partitions[index], output: toWriter, state: detection,
-                        database: configuration.database, backlog: backlogs[index],
+                        database: configuration.database, backlog: backlogs[index], fallbacks: fallbacks,
                         notEvaluated: configuration.decisions.notEvaluated, faults: configuration.faults)
                 ))
         }

@@ -44,6 +44,8 @@ public final class WriterStage: Service, Sendable {
     private let dirtyProfiles: DirtyProfiles
     /// Ids routed by the feed and not yet settled; released after each commit.
     private let inFlight: InFlightIDs?
+    /// Where the fallbacks' outcomes go after each commit, for their later evaluation.
+    private let fallbacks: FallbackLedger?
     private let alertsCounter = Counter(label: "vigil_alerts_total")
     private let stored = Counter(label: "vigil_records_stored_total")
     private let duplicates = Counter(label: "vigil_records_duplicate_total")
@@ -58,9 +60,10 @@ public final class WriterStage: Service, Sendable {
     init(
         configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
         alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
-        dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil,
+        dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil, fallbacks: FallbackLedger? = nil,
         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")
     ) {
+        self.fallbacks = fallbacks
         self.dirtyProfiles = dirtyProfiles
         self.inFlight = inFlight
         self.faults = faults
@@ -197,6 +200,7 @@ public final class WriterStage: Service, Sendable {
         var rejectedCount = 0
         var conflictCount = 0
         var position = 0
+        var settled: [(id: String, storedNow: Bool)] = []
         for index in batch.indices {
             // Only the record is read (its state is rejected exactly when its payload is):
             // copying whole items, or binding their evaluation, cost a retain and release
@@ -213,6 +217,7 @@ public final class WriterStage: Service, Sendable {
             let outcome = outcomes[position]
             let decision = position < decisions.count ? decisions[position] : nil
             position += 1
+            if record.fallback != nil { settled.append((id, outcome == .stored)) }
             let reply: FeedReply
             switch outcome {
             case .stored:
@@ -241,6 +246,7 @@ public final class WriterStage: Service, Sendable {
             }
             record.reply(reply)
         }
+        fallbacks?.settle(settled)
         stored.increment(by: storedCount)
         duplicates.increment(by: duplicateCount)
         rejected.increment(by: rejectedCount)

@@ -7,6 +7,7 @@ extension Checker {
     mutating func compilePolicy(_ files: [ParsedFile], rules: [CompiledRule]) -> DecisionPolicy {
         var policy = DecisionPolicy()
         var first: PolicyDecl? = nil
+        var accepted: [PolicyThreshold] = []
         for file in files {
             for case .policy(let decl) in file.declarations {
                 if let first {
@@ -18,13 +19,13 @@ extension Checker {
                     continue
                 }
                 first = decl
-                policy = thresholds(of: decl)
+                (policy, accepted) = thresholds(of: decl)
             }
         }
-        guard let decl = first else { return policy }
+        guard first != nil else { return policy }
         // The highest total the alert-mode rules can reach together (allow rules add nothing).
         let reachable = min(100, rules.filter { $0.mode == .alert && $0.action != .allow }.reduce(0) { $0 + $1.score })
-        for threshold in decl.thresholds where Int(clamping: threshold.score) > reachable && (0...100).contains(threshold.score) {
+        for threshold in accepted where Int(clamping: threshold.score) > reachable {
             diagnostics.append(
                 Diagnostic(
                     .thresholdUnreachable, threshold.scoreRange,
@@ -34,8 +35,10 @@ extension Checker {
         return policy
     }
 
-    private mutating func thresholds(of decl: PolicyDecl) -> DecisionPolicy {
+    /// The policy a declaration states, and the thresholds in it that are valid.
+    private mutating func thresholds(of decl: PolicyDecl) -> (DecisionPolicy, [PolicyThreshold]) {
         var policy = DecisionPolicy()
+        var accepted: [PolicyThreshold] = []
         var seen: [DecisionOutcome: SourceRange] = [:]
         for threshold in decl.thresholds {
             guard let outcome: DecisionOutcome = attribute(threshold.outcome, threshold.outcomeRange, "policy outcome") else { continue }
@@ -63,6 +66,7 @@ extension Checker {
                 continue
             }
             if outcome == .review { policy.reviewAtScore = Int(threshold.score) } else { policy.blockAtScore = Int(threshold.score) }
+            accepted.append(threshold)
         }
         if let review = policy.reviewAtScore, let block = policy.blockAtScore, review >= block, let range = seen[.review] {
             diagnostics.append(
@@ -71,7 +75,7 @@ extension Checker {
                     "the review threshold (\(review)) is not below the block threshold (\(block)), so no score is ever sent to review",
                     help: "review from a lower score than block, e.g. `review at score >= 50` and `block at score >= 90`"))
         }
-        return policy
+        return (policy, accepted)
     }
 
     /// Warnings for an `action allow` rule that can never change a decision.

@@ -36,9 +36,10 @@ extension ServeCommand {
                 "decisions: budget \(budget.milliseconds) ms from arrival; past it the ack says \"\(settings.fallback.rawValue)\" with \"degraded\":\"budget\""
             )
         } else {
+            let note = chosen ? "" : " (the default; set --decision-fallback to choose)"
             logger.info(
-                "decisions: no budget (each ack waits for detection); a record stored without evaluation is answered "
-                    + "\"\(settings.fallback.rawValue)\"\(chosen ? "" : " (the default; set --decision-fallback to choose)")")
+                "decisions: no budget (each ack waits for detection); a record stored without evaluation is answered \"\(settings.fallback.rawValue)\"\(note)"
+            )
         }
     }
 

@@ -2,6 +2,7 @@ import FeedServer
 import Foundation
 import Testing
 import VigilCore
+import VigilTesting
 
 /// Rules with a decision per amount, for the decision scenarios (not the starter rules,
 /// whose thresholds change with detection tuning).

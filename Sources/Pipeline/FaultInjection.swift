@@ -5,8 +5,8 @@ import Synchronization
 /// fault-tolerance suite can watch its supervisor restart it and, past the restart
 /// intensity, escalate. Off unless configured; `vigil serve` reads it from
 /// `VIGIL_TEST_FAULTS`, e.g. `writer=3,detect=2` (each stage throws that many times,
-/// at its next batch) or `writer=always`; `detect-stall=1500` makes the next batch of
-/// each detection worker wait 1,500 ms before it is decided (once), as a stuck stage would.
+/// at its next batch) or `writer=always`; `detect-stall=1500` makes the next batch a
+/// detection worker takes wait 1,500 ms before it is decided (once), as a stuck stage would.
 public final class FaultInjection: Sendable {
     /// An injected failure.
     public struct InjectedFault: Error, CustomStringConvertible {

@@ -142,7 +142,9 @@ struct DecisionTests {
                 database: database, ruleset: ruleset,
                 configure: {
                     $0.decisions = DecisionSettings(budget: budget, fallback: .block)
-                    // Each worker's first batch waits 4 s: far past the budget.
+                    // The first batch detection takes waits 4 s, far past the budget (one
+                    // worker, so the stall holds every partition's records).
+                    $0.detectionWorkers = 1
                     $0.faults = FaultInjection(plan: ["detect-stall": 4000])
                 }
             ) { server, port in
@@ -151,6 +153,7 @@ struct DecisionTests {
                 let started = ContinuousClock.now
                 let replies = try await sendForDecisions(lines, port: port)
                 let elapsed = ContinuousClock.now - started
+                print("detection stalled 4 s, budget \(budget): all 40 fallback acks within \(elapsed) of the first send")
                 #expect(replies.count == 40)
                 #expect(replies.allSatisfy { $0.decision?.outcome == .block && $0.decision?.degraded == .budget && $0.decision?.ruleset == "" })
                 // 1.2 budgets for the deadline's tick, plus commits on a shared, noisy machine:

@@ -45,7 +45,7 @@ pids+=($!)
 
 step "vigil serve (feed 127.0.0.1:$FEED_PORT, ops 127.0.0.1:$OPS_PORT)"
 "$VIGIL" serve --feed-host 127.0.0.1 --feed-port "$FEED_PORT" --ops-host 127.0.0.1 --ops-port "$OPS_PORT" \
-    --rules Rules --webhook-allow-loopback > "$OUT/serve.log" 2>&1 &
+    --rules Rules --webhook-allow-loopback --decision-budget 50ms --decision-fallback review > "$OUT/serve.log" 2>&1 &
 SERVE=$!
 pids+=($SERVE)
 wait_for 60 curl -sf "http://127.0.0.1:$OPS_PORT/readyz"
@@ -71,6 +71,7 @@ step "summary"
 psql -X -q -c "SELECT (SELECT count(*) FROM transactions) AS stored, (SELECT count(*) FROM rejected_records) AS rejected,
                       (SELECT count(*) FROM alerts) AS alerts, (SELECT count(*) FROM rule_hits WHERE mode = 'shadow') AS shadow_hits"
 psql -X -q -c "SELECT rule_id AS rule, mode, count(*) AS hits FROM rule_hits GROUP BY 1, 2 ORDER BY 3 DESC"
+psql -X -q -c "SELECT decision, coalesce(decision_degraded, '-') AS fallback, count(*) AS transactions FROM transactions GROUP BY 1, 2 ORDER BY 3 DESC"
 "$VIGIL" feed score "$OUT/feed.ndjson"
 printf 'webhooks: %s delivered, %s verified by the receiver, %s pending, %s dead\n' \
     "$(psql -X -At -c "SELECT count(*) FROM webhook_outbox WHERE status = 'delivered'")" \

@@ -16,12 +16,15 @@ public struct Decision: Sendable {
     public var late: Bool
     /// The rules whose evaluation failed, with the error (counted and logged by the caller).
     public var evaluationErrors: [(ruleID: String, error: EvaluationError)]
+    /// Allow, review or block, with the score and the rules: what the sender is answered.
+    public var verdict: TransactionDecision
 
-    /// Creates a decision.
+    /// Creates a decision; `verdict` defaults to what the default policy makes of `hits`.
     public init(
         hits: [RuleHitRecord], alert: AlertRecord?, rulesetVersion: String, profile: AccountProfile, late: Bool = false,
-        evaluationErrors: [(ruleID: String, error: EvaluationError)] = []
+        evaluationErrors: [(ruleID: String, error: EvaluationError)] = [], verdict: TransactionDecision? = nil
     ) {
+        self.verdict = verdict ?? DecisionPolicy().decide(hits, ruleset: rulesetVersion)
         self.hits = hits
         self.alert = alert
         self.rulesetVersion = rulesetVersion

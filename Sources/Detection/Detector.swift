@@ -86,12 +86,12 @@ public struct Detector: Sendable {
             hits.append(
                 RuleHitRecord(
                     ruleID: rule.id, mode: rule.mode, severity: rule.severity, score: rule.score,
-                    reason: reason, onError: onError))
+                    reason: reason, onError: onError, action: rule.action))
         }
         if !late { Enricher.update(&profile, with: tx, derived: derived) }
         memory.profiles[tx.accountID] = profile
         return Decision(
             hits: hits, alert: AlertRecord(raisedBy: hits), rulesetVersion: ruleset.version, profile: profile,
-            late: late, evaluationErrors: errors)
+            late: late, evaluationErrors: errors, verdict: ruleset.policy.decide(hits, ruleset: ruleset.version))
     }
 }

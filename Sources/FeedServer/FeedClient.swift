@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import VigilCore
 
 /// A reply line as a feed client reads it.
 public enum FeedAcknowledgement: Sendable, Hashable {
@@ -12,6 +13,18 @@ public enum FeedAcknowledgement: Sendable, Hashable {
     /// Parses one reply line; `nil` if it is not a protocol v1 reply.
     public init?(line: some Collection<UInt8>) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return nil }
+        self.init(object: object)
+    }
+
+    /// The reply and the decision it carries, from one parse of the line.
+    public static func parse(line: some Collection<UInt8>) -> (reply: FeedAcknowledgement, decision: TransactionDecision?)? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+            let reply = FeedAcknowledgement(object: object)
+        else { return nil }
+        return (reply, decision(in: object))
+    }
+
+    private init?(object: [String: Any]) {
         if let id = object["ack"] as? String {
             self = .ack(id: id, duplicate: object["duplicate"] as? Bool ?? false)
         } else if object.keys.contains("nack"), let code = object["error"] as? String {
@@ -19,6 +32,22 @@ public enum FeedAcknowledgement: Sendable, Hashable {
         } else {
             return nil
         }
+    }
+
+    /// The decision an ack line carries (`decision`, `score`, `rules`, `ruleset`,
+    /// `degraded`); nil for a nack or an ack without one.
+    public static func decision(in line: some Collection<UInt8>) -> TransactionDecision? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return nil }
+        return decision(in: object)
+    }
+
+    private static func decision(in object: [String: Any]) -> TransactionDecision? {
+        guard object["ack"] is String, let outcome = (object["decision"] as? String).flatMap(DecisionOutcome.init(rawValue:))
+        else { return nil }
+        return TransactionDecision(
+            outcome: outcome, score: object["score"] as? Int ?? 0, rules: object["rules"] as? [String] ?? [],
+            ruleset: object["ruleset"] as? String ?? "",
+            degraded: (object["degraded"] as? String).flatMap(DegradedReason.init(rawValue:)))
     }
 
     /// The record id the reply is about, when known.
@@ -118,6 +147,22 @@ public final class FeedClientConnection {
             nextFrame += 1
             guard case .line(let line) = frame, line.readableBytes > 0 else { continue }
             if let reply = FeedAcknowledgement(line: line.readableBytesView) { return reply }
+        }
+    }
+
+    /// The next reply with the decision it carries (nil for a nack); nil when the server closed.
+    public func nextDecidedReply() async throws -> (reply: FeedAcknowledgement, decision: TransactionDecision?)? {
+        while true {
+            if nextFrame == frames.count {
+                guard let read = try await iterator.next() else { return nil }
+                frames = read
+                nextFrame = 0
+                continue
+            }
+            let frame = frames[nextFrame]
+            nextFrame += 1
+            guard case .line(let line) = frame, line.readableBytes > 0 else { continue }
+            if let parsed = FeedAcknowledgement.parse(line: line.readableBytesView) { return parsed }
         }
     }
 

@@ -61,6 +61,13 @@ public struct FeedRecord: Sendable {
     /// The connection's reply queue and this record's place in it.
     public let replies: ReplyQueue
     public let sequence: UInt64
+    /// When the line was decoded: the decision budget and latency count from here.
+    public let arrival: ContinuousClock.Instant
+    /// Set once the sender was answered with the operator's fallback because detection
+    /// did not decide within the budget; detection then still evaluates the record.
+    public var fallback: TransactionDecision?
+    /// Set when detection has taken the record to decide it (no fallback may be sent).
+    public var claimed = false
 
     /// Creates a record.
     public init(payload: Payload, rawLine: [UInt8], peer: String, replies: ReplyQueue, sequence: UInt64, session: Int64? = nil) {
@@ -70,6 +77,7 @@ public struct FeedRecord: Sendable {
         self.peer = peer
         self.replies = replies
         self.sequence = sequence
+        self.arrival = .now
     }
 
     /// The transaction's id, for a valid transaction.

@@ -22,21 +22,32 @@ public final class DetectionWorker: Service, Sendable {
     private let state: DetectionState
     private let database: PostgresConfiguration
     private let faults: FaultInjection
+    /// Stored with a replay that turns out new (it was not evaluated here).
+    private let notEvaluated: TransactionDecision
     private let logger: Logger
     private let evaluated = Counter(label: "vigil_transactions_evaluated_total")
     private let ruleMetrics: RuleMetrics
     private let lateRecords = Counter(label: "vigil_records_late_total")
     private let depth: Gauge
     /// A batch taken from the mailbox and not yet handed on, kept across restarts so a
-    /// lost database connection loses no record: `input` still to evaluate, `results`
-    /// evaluated (state already updated) and still to hand to the writer.
-    private let pending = Mutex<(input: [FeedRecord], results: [PipelineItem])>(([], []))
+    /// lost database connection loses no record, and shared with the decision deadline.
+    private let backlog: DetectionBacklog
+    /// Whether each record answered with the fallback was stored now (then it is evaluated).
+    private let fallbacks: FallbackLedger
+    /// How long a record answered with the fallback may wait for the writer to settle it
+    /// before its evaluation is given up (its fallback was lost, or PostgreSQL is away).
+    private static let fallbackCommitWait: Duration = .seconds(30)
 
     /// Creates worker `index`, reading `input` and handing results to `output`.
     public init(
         index: Int, input: Mailbox<FeedRecord>, output: Mailbox<PipelineItem>, state: DetectionState,
-        database: PostgresConfiguration, faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.detect")
+        database: PostgresConfiguration, backlog: DetectionBacklog = DetectionBacklog(), fallbacks: FallbackLedger = FallbackLedger(),
+        notEvaluated: TransactionDecision = .fallback(.review, reason: .notEvaluated),
+        faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.detect")
     ) {
+        self.backlog = backlog
+        self.fallbacks = fallbacks
+        self.notEvaluated = notEvaluated
         self.faults = faults
         self.index = index
         self.input = input
@@ -63,30 +74,48 @@ public final class DetectionWorker: Service, Sendable {
 
     private func loop(_ db: PostgresConnection) async throws {
         var detector = Detector()
+        // Claims of an incarnation that stopped before deciding: the deadline may answer those again.
+        backlog.releaseClaims()
+        var waitingForFallbacks: ContinuousClock.Instant? = nil
         while true {
-            let carriedResults = pending.withLock { $0.results }
+            let carriedResults = backlog.pending.withLock { $0.results }
             if !carriedResults.isEmpty {
                 try await output.send(contentsOf: carriedResults)
-                pending.withLock { $0.results = [] }
+                backlog.pending.withLock { $0.results = [] }
                 continue
             }
-            var batch = pending.withLock { $0.input }
+            var batch = backlog.pending.withLock { $0.input }
             if batch.isEmpty {
                 guard let next = try await input.next(maxCount: 512) else { return }
                 batch = next
-                pending.withLock { $0.input = next }
+                backlog.pending.withLock { $0.input = next }
             }
             depth.record(input.count)
             try faults.check("detect")
+            try await faults.stall("detect")
             // A sender's replay after a crash may repeat transactions stored before the
             // restart, which profiles and windows (rebuilt from the database) already
             // count: one indexed lookup per batch keeps them from counting twice (its cost
             // is measured in docs/benchmarks.md).
             let stored = try await DetectionStore.storedIDs(batch.compactMap(\.transactionID), on: db)
+            // From here the deadline leaves the batch alone; what it answered already is
+            // evaluated once the writer has settled its fallback (its hits and alert refer
+            // to the row, and a fallback that was a replay must not count twice).
+            batch = backlog.claimInput()
+            if batch.contains(where: { $0.fallback != nil && !fallbacks.isSettled($0.transactionID ?? "") }) {
+                let since = waitingForFallbacks ?? .now
+                waitingForFallbacks = since
+                if ContinuousClock.now - since < Self.fallbackCommitWait {
+                    try await Task.sleep(for: .milliseconds(2))
+                    continue
+                }
+                logger.warning("records answered with the fallback were not settled by the writer in time; their evaluation is skipped")
+            }
+            waitingForFallbacks = nil
             let results = decide(batch, stored: stored, detector: &detector)
-            pending.withLock { $0 = ([], results) }
+            backlog.pending.withLock { $0 = ([], results) }
             try await output.send(contentsOf: results)
-            pending.withLock { $0.results = [] }
+            backlog.pending.withLock { $0.results = [] }
         }
     }
 
@@ -106,20 +135,32 @@ public final class DetectionWorker: Service, Sendable {
                 allowedLatenessMicroseconds: state.allowedLatenessMicroseconds)
             for record in batch {
                 guard case .transaction(let tx) = record.payload else {
-                    results.append(PipelineItem(unevaluated: record))
+                    results.append(PipelineItem(unevaluated: record, decision: notEvaluated))
                     continue
                 }
-                let row = TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session)
+                // Answered with the fallback already (its row is stored): evaluated all the
+                // same, so windows, profiles and alerts miss nothing, and never answered again.
+                if let fallback = record.fallback {
+                    guard fallbacks.take(tx.id), memory.firstSighting(of: tx.id), state.partition(of: tx.accountID) == index else { continue }
+                    let decision = detector.detect(tx, memory: &memory, context: context)
+                    let row = TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session, decision: fallback)
+                    results.append(PipelineItem(record: record, state: .lateEvaluation(Evaluation(row: row, decision: decision))))
+                    continue
+                }
                 // A record of another partition's account is here only because its id was
                 // in flight here (see `InFlightIDs`): never evaluated here. It is remembered
                 // all the same, so that in the rare order where it arrives before the record
                 // it repeats (two connections, a full mailbox), that record is not evaluated
                 // either: one of them is refused as a conflict, and no state may count it.
                 guard !stored.contains(tx.id), memory.firstSighting(of: tx.id), state.partition(of: tx.accountID) == index else {
+                    let row = TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session, decision: notEvaluated)
                     results.append(PipelineItem(record: record, state: .replayed(row)))
                     continue
                 }
                 let decision = detector.detect(tx, memory: &memory, context: context)
+                // The decision goes into the row: it is stored with the transaction, so a
+                // replay is answered with it, whatever ruleset runs by then.
+                let row = TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session, decision: decision.verdict)
                 if decision.late { lateCount += 1 }
                 for hit in decision.hits { hits[hit.ruleID, default: (hit.mode, 0)].count += 1 }
                 for (ruleID, error) in decision.evaluationErrors {

@@ -12,6 +12,8 @@ public struct CommittedAlert: Sendable {
     public var totalScore: Int
     public var rules: [RuleHitRecord]
     public var rulesetVersion: String
+    /// What the transaction's sender was answered (a fallback when `degraded` is set).
+    public var decision: TransactionDecision? = nil
 }
 
 /// What one database transaction of the writer returns besides the records' outcomes:
@@ -32,18 +34,25 @@ enum DetectionWriter {
     typealias AlertHook = @Sendable (_ alerts: [(alert: CommittedAlert, transactionJSON: String)], _ db: isolated PostgresConnection) throws -> Void
 
     /// Writes the decisions of `transactions` (the batch's transaction items, in the order
-    /// the store was given their rows) whose positions are in `storedNow`, and returns
-    /// what the caller publishes and checkpoints after the commit.
+    /// the store was given their rows) whose positions are in `storedNow`, and of `lateEvaluations`
+    /// (records stored earlier with the fallback decision), and returns what the caller
+    /// publishes and checkpoints after the commit.
     static func write(
-        _ transactions: [PipelineItem], storedNow: [Int], on db: isolated PostgresConnection,
+        _ transactions: [PipelineItem], storedNow: [Int], late lateEvaluations: [Evaluation] = [], on db: isolated PostgresConnection,
         alertHook: AlertHook?
     ) throws -> WriteResult {
         var result = WriteResult()
         var hits = CopyTextEncoder()
         var late: [String] = []
         var pendingAlerts: [(evaluation: Evaluation, alert: AlertRecord, rulesJSON: String, raw: [UInt8])] = []
+        var evaluations: [Evaluation] = []
+        evaluations.reserveCapacity(storedNow.count + lateEvaluations.count)
         for index in storedNow {
             guard case .evaluated(let evaluation) = transactions[index].state else { continue }
+            evaluations.append(evaluation)
+        }
+        evaluations += lateEvaluations
+        for evaluation in evaluations {
             let tx = evaluation.row.transaction
             let decision = evaluation.decision
             result.profiles.append((tx.accountID, decision.profile))
@@ -81,15 +90,19 @@ enum DetectionWriter {
         let transactions = pending.map(\.evaluation.row.transaction)
         let rows = try db.query(
             """
-            INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version)
-            SELECT * FROM unnest(\(PostgresTextArray(transactions.map(\.id)))::text[],
+            INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version,
+                                decision, decision_degraded)
+            SELECT t, a, m, c, s, sc, r, v, nullif(d, ''), nullif(dg, '') FROM unnest(\(PostgresTextArray(transactions.map(\.id)))::text[],
                                  \(PostgresTextArray(transactions.map(\.accountID)))::text[],
                                  \(PostgresTextArray(transactions.map { String($0.amount.minorUnits) }))::bigint[],
                                  \(PostgresTextArray(transactions.map(\.amount.currency.code)))::text[],
                                  \(PostgresTextArray(pending.map(\.alert.severity.rawValue)))::text[],
                                  \(PostgresTextArray(pending.map { String($0.alert.totalScore) }))::int[],
                                  \(PostgresTextArray(pending.map(\.rulesJSON)))::jsonb[],
-                                 \(PostgresTextArray(pending.map(\.evaluation.decision.rulesetVersion)))::text[])
+                                 \(PostgresTextArray(pending.map(\.evaluation.decision.rulesetVersion)))::text[],
+                                 \(PostgresTextArray(pending.map { $0.evaluation.row.decision?.outcome.rawValue ?? "" }))::text[],
+                                 \(PostgresTextArray(pending.map { $0.evaluation.row.decision?.degraded?.rawValue ?? "" }))::text[])
+                AS batch(t, a, m, c, s, sc, r, v, d, dg)
             RETURNING id, transaction_id
             """)
         var ids: [String: Int64] = [:]
@@ -102,7 +115,7 @@ enum DetectionWriter {
             let committed = CommittedAlert(
                 id: id, transactionID: tx.id, accountID: tx.accountID, amount: tx.amount,
                 severity: entry.alert.severity, totalScore: entry.alert.totalScore, rules: entry.alert.hits,
-                rulesetVersion: entry.evaluation.decision.rulesetVersion
+                rulesetVersion: entry.evaluation.decision.rulesetVersion, decision: entry.evaluation.row.decision
             )
             alerts.append(committed)
             hooked.append((committed, String(decoding: entry.raw, as: UTF8.self)))

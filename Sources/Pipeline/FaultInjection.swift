@@ -5,7 +5,8 @@ import Synchronization
 /// fault-tolerance suite can watch its supervisor restart it and, past the restart
 /// intensity, escalate. Off unless configured; `vigil serve` reads it from
 /// `VIGIL_TEST_FAULTS`, e.g. `writer=3,detect=2` (each stage throws that many times,
-/// at its next batch) or `writer=always`.
+/// at its next batch) or `writer=always`; `detect-stall=1500` makes the next batch a
+/// detection worker takes wait 1,500 ms before it is decided (once), as a stuck stage would.
 public final class FaultInjection: Sendable {
     /// An injected failure.
     public struct InjectedFault: Error, CustomStringConvertible {
@@ -42,5 +43,16 @@ public final class FaultInjection: Sendable {
             return true
         }
         if fire { throw InjectedFault(stage: stage) }
+    }
+
+    /// Waits as long as `<stage>-stall` says (milliseconds), once: a stage that is alive
+    /// but not getting on with its work.
+    public func stall(_ stage: String) async throws {
+        let milliseconds = remaining.withLock { plan -> Int in
+            let n = plan[stage + "-stall"] ?? 0
+            if n > 0 { plan[stage + "-stall"] = 0 }
+            return n
+        }
+        if milliseconds > 0 { try await Task.sleep(for: .milliseconds(milliseconds)) }
     }
 }

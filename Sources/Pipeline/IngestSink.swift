@@ -1,6 +1,7 @@
 import FeedServer
 import Metrics
 import Supervision
+import VigilCore
 
 /// The feed's entry into the pipeline. A valid transaction goes to the detection
 /// worker that owns its account (so each account's order is kept and its state has
@@ -14,12 +15,15 @@ public struct IngestSink: FeedSink {
     /// Sends a record whose id is in flight after the earlier one (see `InFlightIDs`);
     /// the writer releases each id after its commit.
     let inFlight: InFlightIDs?
+    /// Stored with a transaction that reaches the writer without detection, if it is new.
+    let notEvaluated: TransactionDecision
 
     /// Creates a sink that routes to detection `partitions` and the `writer`.
     public init(
         partitions: [Mailbox<FeedRecord>], writer: Mailbox<PipelineItem>, partitionOf: @escaping @Sendable (String) -> Int,
-        inFlight: InFlightIDs? = nil
+        inFlight: InFlightIDs? = nil, notEvaluated: TransactionDecision = .fallback(.review, reason: .notEvaluated)
     ) {
+        self.notEvaluated = notEvaluated
         self.partitions = partitions
         self.writer = writer
         self.partitionOf = partitionOf
@@ -58,7 +62,7 @@ public struct IngestSink: FeedSink {
         for (position, target) in order.enumerated() {
             do {
                 if target == partitions.count {
-                    try await writer.send(contentsOf: groups[target].map { PipelineItem(unevaluated: records[$0]) })
+                    try await writer.send(contentsOf: groups[target].map { PipelineItem(unevaluated: records[$0], decision: notEvaluated) })
                 } else {
                     try await partitions[target].send(contentsOf: groups[target].map { records[$0] })
                 }
@@ -72,7 +76,7 @@ public struct IngestSink: FeedSink {
 
     public func submit(_ record: FeedRecord) async throws {
         guard let partition = route([record])[0] else {
-            return try await writer.send(PipelineItem(unevaluated: record))
+            return try await writer.send(PipelineItem(unevaluated: record, decision: notEvaluated))
         }
         do {
             try await partitions[partition].send(record)

@@ -28,6 +28,10 @@ public struct PipelineItem: Sendable {
         case replayed(TransactionRow)
         /// A transaction detection decided, with everything the writer stores for it.
         case evaluated(Evaluation)
+        /// A transaction stored and answered with the fallback decision (detection missed
+        /// the budget), evaluated since: the writer stores its hits, alert and profile,
+        /// and neither stores the row again nor answers it again.
+        case lateEvaluation(Evaluation)
     }
 
     /// Creates an item.
@@ -37,12 +41,14 @@ public struct PipelineItem: Sendable {
     }
 
     /// The item for a record that did not go through detection (a rejected line, or a
-    /// transaction with no detection partition to go to).
-    init(unevaluated record: FeedRecord) {
+    /// transaction with no detection partition to go to); `decision` is stored with it if
+    /// it turns out new.
+    init(unevaluated record: FeedRecord, decision: TransactionDecision) {
         self.record = record
         switch record.payload {
         case .rejected(let rejection): state = .rejected(rejection)
-        case .transaction(let tx): state = .replayed(TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session))
+        case .transaction(let tx):
+            state = .replayed(TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session, decision: decision))
         }
     }
 }

@@ -62,6 +62,8 @@ public struct ServeConfiguration: Sendable {
     public var http: HTTPAccess
     /// Test-only: stages that throw on purpose (see `FaultInjection`).
     public var faults: FaultInjection
+    /// The decision latency budget and the fallback answer (no budget, `review`).
+    public var decisions = DecisionSettings()
 
     /// The defaults: the feed on all interfaces (plain TCP, warned about), ops on loopback.
     public init(database: PostgresConfiguration = .fromEnvironment()) {

@@ -62,14 +62,17 @@ public final class VigilServer: Sendable {
         let partitions = (0..<workerCount).map { _ in Mailbox<FeedRecord>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let dirtyProfiles = DirtyProfiles()
         let inFlight = InFlightIDs()
+        let fallbacks = FallbackLedger()
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
-            dirtyProfiles: dirtyProfiles, inFlight: inFlight, faults: configuration.faults
+            dirtyProfiles: dirtyProfiles, inFlight: inFlight, fallbacks: fallbacks, faults: configuration.faults
         )
         let feed = FeedServer(
             configuration: configuration.feed,
-            sink: IngestSink(partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight)
+            sink: IngestSink(
+                partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight,
+                notEvaluated: configuration.decisions.notEvaluated)
         )
         let restartPolicy = RestartIntensity(maxRestarts: configuration.maxRestarts, period: configuration.restartPeriod)
         // Losing PostgreSQL is an outage to wait out (capped backoff, /readyz 503), not a
@@ -89,14 +92,27 @@ public final class VigilServer: Sendable {
                     state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles,
                     dirtyProfiles: dirtyProfiles)),
         ]
+        let backlogs = (0..<workerCount).map { _ in DetectionBacklog() }
         for index in 0..<workerCount {
             pipelineChildren.append(
                 ChildSpec(
                     name: "detect-\(index)", shutdownTimeout: configuration.shutdownTimeout,
                     service: DetectionWorker(
                         index: index, input: partitions[index], output: toWriter, state: detection,
-                        database: configuration.database, faults: configuration.faults)
+                        database: configuration.database, backlog: backlogs[index], fallbacks: fallbacks,
+                        notEvaluated: configuration.decisions.notEvaluated, faults: configuration.faults)
                 ))
+        }
+        // After the workers, so they stop first and hand on every fallback they marked.
+        if let budget = configuration.decisions.budget {
+            for index in 0..<workerCount {
+                pipelineChildren.append(
+                    ChildSpec(
+                        name: "deadline-\(index)", shutdownTimeout: configuration.shutdownTimeout,
+                        service: DecisionDeadline(
+                            input: partitions[index], backlog: backlogs[index], output: toWriter, budget: budget,
+                            fallback: configuration.decisions.fallback)))
+            }
         }
         for extra in configuration.extraPipelineChildren { pipelineChildren.append(extra) }
         let pipeline = Supervisor(

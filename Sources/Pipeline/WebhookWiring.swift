@@ -22,7 +22,8 @@ extension ServeConfiguration {
                         alertID: alert.id, transactionID: alert.transactionID, accountID: alert.accountID, amount: alert.amount,
                         severity: alert.severity.rawValue, totalScore: alert.totalScore,
                         rules: alert.rules.map(AlertEventBody.RuleHit.init), rulesetVersion: alert.rulesetVersion,
-                        createdAt: .now(), transactionJSON: transactionJSON
+                        createdAt: .now(), transactionJSON: transactionJSON,
+                        decision: alert.decision?.outcome, degraded: alert.decision?.degraded
                     ))
             }
             try WebhookOutbox.enqueue(entries, on: db)

@@ -44,6 +44,8 @@ public final class WriterStage: Service, Sendable {
     private let dirtyProfiles: DirtyProfiles
     /// Ids routed by the feed and not yet settled; released after each commit.
     private let inFlight: InFlightIDs?
+    /// Where the fallbacks' outcomes go after each commit, for their later evaluation.
+    private let fallbacks: FallbackLedger?
     private let alertsCounter = Counter(label: "vigil_alerts_total")
     private let stored = Counter(label: "vigil_records_stored_total")
     private let duplicates = Counter(label: "vigil_records_duplicate_total")
@@ -52,14 +54,16 @@ public final class WriterStage: Service, Sendable {
     private let batches = Counter(label: "vigil_writer_batches_total")
     private let depth = Gauge(label: "vigil_mailbox_depth", dimensions: [("stage", "writer")])
     private let commitTimer = Timer(label: "vigil_writer_commit_seconds")
+    private let metrics = DecisionMetrics()
 
     /// Creates the stage reading `input`.
     init(
         configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
         alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
-        dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil,
+        dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil, fallbacks: FallbackLedger? = nil,
         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")
     ) {
+        self.fallbacks = fallbacks
         self.dirtyProfiles = dirtyProfiles
         self.inFlight = inFlight
         self.faults = faults
@@ -107,16 +111,22 @@ public final class WriterStage: Service, Sendable {
             }
             depth.record(input.count)
             try faults.check("writer")
+            try await faults.stall("writer")
             let started = ContinuousClock.now
             let outcomes: [IngestOutcome]
             let written: [WriteResult]
+            // The decision each transaction's row carries, in the order of `outcomes`.
+            var decisions: [TransactionDecision?] = []
+            var replayedDecisions: [String: TransactionDecision] = [:]
             do {
                 // Transactions go to the store in batch order; rejected lines alongside.
                 var transactions: [PipelineItem] = []
                 var rows: [TransactionRow] = []
                 var rejected: [RejectedLine] = []
+                var lateEvaluations: [Evaluation] = []
                 transactions.reserveCapacity(batch.count)
                 rows.reserveCapacity(batch.count)
+                decisions.reserveCapacity(batch.count)
                 for item in batch {
                     switch item.state {
                     case .rejected(let rejection):
@@ -127,16 +137,26 @@ public final class WriterStage: Service, Sendable {
                     case .replayed(let row):
                         transactions.append(item)
                         rows.append(row)
+                        decisions.append(row.decision)
                     case .evaluated(let evaluation):
                         transactions.append(item)
                         rows.append(evaluation.row)
+                        decisions.append(evaluation.row.decision)
+                    case .lateEvaluation(let evaluation):
+                        lateEvaluations.append(evaluation)
                     }
                 }
                 let hook = alertHook
                 let items = transactions
+                let late = lateEvaluations
                 (outcomes, written) = try await database.storeIngestBatch(rows, rejected: rejected) { db, storedNow in
-                    try DetectionWriter.write(items, storedNow: storedNow, on: db, alertHook: hook)
+                    try DetectionWriter.write(items, storedNow: storedNow, late: late, on: db, alertHook: hook)
                 }
+                // A replay is answered with the decision stored the first time, never with
+                // a new evaluation (rare: one lookup for a batch that met duplicates).
+                var duplicateIDs: [String] = []
+                for index in outcomes.indices where outcomes[index] == .duplicate { duplicateIDs.append(rows[index].transaction.id) }
+                replayedDecisions = try await database.storedDecisions(duplicateIDs)
             } catch let error as PostgresError where error.isConnectionError {
                 health.setDatabaseReachable(false, detail: error.message)
                 logger.error(
@@ -156,28 +176,36 @@ public final class WriterStage: Service, Sendable {
                 var ids: [String] = []
                 ids.reserveCapacity(batch.count)
                 for index in batch.indices {
+                    // A late evaluation's id was released when its fallback committed.
+                    if case .lateEvaluation = batch[index].state { continue }
                     if let id = batch[index].record.transactionID { ids.append(id) }
                 }
                 inFlight.release(ids)
             }
-            reply(batch, outcomes)
+            reply(batch, outcomes, decisions: decisions, replayed: replayedDecisions)
             let alerts = written.flatMap(\.alerts)
             alertsCounter.increment(by: alerts.count)
             broadcaster?.publish(alerts)
         }
     }
 
-    /// Answers every record of a committed batch; `outcomes` are its transactions', in order.
-    private func reply(_ batch: [PipelineItem], _ outcomes: [IngestOutcome]) {
+    /// Answers every record of a committed batch; `outcomes` are its transactions', in
+    /// order, and `decisions` what their rows carry; `replayed` the stored decisions of
+    /// the duplicates.
+    private func reply(
+        _ batch: [PipelineItem], _ outcomes: [IngestOutcome], decisions: [TransactionDecision?], replayed: [String: TransactionDecision]
+    ) {
         var storedCount = 0
         var duplicateCount = 0
         var rejectedCount = 0
         var conflictCount = 0
-        var next = outcomes.makeIterator()
+        var position = 0
+        var settled: [(id: String, storedNow: Bool)] = []
         for index in batch.indices {
             // Only the record is read (its state is rejected exactly when its payload is):
             // copying whole items, or binding their evaluation, cost a retain and release
             // of every reference they hold.
+            if case .lateEvaluation = batch[index].state { continue }  // answered with its fallback
             let record = batch[index].record
             guard let id = record.transactionID else {
                 rejectedCount += 1
@@ -185,15 +213,22 @@ public final class WriterStage: Service, Sendable {
                 continue
             }
             // The store answers one outcome per transaction it was given, in order.
-            guard let outcome = next.next() else { continue }
+            guard position < outcomes.count else { continue }
+            let outcome = outcomes[position]
+            let decision = position < decisions.count ? decisions[position] : nil
+            position += 1
+            if record.fallback != nil { settled.append((id, outcome == .stored)) }
             let reply: FeedReply
             switch outcome {
             case .stored:
                 storedCount += 1
-                reply = .ack(id: id, duplicate: false)
+                reply = .ack(id: id, duplicate: false, decision: decision)
+                if let decision { metrics.count(decision, since: record.arrival) }
             case .duplicate:
                 duplicateCount += 1
-                reply = .ack(id: id, duplicate: true)
+                let stored = replayed[id]
+                reply = .ack(id: id, duplicate: true, decision: stored)
+                if let stored { metrics.count(stored, since: record.arrival) }
             case .refusedByDatabase(let message):
                 rejectedCount += 1
                 reply = .nack(FeedRejection(code: .storageRefused, recordID: id, message: message))
@@ -211,6 +246,7 @@ public final class WriterStage: Service, Sendable {
             }
             record.reply(reply)
         }
+        fallbacks?.settle(settled)
         stored.increment(by: storedCount)
         duplicates.increment(by: duplicateCount)
         rejected.increment(by: rejectedCount)

@@ -3,10 +3,13 @@ import VigilCore
 extension CopyTextEncoder {
     /// One row of the columns the writer copies into `transactions` (id, account_id,
     /// card_id, amount_minor, currency, merchant_id, mcc, country, channel, device_id, ip,
-    /// latitude, longitude, event_time, raw, content_digest), in that order, for `tx` and
-    /// its raw line; returns the content digest it computed for the row (once per record).
+    /// latitude, longitude, event_time, raw, content_digest, feed_session, decision,
+    /// decision_score, decision_rules, decision_ruleset, decision_degraded), in that order,
+    /// for `tx` and its raw line; returns the content digest it computed for the row.
     @discardableResult
-    public mutating func appendTransactionRow(_ tx: Transaction, rawLine raw: [UInt8], session: Int64? = nil) -> ContentDigest {
+    public mutating func appendTransactionRow(
+        _ tx: Transaction, rawLine raw: [UInt8], session: Int64? = nil, decision: TransactionDecision? = nil
+    ) -> ContentDigest {
         append(tx.id)
         append(tx.accountID)
         append(tx.cardID)
@@ -34,6 +37,11 @@ extension CopyTextEncoder {
         let digest = ContentDigest(of: tx)
         append(digest)
         append(session)
+        append(decision?.outcome.rawValue)
+        append(decision.map { Int64($0.score) })
+        append(decision?.rulesJSON)
+        append(decision?.ruleset)
+        append(decision?.degraded?.rawValue)
         endRow()
         return digest
     }

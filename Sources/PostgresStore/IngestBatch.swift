@@ -15,11 +15,17 @@ public struct TransactionRow: Sendable {
     /// The row in COPY text.
     let copyRow: [UInt8]
 
+    /// The decision stored with the row (the sender's answer; a replay gets it back).
+    public let decision: TransactionDecision?
+
     /// Encodes `transaction`'s row and digest; `session` is the `feed_sessions` id of the
-    /// connection that sent it (who said what).
-    public init(_ transaction: Transaction, rawLine: [UInt8], peer: String? = nil, session: Int64? = nil) {
-        var encoder = CopyTextEncoder(capacity: rawLine.count + 200)
-        digest = encoder.appendTransactionRow(transaction, rawLine: rawLine, session: session)
+    /// connection that sent it (who said what), `decision` what its sender is answered.
+    public init(
+        _ transaction: Transaction, rawLine: [UInt8], peer: String? = nil, session: Int64? = nil, decision: TransactionDecision? = nil
+    ) {
+        var encoder = CopyTextEncoder(capacity: rawLine.count + 240)
+        digest = encoder.appendTransactionRow(transaction, rawLine: rawLine, session: session, decision: decision)
+        self.decision = decision
         copyRow = encoder.bytes
         self.transaction = transaction
         self.rawLine = rawLine

@@ -163,7 +163,8 @@ extension PostgresConnection {
                 try copyIn(
                     """
                     COPY transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
-                        country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session, arrival) FROM STDIN
+                        country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session,
+                        decision, decision_score, decision_rules, decision_ruleset, decision_degraded, arrival) FROM STDIN
                     """, data: rows)
                 try execute("RELEASE SAVEPOINT direct_copy")
                 return nil
@@ -184,7 +185,8 @@ extension PostgresConnection {
         try copyIn(
             """
             COPY incoming_transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
-                country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session, arrival) FROM STDIN
+                country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session,
+                        decision, decision_score, decision_rules, decision_ruleset, decision_degraded, arrival) FROM STDIN
             """, data: rows)
         let inserted = try query(
             """

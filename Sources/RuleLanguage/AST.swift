@@ -79,6 +79,8 @@ public enum ClauseKind: Sendable, Hashable {
     case mode(String)
     case tags([String])
     case onError(String)
+    /// `action allow|review|block`: what the rule's hit asks the decision to be.
+    case action(String)
     /// Fields (or windows) the rule needs; absent ones make it not applicable.
     case require([Expr])
 }
@@ -100,11 +102,31 @@ public struct RuleDecl: Sendable, Hashable {
     public var range: SourceRange
 }
 
+/// One line of a `policy` block: `review at score >= 50`.
+public struct PolicyThreshold: Sendable, Hashable {
+    /// The outcome word as written (`review` or `block` are valid).
+    public var outcome: String
+    public var outcomeRange: SourceRange
+    /// The total score from which it applies.
+    public var score: Int64
+    public var scoreRange: SourceRange
+    public var range: SourceRange
+}
+
+/// `policy { review at score >= N  block at score >= M }`: the ruleset's decision policy.
+public struct PolicyDecl: Sendable, Hashable {
+    public var thresholds: [PolicyThreshold]
+    /// The `policy` keyword (where duplicate-policy errors point).
+    public var keywordRange: SourceRange
+    public var range: SourceRange
+}
+
 /// A top-level declaration.
 public enum Declaration: Sendable, Hashable {
     case list(ListDecl)
     case window(WindowDecl)
     case rule(RuleDecl)
+    case policy(PolicyDecl)
 
     /// Where the declaration is.
     public var range: SourceRange {
@@ -112,6 +134,7 @@ public enum Declaration: Sendable, Hashable {
         case .list(let d): d.range
         case .window(let d): d.range
         case .rule(let d): d.range
+        case .policy(let d): d.range
         }
     }
 }

@@ -49,6 +49,8 @@ extension Checker {
         var score: Int? = nil
         var mode = RuleMode.alert
         var onError = OnErrorPolicy.skip
+        var action = DecisionOutcome.review
+        var actionRange: SourceRange? = nil
         var tags: [String] = []
         var when: Expr? = nil
         var requires: [Expr] = []
@@ -67,6 +69,9 @@ extension Checker {
             case .severity(let w): severity = attribute(w, clause.valueRange, "severity")
             case .mode(let w): mode = attribute(w, clause.valueRange, "mode") ?? mode
             case .onError(let w): onError = attribute(w, clause.valueRange, "on_error policy") ?? onError
+            case .action(let w):
+                action = attribute(w, clause.valueRange, "action") ?? action
+                actionRange = clause.range
             case .score(let v):
                 if (0...100).contains(v) {
                     score = Int(v)
@@ -124,9 +129,10 @@ extension Checker {
         let reason = compileReason(reasonText ?? description, reasonRange ?? decl.idRange, facts, compiler)
         let newErrors = diagnostics[diagnosticsBefore...].contains { $0.severity == .error }
         guard !newErrors, let condition, let severity, let score, let reason else { return nil }
+        if action == .allow, let actionRange { checkAllowRule(decl.id, mode: mode, score: score, condition: condition, at: actionRange) }
         return CompiledRule(
             id: decl.id, index: index, description: description, severity: severity, score: score,
-            mode: mode, tags: tags, onError: onError, requiredFields: requiredFields, requiredWindows: requiredWindows,
+            mode: mode, action: action, tags: tags, onError: onError, requiredFields: requiredFields, requiredWindows: requiredWindows,
             condition: condition, reason: reason, reasonTemplate: reasonText ?? description,
             fieldsRead: fieldsRead, windowsUsed: windowsUsed, listsUsed: listsUsed, cost: Cost.of(condition),
             range: decl.range, evaluate: compiler.compile(condition))

@@ -1,3 +1,5 @@
+import VigilCore
+
 /// A loaded ruleset: lists, windows and rules, checked and compiled, immutable and
 /// `Sendable`, so one instance is shared by every evaluation worker and swapped
 /// atomically on reload.
@@ -17,6 +19,8 @@ public struct CompiledRuleset: Sendable {
     /// members (`list NAME`, one per line, sorted), stored with the version so any two
     /// versions can be read and compared (`vigil rules history`, `vigil rules diff`).
     public let texts: [String: String]
+    /// How hits become allow / review / block (the `policy` declaration's thresholds).
+    public let policy: DecisionPolicy
 
     /// The rule with this id.
     public func rule(id: String) -> CompiledRule? { rules.first { $0.id == id } }
@@ -34,7 +38,11 @@ public struct CompiledRuleset: Sendable {
     let runners: ContiguousArray<RunnerBox>
 
     /// Assembles a ruleset (the loader is the only caller).
-    init(version: String, rules: [CompiledRule], windows: [WindowSpec], lists: [ListSpec], warnings: [Diagnostic], texts: [String: String] = [:]) {
+    init(
+        version: String, rules: [CompiledRule], windows: [WindowSpec], lists: [ListSpec], warnings: [Diagnostic],
+        policy: DecisionPolicy = DecisionPolicy(), texts: [String: String] = [:]
+    ) {
+        self.policy = policy
         self.version = version
         self.texts = texts
         self.rules = rules

@@ -112,12 +112,17 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case invalidAttribute = "E0300"
     case listFileUnreadable = "E0301"
     case ioError = "E0302"
+    // Decision policy
+    case invalidPolicy = "E0400"
+    case duplicatePolicy = "E0401"
     // Warnings
     case unusedList = "W0001"
     case unusedWindow = "W0002"
     case windowChanged = "W0003"
     case redundantPresenceCheck = "W0004"
     case emptyList = "W0005"
+    case allowNeverDecides = "W0006"
+    case thresholdUnreachable = "W0007"
 
     /// Codes starting with `W` are warnings; the rest are errors.
     public var severity: DiagnosticSeverity {

@@ -7,7 +7,7 @@ extension Parser {
             let suggestion = found.flatMap { Suggest.closest(to: $0, in: Parser.clauseKeywords) }
             error(
                 .unknownClause, current.range,
-                "expected a rule clause (when, severity, score, reason, mode, tags, on_error, require, description), found \(current.describe)",
+                "expected a rule clause (when, severity, score, reason, mode, tags, on_error, require, action, description), found \(current.describe)",
                 help: suggestion.map { "did you mean `\($0)`?" })
             return nil
         }
@@ -23,9 +23,14 @@ extension Parser {
             kind = .reason(s)
         case "when":
             kind = .when(expression())
-        case "severity", "mode", "on_error":
+        case "severity", "mode", "on_error", "action":
             guard let (word, _) = expectIdentifier("a value for `\(keyword)`") else { return nil }
-            kind = keyword == "severity" ? .severity(word) : keyword == "mode" ? .mode(word) : .onError(word)
+            switch keyword {
+            case "severity": kind = .severity(word)
+            case "mode": kind = .mode(word)
+            case "action": kind = .action(word)
+            default: kind = .onError(word)
+            }
         case "score":
             guard case .integer(let v) = current.kind else {
                 error(.expectedToken, current.range, "expected a whole number from 0 to 100 for `score`, found \(current.describe)")

@@ -23,9 +23,9 @@ public struct Parser {
     var operatorBudget = Parser.maxOperators
 
     static let clauseKeywords: Set<String> = [
-        "description", "when", "severity", "score", "reason", "mode", "tags", "on_error", "require",
+        "description", "when", "severity", "score", "reason", "mode", "tags", "on_error", "require", "action",
     ]
-    static let declarationKeywords: Set<String> = ["list", "window", "rule"]
+    static let declarationKeywords: Set<String> = ["list", "window", "rule", "policy"]
 
     /// Parses a whole file.
     public static func parse(_ source: SourceFile) -> ParsedFile {
@@ -131,7 +131,7 @@ public struct Parser {
                 let suggestion = current.identifier.flatMap { Suggest.closest(to: $0, in: Parser.declarationKeywords) }
                 error(
                     .unknownDeclaration, current.range,
-                    "expected `list`, `window` or `rule`, found \(current.describe)",
+                    "expected `list`, `window`, `rule` or `policy`, found \(current.describe)",
                     help: suggestion.map { "did you mean `\($0)`?" })
                 advance()
                 recoverToDeclaration()
@@ -142,6 +142,7 @@ public struct Parser {
             switch word {
             case "list": decl = parseList().map(Declaration.list)
             case "window": decl = parseWindow().map(Declaration.window)
+            case "policy": decl = parsePolicy().map(Declaration.policy)
             default: decl = parseRule().map(Declaration.rule)
             }
             if let decl { decls.append(decl) }

@@ -28,13 +28,19 @@ public enum RuleFormatter {
                     printer.item(line: clause.range.start.line, endLine: clause.range.end.line, indent: "  ", text: self.clause(clause))
                 }
                 printer.item(line: d.range.end.line, endLine: d.range.end.line, indent: "", text: "}", trailingOnly: true)
+            case .policy(let d):
+                printer.item(line: d.range.start.line, endLine: d.keywordRange.end.line, indent: "", text: "policy {")
+                for t in d.thresholds {
+                    printer.item(line: t.range.start.line, endLine: t.range.end.line, indent: "  ", text: "\(t.outcome) at score >= \(t.score)")
+                }
+                printer.item(line: d.range.end.line, endLine: d.range.end.line, indent: "", text: "}", trailingOnly: true)
             }
         }
         printer.flushRemaining()
         return printer.out
     }
 
-    static let clauseOrder = ["description", "require", "when", "severity", "score", "mode", "on_error", "tags", "reason"]
+    static let clauseOrder = ["action", "description", "require", "when", "severity", "score", "mode", "on_error", "tags", "reason"]
 
     static func sortedClauses(_ clauses: [Clause]) -> [Clause] {
         clauses.enumerated().sorted {
@@ -70,6 +76,7 @@ public enum RuleFormatter {
         case .severity(let w): return "severity \(w)"
         case .mode(let w): return "mode \(w)"
         case .onError(let w): return "on_error \(w)"
+        case .action(let w): return "action \(w)"
         case .score(let v): return "score \(v)"
         case .tags(let t): return "tags \(set(t))"
         case .require(let paths): return "require " + paths.map(expression).joined(separator: ", ")

@@ -20,6 +20,9 @@ public struct CompiledRule: Sendable {
     /// 0...100.
     public let score: Int
     public let mode: RuleMode
+    /// What a hit asks the decision to be (`review` when the rule names no action);
+    /// only alert-mode rules decide (see `DecisionPolicy`).
+    public let action: DecisionOutcome
     public let tags: [String]
     public let onError: OnErrorPolicy
     /// Fields that must be present for the rule to apply (`require`).

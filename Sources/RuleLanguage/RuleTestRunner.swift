@@ -102,6 +102,7 @@ public enum RuleTestRunner {
             let expected = Set(fields.removeValue(forKey: "hits") as? [String] ?? [])
             result.covered.formUnion(expected.intersection(scope))
             let expectedErrors = Set(fields.removeValue(forKey: "errors") as? [String] ?? [])
+            let expectedDecision = fields.removeValue(forKey: "decision") as? String
             let label = "transaction \(n + 1)" + ((step["at"] as? String).map { " (at \($0))" } ?? "")
             if fields["id"] == nil { fields["id"] = "t\(n + 1)" }
             if fields["at"] == nil && fields["timestamp"] == nil { fields["at"] = "+0s" }
@@ -133,9 +134,27 @@ public enum RuleTestRunner {
                 if !windowValues.isEmpty { line += "\n      windows: \(windowValues)" }
                 result.failures.append(line)
             }
+            if let expectedDecision {
+                let problem = checkDecision(expectedDecision, ruleset: ruleset, outcomes: outcomes, scope: scope)
+                if let problem { result.failures.append("\(label): \(problem)") }
+            }
             result.steps += 1
         }
         return result
+    }
+
+    /// `"decision": "block"` in a step: what the policy makes of the hits of the rules in
+    /// scope; nil when it is what the test expects.
+    static func checkDecision(_ expected: String, ruleset: CompiledRuleset, outcomes: RuleOutcomes, scope: Set<String>) -> String? {
+        guard let outcome = DecisionOutcome(rawValue: expected) else {
+            return "`decision` must be one of \(DecisionOutcome.names), not \"\(expected)\""
+        }
+        let hits = ruleset.rules.filter { scope.contains($0.id) && outcomes.values[$0.index].isHit }.map {
+            RuleHitRecord(ruleID: $0.id, mode: $0.mode, severity: $0.severity, score: $0.score, reason: "", onError: false, action: $0.action)
+        }
+        let decided = ruleset.policy.decide(hits, ruleset: ruleset.version)
+        guard decided.outcome != outcome else { return nil }
+        return "expected decision \(outcome.rawValue), got \(decided.outcome.rawValue) (score \(decided.score), rules \(format(Set(decided.rules))))"
     }
 
     static func format(_ ids: Set<String>) -> String {

@@ -77,6 +77,7 @@ public enum RulesetLoader {
         checker.declareWindows(parsed)
         let windows = checker.compileWindows()
         let rules = checker.compileRules(parsed)
+        let policy = checker.compilePolicy(parsed, rules: rules)
         checker.warnUnused()
         var diagnostics = checker.diagnostics
         if let previous {
@@ -112,7 +113,7 @@ public enum RulesetLoader {
         }
         let ruleset = CompiledRuleset(
             version: "rs-" + hasher.hex, rules: rules, windows: windows, lists: lists,
-            warnings: diagnostics.filter { $0.severity != .error }, texts: texts)
+            warnings: diagnostics.filter { $0.severity != .error }, policy: policy, texts: texts)
         return Result(ruleset: ruleset, diagnostics: diagnostics, sources: sourceMap)
     }
 

@@ -86,6 +86,22 @@ public final class Mailbox<Element: Sendable>: Sendable {
         }
     }
 
+    /// Lets `body` change queued elements in order (buffered ones first, then those of
+    /// senders waiting for room) until it returns false; the number it changed is up to it.
+    /// Used to act on elements that have waited too long without taking them out.
+    public func updateQueued(_ body: (inout Element) -> Bool) {
+        state.withLock { state in
+            for index in state.buffer.indices {
+                guard body(&state.buffer[index]) else { return }
+            }
+            for sender in state.senders.indices {
+                for index in state.senders[sender].elements.indices {
+                    guard body(&state.senders[sender].elements[index]) else { return }
+                }
+            }
+        }
+    }
+
     /// Ends the mailbox. The consumer drains what was enqueued and then receives `nil`.
     public func finish() {
         self.state.withLock { $0.finish() }.resume()

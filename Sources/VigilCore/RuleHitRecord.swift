@@ -8,9 +8,14 @@ public struct RuleHitRecord: Sendable, Hashable {
     public var reason: String
     /// The hit comes from an evaluation error under a fail-closed rule.
     public var onError: Bool
+    /// The rule's `action` (`review` when it names none).
+    public var action: DecisionOutcome
 
     /// Creates a hit.
-    public init(ruleID: String, mode: RuleMode, severity: Severity, score: Int, reason: String, onError: Bool) {
+    public init(
+        ruleID: String, mode: RuleMode, severity: Severity, score: Int, reason: String, onError: Bool, action: DecisionOutcome = .review
+    ) {
+        self.action = action
         self.ruleID = ruleID
         self.mode = mode
         self.severity = severity
@@ -36,10 +41,11 @@ public struct AlertRecord: Sendable, Hashable {
         self.hits = hits
     }
 
-    /// The alert raised by `hits` (alert-mode ones count; shadow ones are ignored), or
-    /// nil when none is in alert mode: the highest severity, the scores summed and capped at 100.
+    /// The alert raised by `hits` (alert-mode ones count; shadow ones and allow rules,
+    /// which are exceptions rather than suspicions, are ignored), or nil when none is
+    /// left: the highest severity, the scores summed and capped at 100.
     public init?(raisedBy hits: [RuleHitRecord]) {
-        let alerting = hits.filter { $0.mode == .alert }
+        let alerting = hits.filter { $0.mode == .alert && $0.action != .allow }
         guard let severity = alerting.map(\.severity).max() else { return nil }
         self.init(severity: severity, totalScore: min(100, alerting.reduce(0) { $0 + $1.score }), hits: alerting)
     }

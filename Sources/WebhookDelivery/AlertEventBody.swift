@@ -8,7 +8,8 @@ import VigilCore
 ///  "data":{"alert_id":42,"transaction_id":"tx-1","account_id":"acc-1",
 ///          "amount":"125.40","currency":"EUR","severity":"high","total_score":70,
 ///          "rules":[{"id":"velocity","severity":"high","score":40,"reason":"..."}],
-///          "ruleset_version":"...","created_at":"...","transaction":{...}}}
+///          "ruleset_version":"...","decision":"review","decision_degraded":null,
+///          "created_at":"...","transaction":{...}}}
 /// ```
 /// The JSON Schema is `Schemas/webhook-alert-created.schema.json`.
 public enum AlertEventBody {
@@ -48,6 +49,9 @@ public enum AlertEventBody {
     ///     `transaction_raw` instead (with `transaction` null), so the body is always valid
     ///     JSON and the enqueue inside the pipeline's transaction cannot fail on it.
     ///   - timestamp: the event's time (the envelope's `timestamp`); defaults to `createdAt`.
+    ///   - decision: what the transaction's sender was answered (`allow`, `review`,
+    ///     `block`), and `degraded` why it was the fallback (`budget`) rather than the
+    ///     rules' decision; both null for an alert on a transaction stored before decisions.
     public static func make(
         alertID: Int64,
         transactionID: String,
@@ -59,7 +63,9 @@ public enum AlertEventBody {
         rulesetVersion: String,
         createdAt: Timestamp,
         transactionJSON: String,
-        timestamp: Timestamp? = nil
+        timestamp: Timestamp? = nil,
+        decision: DecisionOutcome? = nil,
+        degraded: DegradedReason? = nil
     ) -> String {
         var out = ""
         out.reserveCapacity(512 + transactionJSON.utf8.count + rules.count * 160)
@@ -88,6 +94,10 @@ public enum AlertEventBody {
         }
         out += "],\"ruleset_version\":"
         JSONText.appendQuoted(rulesetVersion, to: &out)
+        out += ",\"decision\":"
+        if let decision { JSONText.appendQuoted(decision.rawValue, to: &out) } else { out += "null" }
+        out += ",\"decision_degraded\":"
+        if let degraded { JSONText.appendQuoted(degraded.rawValue, to: &out) } else { out += "null" }
         out += ",\"created_at\":"
         JSONText.appendQuoted(RFC3339.format(createdAt), to: &out)
         out += ",\"transaction\":"

@@ -64,13 +64,14 @@ struct FeedScoreCommand: AsyncParsableCommand {
             populations = [("everyday", [], total - Set(labels.flatMap(\.transactionIDs)).count)]
         }
         var alerts: [String: String] = [:]
+        var decisions = DecisionScore()
         do {
-            alerts = try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-score")) { db in
+            (alerts, decisions) = try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-score")) { db in
                 var byTransaction: [String: String] = [:]
                 for row in try await db.query("SELECT transaction_id, account_id FROM alerts") {
                     byTransaction[try row.decode(0, as: String.self)] = try row.decode(1, as: String.self)
                 }
-                return byTransaction
+                return (byTransaction, try await DecisionScore.read(cases: labels.map(\.transactionIDs), on: db))
             }
         } catch let error as PostgresError {
             throw CleanExit.failure("vigil feed score: \(error)")
@@ -80,7 +81,15 @@ struct FeedScoreCommand: AsyncParsableCommand {
             populations[0].accountIDs = Array(Set(alerts.values))
         }
         let score = DetectionScore(cases: labels.map { ($0.type, $0.transactionIDs) }, populations: populations, alerts: alerts)
-        print(json ? score.json : score.text)
+        guard json else {
+            print(score.text)
+            print(decisions.text)
+            return
+        }
+        var object = (try? JSONSerialization.jsonObject(with: Data(score.json.utf8)) as? [String: Any]) ?? [:]
+        object["decisions"] = decisions.json
+        let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+        print(text ?? score.json)
     }
 
     func decodeLines<T: Decodable>(_ data: Data, file: String) throws -> [T] {

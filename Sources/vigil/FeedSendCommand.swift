@@ -73,8 +73,8 @@ struct FeedSendCommand: AsyncParsableCommand {
                                 }
                             }
                             var tally = Tally()
-                            while tally.total < expected, let reply = try await connection.nextReply() {
-                                tally.add(reply)
+                            while tally.total < expected, let (reply, decision) = try await connection.nextDecidedReply() {
+                                tally.add(reply, decision: decision)
                             }
                             try await sender.value
                             return tally
@@ -96,6 +96,8 @@ struct FeedSendCommand: AsyncParsableCommand {
                 "unanswered": sent - total.total, "seconds": seconds,
             ]
             object["nacks_by_code"] = total.nacksByCode
+            object["decisions"] = total.decisions
+            object["degraded"] = total.degraded
             let text =
                 (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
             print(text)
@@ -104,6 +106,11 @@ struct FeedSendCommand: AsyncParsableCommand {
                 "sent \(sent) records on \(counts.filter { $0 > 0 }.count) connections in \(String(format: "%.2f", seconds)) s (\(Int(Double(sent) / max(seconds, 0.001))) records/s)"
             )
             print("acked \(total.acked) (\(total.duplicates) duplicates), nacked \(total.nacked)")
+            print(
+                "decisions: "
+                    + DecisionOutcome.allCases.map { "\($0.rawValue) \(total.decisions[$0.rawValue, default: 0])" }.joined(separator: ", ")
+                    + (total.degraded.isEmpty
+                        ? "" : "; fallbacks: " + total.degraded.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
             for (code, count) in total.nacksByCode.sorted(by: { $0.key < $1.key }) {
                 print("  nack \(code): \(count)")
             }
@@ -119,9 +126,16 @@ struct Tally: Sendable {
     var duplicates = 0
     var nacked = 0
     var nacksByCode: [String: Int] = [:]
+    /// Acks by decision (`allow`, `review`, `block`), and the fallbacks among them by reason.
+    var decisions: [String: Int] = [:]
+    var degraded: [String: Int] = [:]
     var total: Int { acked + nacked }
 
-    mutating func add(_ reply: FeedAcknowledgement) {
+    mutating func add(_ reply: FeedAcknowledgement, decision: TransactionDecision? = nil) {
+        if let decision {
+            decisions[decision.outcome.rawValue, default: 0] += 1
+            if let reason = decision.degraded { degraded[reason.rawValue, default: 0] += 1 }
+        }
         switch reply {
         case .ack(_, let duplicate):
             acked += 1
@@ -137,6 +151,8 @@ struct Tally: Sendable {
         duplicates += other.duplicates
         nacked += other.nacked
         nacksByCode.merge(other.nacksByCode, uniquingKeysWith: +)
+        decisions.merge(other.decisions, uniquingKeysWith: +)
+        degraded.merge(other.degraded, uniquingKeysWith: +)
     }
 }
 

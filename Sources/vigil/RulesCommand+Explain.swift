@@ -25,7 +25,10 @@ extension RulesCommand {
             }
             print("rule \(rule.id)  (\(rule.range.file):\(rule.range.start.line))")
             if !rule.description.isEmpty { print("  description: \(rule.description)") }
-            print("  severity \(rule.severity.rawValue), score \(rule.score), mode \(rule.mode.rawValue), on_error \(rule.onError.rawValue)")
+            print(
+                "  severity \(rule.severity.rawValue), score \(rule.score), action \(rule.action.rawValue), mode \(rule.mode.rawValue), on_error \(rule.onError.rawValue)"
+            )
+            print("  decision policy: \(Self.describe(ruleset.policy))")
             if !rule.tags.isEmpty { print("  tags: \(rule.tags.joined(separator: ", "))") }
             let required = rule.requiredFields.map(\.name) + rule.requiredWindows.map { "window." + ruleset.windows.name(of: $0) }
             if !required.isEmpty { print("  require: \(required.joined(separator: ", ")) (not applicable when missing)") }
@@ -79,6 +82,23 @@ extension RulesCommand {
             case .error(let e, let closed):
                 print("\nresult: evaluation error: \(e); \(closed ? "on_error alert: raised as a hit" : "on_error skip: no hit")")
             }
+            // The whole ruleset's decision on this transaction (windows as given, no profile update).
+            var outcomes = RuleOutcomes()
+            ruleset.evaluate(record, lists: lists, into: &outcomes)
+            let hits = ruleset.rules.filter { outcomes.values[$0.index].isHit }.map {
+                RuleHitRecord(ruleID: $0.id, mode: $0.mode, severity: $0.severity, score: $0.score, reason: "", onError: false, action: $0.action)
+            }
+            let decision = ruleset.policy.decide(hits, ruleset: ruleset.version)
+            print(
+                "decision: \(decision.outcome.rawValue) (score \(decision.score); alert-mode rules hit: "
+                    + "\(decision.rules.isEmpty ? "none" : decision.rules.joined(separator: ", ")))")
+        }
+
+        static func describe(_ policy: DecisionPolicy) -> String {
+            var parts: [String] = []
+            if let review = policy.reviewAtScore { parts.append("review at score >= \(review)") }
+            if let block = policy.blockAtScore { parts.append("block at score >= \(block)") }
+            return parts.isEmpty ? "rules' actions only (no score thresholds)" : parts.joined(separator: ", ")
         }
 
         func describe(_ l: ListSpec) -> String {

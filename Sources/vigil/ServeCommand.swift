@@ -112,6 +112,16 @@ struct ServeCommand: AsyncParsableCommand {
             "A previous secret key, still accepted for opening sealed secrets during a rotation [VIGIL_PREVIOUS_SECRET_KEY_FILE]; or VIGIL_PREVIOUS_SECRET_KEY."
     )
     var previousSecretKeyFile: String?
+    @Option(
+        help:
+            "How long after a record's arrival its decision may take, e.g. 50ms; past it the fallback answers [VIGIL_DECISION_BUDGET] (default: no budget)."
+    )
+    var decisionBudget: String?
+    @Option(
+        help:
+            "The decision when detection cannot decide in time: allow (fail open), review or block (fail closed); required with --decision-budget [VIGIL_DECISION_FALLBACK]."
+    )
+    var decisionFallback: String?
 
     // HTTP access (tokens and roles: docs/security.md).
     @Flag(help: "Serve /metrics without a token, for a Prometheus scraper (default: a viewer token is needed) [VIGIL_METRICS_PUBLIC=1].")
@@ -192,6 +202,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.http.metricsPublic =
             metricsPublic || ProcessInfo.processInfo.environment["VIGIL_METRICS_PUBLIC"] == "1" || settings.values["metrics-public"] == "true"
         configuration.http.maxBodyBytes = try value(maxRequestBody, "VIGIL_MAX_REQUEST_BODY", "max-request-body", configuration.http.maxBodyBytes)
+        let chosenFallback = try value(decisionFallback, "VIGIL_DECISION_FALLBACK", "decision-fallback", "")
+        configuration.decisions = try Self.decisionSettings(
+            budget: try value(decisionBudget, "VIGIL_DECISION_BUDGET", "decision-budget", "").nilIfEmpty,
+            fallback: chosenFallback.nilIfEmpty)
         configuration.profileCheckpointInterval = .seconds(
             max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
         let trust = TrustOptions(
@@ -230,6 +244,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         logger.info(
             "ruleset loaded", metadata: ["version": "\(ruleset.version)", "rules": "\(ruleset.rules.count)", "windows": "\(ruleset.windows.count)"])
+        Self.logDecisions(configuration.decisions, chosen: !chosenFallback.isEmpty, logger: logger)
         // Checked by the server once PostgreSQL answers (it may be down now: serve waits for it).
         configuration.schemasDirectory = URL(fileURLWithPath: ProcessInfo.processInfo.environment["VIGIL_SCHEMAS"] ?? "Schemas")
 
@@ -276,7 +291,7 @@ struct Settings {
             "profile-checkpoint-seconds",
             "allowed-lateness", "max-connections", "idle-timeout", "line-timeout",
             "tls-cert", "tls-key", "tls-client-ca", "pan-policy", "secret-key-file", "previous-secret-key-file",
-            "max-stream-subscribers", "stream-buffer",
+            "max-stream-subscribers", "stream-buffer", "decision-budget", "decision-fallback",
         ]
         for (key, raw) in object {
             guard known.contains(key) else {

@@ -11,6 +11,24 @@ import VigilCore
         #expect(text(.ack(id: "tx-000001", duplicate: true)) == "{\"ack\":\"tx-000001\",\"duplicate\":true}\n")
     }
 
+    @Test func ackLinesCarryTheDecisionAfterTheExistingFields() {
+        let block = TransactionDecision(outcome: .block, score: 90, rules: ["card_testing", "q\"uote"], ruleset: "rs-00ab")
+        #expect(
+            text(.ack(id: "tx-1", duplicate: false, decision: block))
+                == #"{"ack":"tx-1","decision":"block","score":90,"rules":["card_testing","q\"uote"],"ruleset":"rs-00ab"}"# + "\n")
+        #expect(
+            text(.ack(id: "tx-1", duplicate: true, decision: block))
+                == #"{"ack":"tx-1","duplicate":true,"decision":"block","score":90,"rules":["card_testing","q\"uote"],"ruleset":"rs-00ab"}"# + "\n")
+        // A fallback: no ruleset decided, and the reply says why.
+        #expect(
+            text(.ack(id: "tx-2", duplicate: false, decision: .fallback(.review, reason: .budget)))
+                == #"{"ack":"tx-2","decision":"review","score":0,"rules":[],"degraded":"budget"}"# + "\n")
+        let allow = TransactionDecision(outcome: .allow, score: 0, rules: [], ruleset: "rs-1")
+        #expect(
+            text(.ack(id: "tx-3", duplicate: false, decision: allow)) == #"{"ack":"tx-3","decision":"allow","score":0,"rules":[],"ruleset":"rs-1"}"#
+                + "\n")
+    }
+
     @Test func nackLinesEscapeAndUseNullWithoutID() {
         let r = FeedRejection(code: .invalidCurrency, recordID: "tx-\"1\"\\", field: "currency", message: "bad \"EUX\"\n\u{1}")
         #expect(text(.nack(r)) == #"{"nack":"tx-\"1\"\\","error":"invalid_currency","message":"bad \"EUX\"\n\u0001"}"# + "\n")

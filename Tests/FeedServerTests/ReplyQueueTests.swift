@@ -44,7 +44,7 @@ struct ReplyQueueTests {
 
 extension FeedReply {
     fileprivate var id: String? {
-        if case .ack(let id, _) = self { return id }
+        if case .ack(let id, _, _) = self { return id }
         return nil
     }
 }

@@ -15,7 +15,8 @@ struct AlertEventBodyTests {
                 .init(id: "velocity", severity: "high", score: 40, reason: "5 card-not-present payments in 10m"),
                 .init(id: "new_country", severity: "medium", score: 30, reason: "first payment from \u{2028}FR\u{01}"),
             ],
-            rulesetVersion: "sha256:abc", createdAt: Timestamp(secondsSinceEpoch: 1_795_000_000), transactionJSON: transaction
+            rulesetVersion: "sha256:abc", createdAt: Timestamp(secondsSinceEpoch: 1_795_000_000), transactionJSON: transaction,
+            decision: .block, degraded: .budget
         )
     }
 
@@ -33,6 +34,8 @@ struct AlertEventBodyTests {
         #expect(data["severity"] as? String == "high")
         #expect(data["total_score"] as? Int == 70)
         #expect(data["ruleset_version"] as? String == "sha256:abc")
+        #expect(data["decision"] as? String == "block")
+        #expect(data["decision_degraded"] as? String == "budget")
         let rules = try #require(data["rules"] as? [[String: Any]])
         #expect(rules.count == 2)
         #expect(rules[1]["reason"] as? String == "first payment from \u{2028}FR\u{01}")
@@ -71,5 +74,14 @@ struct AlertEventBodyTests {
         for key in dataRequired { #expect(data[key] != nil, "missing data.\(key)") }
         let dataProperties = try #require(dataSchema["properties"] as? [String: Any])
         for key in data.keys { #expect(dataProperties[key] != nil, "data.\(key) is not in the schema") }
+        // The decision's values are the ones the schema lists (null included, for old transactions).
+        let decision = try #require(dataProperties["decision"] as? [String: Any])
+        let allowed = try #require(decision["enum"] as? [Any])
+        let names = Set(allowed.compactMap { $0 as? String })
+        #expect(names == Set(DecisionOutcome.allCases.map(\.rawValue)))
+        #expect(allowed.contains { $0 is NSNull })
+        let degraded = try #require(dataProperties["decision_degraded"] as? [String: Any])
+        let reasons = Set((degraded["enum"] as? [Any] ?? []).compactMap { $0 as? String })
+        #expect(reasons == Set(DegradedReason.allCases.map(\.rawValue)))
     }
 }

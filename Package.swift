@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "vigil", targets: ["vigil"]),
         .library(name: "RuleLanguage", targets: ["RuleLanguage"]),
         .library(name: "FeedProtocol", targets: ["FeedProtocol"]),
+        .library(name: "ISO8583", targets: ["ISO8583"]),
         .library(name: "FeedGenerator", targets: ["FeedGenerator"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
     ],
@@ -33,6 +34,8 @@ let package = Package(
         // Reads a client certificate's subject (the feed records who sent what); already
         // in the graph through swift-nio-ssl and async-http-client.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
+        // Parses ISO 20022 (pacs.008) XML; through FoundationXML (libxml2) on Linux.
+        .package(url: "https://github.com/drmohundro/SWXMLHash.git", from: "8.1.1"),
     ],
     targets: [
         // MARK: pure modules (no I/O)
@@ -48,6 +51,19 @@ let package = Package(
         .target(
             name: "FeedProtocol",
             dependencies: ["VigilCore"],
+            swiftSettings: swiftSettings
+        ),
+        // ISO 8583 packing and unpacking (dialects from packager files) and the mapping to
+        // feed records; pure: the listener lives in FeedServer.
+        .target(
+            name: "ISO8583",
+            dependencies: ["VigilCore", "FeedProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        // ISO 20022 pacs.008 credit transfers in, pacs.002 status reports out (pure).
+        .target(
+            name: "ISO20022",
+            dependencies: ["VigilCore", "FeedProtocol", .product(name: "SWXMLHash", package: "SWXMLHash")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -93,6 +109,7 @@ let package = Package(
             dependencies: [
                 "VigilCore",
                 "FeedProtocol",
+                "ISO8583",
                 "Supervision",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -140,6 +157,8 @@ let package = Package(
                 "VigilCore",
                 "FeedProtocol",
                 "FeedServer",
+                "ISO8583",
+                "ISO20022",
                 "PostgresStore",
                 "RuleLanguage",
                 "Supervision",
@@ -164,6 +183,7 @@ let package = Package(
                 "VigilCore",
                 "RuleLanguage",
                 "FeedProtocol",
+                "ISO8583",
                 "FeedGenerator",
                 "Supervision",
                 "PostgresStore",
@@ -200,6 +220,8 @@ let package = Package(
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "VigilCore"], exclude: ["testdata"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedProtocolTests", dependencies: ["FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SupervisionTests",
@@ -210,7 +232,7 @@ let package = Package(
         .testTarget(
             name: "FeedServerTests",
             dependencies: [
-                "FeedServer", "FeedProtocol", "VigilCore", "VigilTesting",
+                "FeedServer", "FeedProtocol", "VigilCore", "VigilTesting", "ISO8583",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -226,7 +248,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "Pipeline", "Detection", "FeedServer", "FeedProtocol", "FeedGenerator", "PostgresStore", "RuleLanguage", "Supervision",
-                "VigilCore", "WebhookDelivery", "VigilTesting", "Secrets",
+                "VigilCore", "WebhookDelivery", "VigilTesting", "Secrets", "ISO8583", "ISO20022",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -108,6 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
             "A previous secret key, still accepted for opening sealed secrets during a rotation [VIGIL_PREVIOUS_SECRET_KEY_FILE]; or VIGIL_PREVIOUS_SECRET_KEY."
     )
     var previousSecretKeyFile: String?
+    @OptionGroup var iso8583: ISO8583Options
 
     func run() async throws {
         let settings: Settings
@@ -187,6 +188,7 @@ struct ServeCommand: AsyncParsableCommand {
         try trust.apply(to: &configuration, keyring: keyring, settings: settings)
         try await TrustOptions.refusePlaintextSecrets(database: configuration.database)
         configuration.recordFeedSessions()
+        try iso8583.apply(to: &configuration, settings: settings)
         configuration.enableWebhooks(
             allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1",
             keyring: keyring)
@@ -256,7 +258,7 @@ struct Settings {
             "max-stream-subscribers", "stream-buffer",
         ]
         for (key, raw) in object {
-            guard known.contains(key) else {
+            guard known.contains(key) || ISO8583Options.settingsKeys.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")
             }
             values[key] = "\(raw)"

@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "vigil", targets: ["vigil"]),
         .library(name: "RuleLanguage", targets: ["RuleLanguage"]),
         .library(name: "FeedProtocol", targets: ["FeedProtocol"]),
+        .library(name: "ISO8583", targets: ["ISO8583"]),
         .library(name: "FeedGenerator", targets: ["FeedGenerator"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
     ],
@@ -36,6 +37,8 @@ let package = Package(
         // The HTTP endpoints (ops, later the investigator API): router, middleware, server.
         // Its default traits (a swift-configuration reader, full Foundation) are not used.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        // Parses ISO 20022 (pacs.008) XML; through FoundationXML (libxml2) on Linux.
+        .package(url: "https://github.com/drmohundro/SWXMLHash.git", from: "8.1.1"),
     ],
     targets: [
         // MARK: pure modules (no I/O)
@@ -51,6 +54,19 @@ let package = Package(
         .target(
             name: "FeedProtocol",
             dependencies: ["VigilCore"],
+            swiftSettings: swiftSettings
+        ),
+        // ISO 8583 packing and unpacking (dialects from packager files) and the mapping to
+        // feed records; pure: the listener lives in FeedServer.
+        .target(
+            name: "ISO8583",
+            dependencies: ["VigilCore", "FeedProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        // ISO 20022 pacs.008 credit transfers in, pacs.002 status reports out (pure).
+        .target(
+            name: "ISO20022",
+            dependencies: ["VigilCore", "FeedProtocol", .product(name: "SWXMLHash", package: "SWXMLHash")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -96,6 +112,7 @@ let package = Package(
             dependencies: [
                 "VigilCore",
                 "FeedProtocol",
+                "ISO8583",
                 "Supervision",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -177,6 +194,8 @@ let package = Package(
                 "VigilCore",
                 "FeedProtocol",
                 "FeedServer",
+                "ISO8583",
+                "ISO20022",
                 "PostgresStore",
                 "RuleLanguage",
                 "Supervision",
@@ -203,6 +222,7 @@ let package = Package(
                 "VigilCore",
                 "RuleLanguage",
                 "FeedProtocol",
+                "ISO8583",
                 "FeedGenerator",
                 "Supervision",
                 "PostgresStore",
@@ -242,6 +262,8 @@ let package = Package(
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "VigilCore"], exclude: ["testdata"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedProtocolTests", dependencies: ["FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ISO20022Tests", dependencies: ["ISO20022", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ISO8583Tests", dependencies: ["ISO8583", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "FeedProtocol", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SupervisionTests",
@@ -252,7 +274,7 @@ let package = Package(
         .testTarget(
             name: "FeedServerTests",
             dependencies: [
-                "FeedServer", "FeedProtocol", "VigilCore", "VigilTesting",
+                "FeedServer", "FeedProtocol", "VigilCore", "VigilTesting", "ISO8583",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -268,7 +290,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "Pipeline", "Detection", "FeedServer", "FeedProtocol", "FeedGenerator", "PostgresStore", "RuleLanguage", "Supervision",
-                "VigilCore", "WebhookDelivery", "VigilTesting", "Secrets", "Backtest", "Access", "HTTPAPI",
+                "VigilCore", "WebhookDelivery", "VigilTesting", "Secrets", "Backtest", "Access", "HTTPAPI", "ISO8583", "ISO20022",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

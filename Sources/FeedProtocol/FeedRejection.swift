@@ -53,6 +53,10 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
         /// passing the Luhn check). The feed carries card tokens or fingerprints, never
         /// PANs; the stored raw line has the number masked (first 6 and last 4 kept).
         case panNotAllowed = "pan_not_allowed"
+        /// An ISO 8583 frame that is not a well-formed message of the listener's dialect or
+        /// not a request Vigil answers; the message names the ISO problem (bad bitmap,
+        /// field too long, ...), the field and the byte offset.
+        case invalidISO8583 = "invalid_iso8583"
     }
 
     /// What was wrong.

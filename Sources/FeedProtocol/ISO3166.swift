@@ -1,6 +1,6 @@
 /// ISO 3166-1 alpha-2 country codes, checked with a 26×26 bit table (no hashing,
 /// no allocation on the hot path).
-enum ISO3166 {
+public enum ISO3166 {
     /// Officially assigned codes, plus XK (Kosovo), which card networks use.
     static let codes = """
         AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR \
@@ -31,5 +31,11 @@ enum ISO3166 {
         let y = b &- 65
         guard x < 26, y < 26 else { return false }
         return table[Int(x) * 26 + Int(y)]
+    }
+
+    /// Whether `code` is an assigned upper-case alpha-2 code (for other feed formats).
+    public static func isAssigned(_ code: some Collection<UInt8>) -> Bool {
+        guard code.count == 2, let first = code.first, let last = code.dropFirst().first else { return false }
+        return isAssigned(first, last)
     }
 }

@@ -15,16 +15,19 @@ final class ConnectionGate: Sendable {
     private let open = Atomic<Int>(0)
     private let throttle = Mutex(LogThrottle())
     private let logger: Logger
-    private let gauge = Gauge(label: "vigil_feed_connections")
-    private let refusedCounter = Counter(label: "vigil_feed_connections_refused_total")
-    /// The refusal line, encoded once.
+    private let gauge: Gauge
+    private let refusedCounter: Counter
+    /// The refusal line, encoded once (nothing for ISO 8583, which has no such message).
     private let refusal: [UInt8]
 
-    init(limit: Int, logger: Logger) {
+    init(limit: Int, logger: Logger, configuration: FeedServerConfiguration = FeedServerConfiguration()) {
         self.limit = max(1, limit)
         self.logger = logger
-        self.refusal = FeedReply.nack(.tooManyConnections(limit: max(1, limit))).bytes
-        Gauge(label: "vigil_feed_max_connections").record(self.limit)
+        self.refusal = configuration.isLineFramed ? FeedReply.nack(.tooManyConnections(limit: max(1, limit))).bytes : []
+        let prefix = configuration.metricsPrefix
+        self.gauge = Gauge(label: "\(prefix)_connections")
+        self.refusedCounter = Counter(label: "\(prefix)_connections_refused_total")
+        Gauge(label: "\(prefix)_max_connections").record(self.limit)
     }
 
     /// Open connections now.

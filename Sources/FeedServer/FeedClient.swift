@@ -1,4 +1,5 @@
 import Foundation
+import ISO8583
 import NIOCore
 import NIOPosix
 import VigilCore
@@ -68,6 +69,7 @@ public enum FeedClient {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         receiveBufferSize: Int32? = nil,
         tls: FeedClientTLS? = nil,
+        iso8583: ISO8583Packager? = nil,
         _ body: (FeedClientConnection) async throws -> R
     ) async throws -> R {
         var bootstrap = ClientBootstrap(group: eventLoopGroup)
@@ -81,7 +83,12 @@ public enum FeedClient {
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try tls?.addHandler(to: channel, host: host)
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FeedLineDecoder(maximumLength: 1 << 20)))
+                    if let iso8583 {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(ISO8583FrameDecoder(packager: iso8583, maximumLength: iso8583.maximumBodyLength)))
+                    } else {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FeedLineDecoder(maximumLength: 1 << 20)))
+                    }
                     return try NIOAsyncChannel<[FeedFrame], ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -90,6 +97,7 @@ public enum FeedClient {
             }
         return try await channel.executeThenClose { inbound, outbound in
             let connection = FeedClientConnection(inbound: inbound, outbound: outbound, channel: channel.channel)
+            connection.iso8583 = iso8583.map { ISO8583Decoder(packager: $0) }
             return try await body(connection)
         }
     }
@@ -104,6 +112,10 @@ public final class FeedClientConnection {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     /// The underlying channel (to close it abruptly in tests).
     public let channel: any NIOCore.Channel
+    /// Set when the connection speaks ISO 8583: replies are response messages.
+    var iso8583: ISO8583Decoder?
+    /// The last ISO 8583 response read by ``nextReply()`` (tests look at its fields).
+    public private(set) var lastResponse: ISO8583Message?
 
     init(inbound: NIOAsyncChannelInboundStream<[FeedFrame]>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any NIOCore.Channel) {
         self.iterator = inbound.makeAsyncIterator()
@@ -146,6 +158,16 @@ public final class FeedClientConnection {
             let frame = frames[nextFrame]
             nextFrame += 1
             guard case .line(let line) = frame, line.readableBytes > 0 else { continue }
+            if let iso8583 {
+                // A response: field 39 `00` is an ack, anything else a nack `iso8583_39_<code>`.
+                let bytes = Array(line.readableBytesView)
+                guard let response = try? iso8583.decode(body: bytes.dropFirst(iso8583.packager.headerSize)) else { continue }
+                lastResponse = response
+                let id = ISO8583Mapper.transactionID(response)
+                let code = response.text(39) ?? "??"
+                if code == "00" { return .ack(id: id ?? "", duplicate: false) }
+                return .nack(id: id, code: "iso8583_39_\(code)", message: "response \(response.mtiText) with field 39 \(code)")
+            }
             if let reply = FeedAcknowledgement(line: line.readableBytesView) { return reply }
         }
     }

@@ -7,6 +7,9 @@ public enum FeedFrame: Sendable, Equatable {
     case line(ByteBuffer)
     /// A line longer than the limit; `prefix` holds its first bytes, `length` its size.
     case tooLong(prefix: ByteBuffer, length: Int)
+    /// A length-prefixed frame cut short by the end of the connection (ISO 8583): its
+    /// bytes so far and the length its header announced.
+    case truncated(prefix: ByteBuffer, declared: Int)
 }
 
 /// Splits the byte stream into `\n`-terminated lines of at most `maximumLength` bytes.

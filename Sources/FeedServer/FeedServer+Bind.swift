@@ -57,16 +57,24 @@ extension FeedServer {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                         try channel.pipeline.syncOperations.addHandler(TLSHandshakeObserver(identity: identity, failures: tlsFailures))
                     }
-                    if configuration.idleTimeout != nil || configuration.lineTimeout != nil {
+                    let line = configuration.isLineFramed ? configuration.lineTimeout : nil
+                    if configuration.idleTimeout != nil || line != nil {
                         try channel.pipeline.syncOperations.addHandler(
                             ConnectionWatchdog(
-                                idle: configuration.idleTimeout, line: configuration.lineTimeout,
+                                idle: configuration.idleTimeout, line: line,
                                 replies: replies, outcome: lineTimeout, reporter: timeouts
                             ))
                     }
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(FeedLineDecoder(maximumLength: configuration.maximumLineLength))
-                    )
+                    switch configuration.wire {
+                    case .ndjson:
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(FeedLineDecoder(maximumLength: configuration.maximumLineLength))
+                        )
+                    case .iso8583(let wire):
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(ISO8583FrameDecoder(packager: wire.packager, maximumLength: configuration.maximumLineLength))
+                        )
+                    }
                     let connection = try NIOAsyncChannel<[FeedFrame], ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(

@@ -6,8 +6,14 @@ extension FeedServer {
     /// is refused with the number masked, or decoded with the number replaced by its
     /// token; either way the bytes returned (what is stored) no longer hold the number.
     func decodeLine(_ line: [UInt8], now: Timestamp) -> (FeedRecord.Payload, [UInt8]) {
+        Self.record(fromLine: line, decoder: decoder, panPolicy: configuration.panPolicy, now: now)
+    }
+
+    /// A line's record and the bytes to store, through the card-number policy and the
+    /// decoder: what every way in (the feed, ISO 8583, ISO 20022) does with a protocol v1 line.
+    public static func record(fromLine line: [UInt8], decoder: FeedDecoder, panPolicy: PANPolicy, now: Timestamp) -> (FeedRecord.Payload, [UInt8]) {
         var raw = line
-        switch configuration.panPolicy.apply(to: line) {
+        switch panPolicy.apply(to: line) {
         case .clean:
             break
         case .tokenized(let rewritten):

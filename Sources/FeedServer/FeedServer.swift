@@ -23,6 +23,8 @@ import VigilCore
 public final class FeedServer: Service, Sendable {
     let configuration: FeedServerConfiguration
     private let sink: any FeedSink
+    /// Where reversals go (ISO 8583 listeners); nil answers them with a system error.
+    let reversals: (any ReversalSink)?
     let logger: Logger
     let group: any EventLoopGroup
     let decoder: FeedDecoder
@@ -31,27 +33,33 @@ public final class FeedServer: Service, Sendable {
     private let listening = Promise<SocketAddress?>()
     let gate: ConnectionGate
     let timeouts: TimeoutReporter
-    let acceptErrors = Counter(label: "vigil_feed_accept_errors_total")
-    private let linesCounter = Counter(label: "vigil_feed_lines_total")
+    let acceptErrors: Counter
+    private let linesCounter: Counter
     /// The TLS context new connections get (swapped by ``reloadTLS()``); nil for plain TCP.
     let tlsContext: TLSContextBox?
     let tlsFailures: TLSFailureLog
     /// The next connection's session id: microseconds at start, so ids stay unique across restarts.
-    let sessionIDs = Atomic<Int64>(Timestamp.now().microsecondsSinceEpoch)
+    let sessionIDs: Atomic<Int64>
 
     /// Creates a server that hands records to `sink`.
     public init(
         configuration: FeedServerConfiguration,
         sink: any FeedSink,
+        reversals: (any ReversalSink)? = nil,
         logger: Logger = Logger(label: "vigil.feed"),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
         self.sink = sink
+        self.reversals = reversals
         self.logger = logger
+        let prefix = configuration.metricsPrefix
+        self.acceptErrors = Counter(label: "\(prefix)_accept_errors_total")
+        self.linesCounter = Counter(label: "\(prefix)_lines_total")
+        self.sessionIDs = Atomic(Timestamp.now().microsecondsSinceEpoch + configuration.sessionIDBase)
         self.group = eventLoopGroup
         self.decoder = FeedDecoder(configuration: configuration.decoder)
-        self.gate = ConnectionGate(limit: configuration.maximumConnections, logger: logger)
+        self.gate = ConnectionGate(limit: configuration.maximumConnections, logger: logger, configuration: configuration)
         self.timeouts = TimeoutReporter(logger: logger, idleTimeout: configuration.idleTimeout, lineTimeout: configuration.lineTimeout)
         self.tlsContext = configuration.tls.flatMap { try? $0.makeContext() }.map { TLSContextBox($0) }
         self.tlsFailures = TLSFailureLog(logger: logger)
@@ -176,6 +184,7 @@ public final class FeedServer: Service, Sendable {
         defer { connections.withLock { _ = $0.removeValue(forKey: key) } }
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(peer)"
+        let iso = makeISO8583Session()
         do {
             // Cancelled (the tree is going down for good, e.g. a supervisor escalated): replies
             // still owed may never come, so stop waiting for them; unanswered records are
@@ -184,9 +193,9 @@ public final class FeedServer: Service, Sendable {
             try await withTaskCancellationHandler {
                 try await connection.executeThenClose { inbound, outbound in
                     try await withThrowingTaskGroup(of: Void.self) { tasks in
-                        tasks.addTask { try await Self.writeReplies(replies, to: outbound) }
+                        tasks.addTask { try await Self.writeReplies(replies, to: outbound, iso: iso) }
                         do {
-                            try await self.readRecords(inbound, replies: replies, identity: identity)
+                            try await self.readRecords(inbound, replies: replies, identity: identity, iso: iso)
                             try await self.answerTimedOutLine(lineTimeout, replies: replies, session: identity.session)
                         } catch {
                             logger.debug("feed connection read ended", metadata: ["error": "\(error)"])
@@ -204,10 +213,12 @@ public final class FeedServer: Service, Sendable {
         replies.close()
     }
 
-    private func readRecords(_ inbound: NIOAsyncChannelInboundStream<[FeedFrame]>, replies: ReplyQueue, identity: ConnectionIdentity) async throws {
-        let limit = configuration.maximumLineLength
+    private func readRecords(
+        _ inbound: NIOAsyncChannelInboundStream<[FeedFrame]>, replies: ReplyQueue, identity: ConnectionIdentity, iso: ISO8583Session?
+    ) async throws {
         var records: [FeedRecord] = []
         var lines = 0
+        defer { linesCounter.increment(by: lines) }
         // Known once the first line arrives: with TLS, the handshake (and the client's
         // subject) is complete by then.
         var session: FeedSession?
@@ -223,34 +234,42 @@ public final class FeedServer: Service, Sendable {
             }
             let sessionID = session?.id
             for frame in frames {
-                let record: (FeedRecord.Payload, [UInt8])
-                switch frame {
-                case .line(let buffer):
-                    if buffer.readableBytes == 0 { continue }  // blank lines are keep-alives
-                    record = decodeLine(Array(buffer.readableBytesView), now: now)
-                case .tooLong(let prefix, let length):
-                    var rejection = FeedRejection.lineTooLong(limit: limit)
-                    rejection.message += " (this line had \(length) bytes)"
-                    record = (.rejected(rejection), PANPolicy.reject.masked(Array(prefix.readableBytesView)))
-                }
+                guard let decoded = decodeFrame(frame, now: now, iso: iso) else { continue }
                 // Waits while the connection has its maximum of unanswered records: hand
                 // over what is read so far first, or their replies could never free a place.
                 var sequence = replies.tryReserve()
                 if sequence == nil {
-                    try await submit(records, replies: replies)
+                    try await submit(records, replies: replies, iso: iso)
                     records.removeAll(keepingCapacity: true)
                     sequence = await replies.reserve()
                 }
                 guard let sequence else {
-                    try await submit(records, replies: replies)  // closing: what was read still goes in
+                    try await submit(records, replies: replies, iso: iso)  // closing: what was read still goes in
                     return
                 }
-                records.append(FeedRecord(payload: record.0, rawLine: record.1, peer: peer, replies: replies, sequence: sequence, session: sessionID))
+                iso?.expect(sequence, respondTo: decoded.respondTo)
                 lines += 1
+                switch decoded.outcome {
+                case .record(let payload, let raw):
+                    records.append(FeedRecord(payload: payload, rawLine: raw, peer: peer, replies: replies, sequence: sequence, session: sessionID))
+                case .answered(let reply):
+                    replies.complete(sequence, reply)
+                case .reversal(let reversal):
+                    // After the records read before it, so that its reply keeps its place.
+                    try await submit(records, replies: replies, iso: iso)
+                    records.removeAll(keepingCapacity: true)
+                    let record = ReversalRecord(reversal: reversal, peer: peer, session: sessionID, replies: replies, sequence: sequence)
+                    try await submitReversal(record, iso: iso)
+                }
+                if decoded.last {
+                    // Nothing after this frame can be found: answer what is owed, then close.
+                    try await submit(records, replies: replies, iso: iso)
+                    return
+                }
             }
             linesCounter.increment(by: lines)
             lines = 0
-            try await submit(records, replies: replies)
+            try await submit(records, replies: replies, iso: iso)
         }
     }
 
@@ -267,37 +286,20 @@ public final class FeedServer: Service, Sendable {
                 FeedRecord(
                     payload: .rejected(rejection), rawLine: [], peer: session.peerDescription, replies: replies, sequence: sequence,
                     session: session.id)
-            ], replies: replies)
+            ], replies: replies, iso: nil)
     }
 
     /// Hands the records of one read to the pipeline; those it could not take get no
     /// reply (the sender re-sends them).
-    private func submit(_ records: [FeedRecord], replies: ReplyQueue) async throws {
+    private func submit(_ records: [FeedRecord], replies: ReplyQueue, iso: ISO8583Session?) async throws {
         guard !records.isEmpty else { return }
         do {
             try await sink.submit(contentsOf: records)
         } catch {
-            replies.abandon(error.notHandedOver.map { records[$0].sequence })
+            let abandoned = error.notHandedOver.map { records[$0].sequence }
+            iso?.abandon(abandoned)
+            replies.abandon(abandoned)
             throw error.underlying
         }
-    }
-
-    private static func writeReplies(_ replies: ReplyQueue, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
-        var ready: [FeedReply] = []
-        var bytes: [UInt8] = []
-        while await replies.nextReady(into: &ready) {
-            bytes.removeAll(keepingCapacity: true)
-            for reply in ready { reply.encode(into: &bytes) }
-            let count = ready.count
-            ready.removeAll(keepingCapacity: true)
-            do {
-                try await outbound.write(ByteBuffer(bytes: bytes))
-            } catch {
-                replies.close()
-                throw error
-            }
-            replies.written(count)
-        }
-        outbound.finish()
     }
 }

@@ -42,6 +42,20 @@ public struct FeedServerConfiguration: Sendable {
     /// Called once per connection, when its first line arrives, with who sent it (the
     /// pipeline stores it in `feed_sessions`). Must not block: it runs on the reader.
     public var onSession: (@Sendable (FeedSession) -> Void)?
+    /// What the listener speaks: protocol v1 lines (default) or ISO 8583 frames.
+    public var wire: FeedWireFormat = .ndjson
+    /// Prefix of the listener's metric names (`vigil_feed`; `vigil_iso8583` for the ISO 8583 port).
+    public var metricsPrefix = "vigil_feed"
+    /// Added to the session ids this listener hands out, so that two listeners started in
+    /// the same microsecond never give two connections the same `feed_sessions` id.
+    public var sessionIDBase: Int64 = 0
+
+    /// Whether records are newline-framed (the line timeout applies only then: a binary
+    /// length header may hold a newline byte).
+    var isLineFramed: Bool {
+        if case .ndjson = wire { return true }
+        return false
+    }
 
     /// Plain TCP, TLS or mutual TLS, as configured.
     public var transport: FeedTransport { tls?.transport ?? .tcp }

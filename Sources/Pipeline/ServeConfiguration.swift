@@ -8,6 +8,9 @@ import Supervision
 public struct ServeConfiguration: Sendable {
     /// The feed listener (address, port 7400, line limit, per-connection bounds).
     public var feed: FeedServerConfiguration
+    /// The ISO 8583 listener (`--iso8583-port`): the feed's settings with its own port
+    /// and wire format; nil (the default) runs none.
+    public var iso8583: FeedServerConfiguration?
     /// Address and port of the ops endpoint (`/healthz`, `/readyz`, `/metrics`), 7401;
     /// loopback only unless configured otherwise; every endpoint but the probes needs a token.
     public var opsHost: String

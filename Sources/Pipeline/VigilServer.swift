@@ -1,4 +1,5 @@
 import Access
+import FeedProtocol
 import FeedServer
 import HTTPAPI
 import Logging
@@ -23,6 +24,10 @@ import Synchronization
 public final class VigilServer: Sendable {
     /// The feed listener (for its bound port in tests).
     public let feed: FeedServer
+    /// The ISO 8583 listener, when configured (for its bound port in tests).
+    public let iso8583: FeedServer?
+    /// ISO 20022 credit transfers into the ingest path (`POST /api/v1/iso20022` calls its `handle`).
+    public let iso20022: ISO20022Intake
     /// The HTTP endpoint (for its bound port in tests).
     public let ops: HTTPServer
     /// Readiness as `/readyz` reports it.
@@ -68,12 +73,12 @@ public final class VigilServer: Sendable {
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
             dirtyProfiles: dirtyProfiles, inFlight: inFlight, fallbacks: fallbacks, faults: configuration.faults
         )
-        let feed = FeedServer(
-            configuration: configuration.feed,
-            sink: IngestSink(
-                partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight,
-                notEvaluated: configuration.decisions.notEvaluated)
-        )
+        let sink = IngestSink(
+            partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight,
+            notEvaluated: configuration.decisions.notEvaluated)
+        let feed = FeedServer(configuration: configuration.feed, sink: sink)
+        // Same ingest path, limits and TLS as the feed; its reversals have a store of their own.
+        let iso8583 = Self.iso8583Listener(configuration, sink: sink, health: health)
         let restartPolicy = RestartIntensity(maxRestarts: configuration.maxRestarts, period: configuration.restartPeriod)
         // Losing PostgreSQL is an outage to wait out (capped backoff, /readyz 503), not a
         // crash: it never spends the restart intensity, which is kept for real crash loops.
@@ -115,6 +120,9 @@ public final class VigilServer: Sendable {
             }
         }
         for extra in configuration.extraPipelineChildren { pipelineChildren.append(extra) }
+        if let iso8583 {
+            pipelineChildren.append(ChildSpec(name: "reversals", shutdownTimeout: configuration.shutdownTimeout, service: iso8583.reversals))
+        }
         let pipeline = Supervisor(
             configuration: .init(name: "pipeline", strategy: .oneForOne, intensity: restartPolicy, isTransient: isTransient),
             children: pipelineChildren,
@@ -122,7 +130,8 @@ public final class VigilServer: Sendable {
         )
         let feedSupervisor = Supervisor(
             configuration: .init(name: "feed", intensity: restartPolicy, isTransient: isTransient),
-            children: [ChildSpec(name: "listener", shutdownTimeout: configuration.shutdownTimeout, service: feed)],
+            children: [ChildSpec(name: "listener", shutdownTimeout: configuration.shutdownTimeout, service: feed)]
+                + (iso8583.map { [ChildSpec(name: "iso8583", shutdownTimeout: configuration.shutdownTimeout, service: $0.listener)] } ?? []),
             logger: logger
         )
         let supervisorsBox = SupervisorsBox()
@@ -157,6 +166,9 @@ public final class VigilServer: Sendable {
         )
         supervisorsBox.set([pipeline, feedSupervisor, opsSupervisor])
         self.feed = feed
+        self.iso8583 = iso8583?.listener
+        self.iso20022 = ISO20022Intake(
+            sink: sink, decoder: FeedDecoder(configuration: configuration.feed.decoder), panPolicy: configuration.feed.panPolicy)
         self.ops = ops
         self.health = health
         self.writer = writer

@@ -1,5 +1,6 @@
 import FeedGenerator
 import FeedProtocol
+import ISO8583
 import Supervision
 
 /// Encoded feed lines for one connection, with each line's scheduled send time.
@@ -43,6 +44,12 @@ struct BenchProducer: Sendable {
                 var hash = StableHash()
                 hash.combine(tx.accountID)
                 let target = Int(hash.value % UInt64(mailboxes.count))
+                // ISO 8583 frames instead of lines; a record the dialect cannot carry is skipped.
+                var frame: [UInt8]?
+                if let packager = plan.iso8583 {
+                    frame = try? packager.encode(ISO8583RequestBuilder.request(for: tx))
+                    if frame == nil { continue }
+                }
                 if let interval {
                     let due = UInt64(Double(produced) * interval)
                     if due >= plan.sendUntil { break }
@@ -52,7 +59,11 @@ struct BenchProducer: Sendable {
                     }
                     pending[target].intended.append(due)
                 }
-                FeedEncoder.append(tx, to: &pending[target].bytes)
+                if let frame {
+                    pending[target].bytes.append(contentsOf: frame)
+                } else {
+                    FeedEncoder.append(tx, to: &pending[target].bytes)
+                }
                 pending[target].ends.append(pending[target].bytes.count)
                 produced += 1
                 if interval == nil, pending[target].count >= Self.closedChunkSize {

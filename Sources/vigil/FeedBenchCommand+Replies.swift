@@ -1,4 +1,5 @@
 import Histogram
+import ISO8583
 
 /// What one connection measured; merged across connections at the end.
 struct BenchStats: Sendable {
@@ -79,10 +80,20 @@ struct BenchReplyScanner {
     private var lineLength = 0
     private let keep = 512
 
-    init() { line.reserveCapacity(512) }
+    /// ISO 8583 replies: frames of this dialect, classified by field 39.
+    private var frames: ISO8583ReplyScanner?
 
-    /// Feeds received bytes; calls `body` once per complete line.
+    init(iso8583: ISO8583Packager? = nil) {
+        line.reserveCapacity(512)
+        frames = iso8583.map { ISO8583ReplyScanner(packager: $0) }
+    }
+
+    /// Feeds received bytes; calls `body` once per complete line (or ISO 8583 frame).
     mutating func scan(_ bytes: UnsafeRawBufferPointer, _ body: (BenchReplyKind) -> Void) {
+        if frames != nil {
+            frames?.scan(bytes, body)
+            return
+        }
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {
                 body(classify())

@@ -158,7 +158,7 @@ struct BenchConnection: Sendable {
     /// Open loop: matches each reply with the oldest unanswered record (replies come in order).
     private func readReplies(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, shared: Shared) async throws -> BenchStats {
         var stats = BenchStats()
-        var scanner = BenchReplyScanner()
+        var scanner = BenchReplyScanner(iso8583: plan.iso8583)
         do {
             for try await buffer in inbound {
                 let now = benchNow() &- t0
@@ -181,7 +181,7 @@ struct BenchConnection: Sendable {
         -> BenchStats
     {
         var stats = BenchStats()
-        var scanner = BenchReplyScanner()
+        var scanner = BenchReplyScanner(iso8583: plan.iso8583)
         var iterator = inbound.makeAsyncIterator()
         var queue = BenchTimeQueue(capacity: plan.window + BenchProducer.closedChunkSize)
         let limit = Swift.max(plan.window, BenchProducer.closedChunkSize)

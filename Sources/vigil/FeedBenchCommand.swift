@@ -3,6 +3,7 @@ import Dispatch
 import FeedGenerator
 import FeedServer
 import Foundation
+import ISO8583
 import VigilCore
 
 /// `vigil feed bench`: a load generator for the feed protocol that measures throughput and
@@ -73,6 +74,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("copy-rows"), help: "Rows written by --copy-file.")
     var copyRows: Int = 1_000_000
     @OptionGroup var tls: FeedTLSOptions
+    @OptionGroup var format: FeedFormatOptions
     @Option(help: "Open N idle connections, hold them for --duration seconds, then close (memory test).")
     var idle: Int?
 
@@ -139,7 +141,8 @@ struct FeedBenchCommand: AsyncParsableCommand {
         let plan = BenchPlan(
             host: host, port: port, connections: connections, rate: max ? nil : rate, window: window,
             warmupNanos: UInt64(warmup * 1e9), durationNanos: UInt64(duration * 1e9), drainNanos: UInt64(drain * 1e9),
-            timeOffsetMicros: Int64(timeOffsetHours) * 3_600_000_000, tls: try tls.make(command: "feed bench")
+            timeOffsetMicros: Int64(timeOffsetHours) * 3_600_000_000, tls: try tls.make(command: "feed bench"),
+            iso8583: try format.packager(command: "feed bench")
         )
         let generator = FeedGenerator(configuration: configuration)
         let result = await BenchRun(plan: plan).run(generator: generator)
@@ -174,6 +177,8 @@ struct BenchPlan: Sendable {
     var timeOffsetMicros: Int64 = 0
     /// TLS for each connection (`--tls`), nil for plain TCP.
     var tls: FeedClientTLS?
+    /// The dialect when the run speaks ISO 8583 (`--format iso8583`); nil for NDJSON.
+    var iso8583: ISO8583Packager?
 
     /// Offset from the run's start (ns) after which latencies and acks count.
     var measureFrom: UInt64 { warmupNanos }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FeedProtocol
 import FeedServer
 import Foundation
+import ISO8583
 import VigilCore
 
 /// `vigil feed send`: streams an NDJSON file to a feed server and reports the replies.
@@ -23,10 +24,13 @@ struct FeedSendCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
     @OptionGroup var tls: FeedTLSOptions
+    @OptionGroup var format: FeedFormatOptions
 
     func run() async throws {
         guard connections > 0 else { throw CleanExit.failure("vigil feed send: --connections must be at least 1") }
         let clientTLS = try tls.make(command: "feed send")
+        let iso8583 = try format.packager(command: "feed send")
+        var unconvertible = 0
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CleanExit.failure("vigil feed send: cannot read \(file)")
         }
@@ -43,13 +47,23 @@ struct FeedSendCommand: AsyncParsableCommand {
                 guard i > start else { continue }
                 let line = UnsafeBufferPointer(rebasing: bytes[start..<i])
                 var partition = 0
-                if let tx = try? decoder.decode(line, now: now) {
+                let tx = try? decoder.decode(line, now: now)
+                if let tx {
                     var hasher = StableHash()
                     hasher.combine(tx.accountID)
                     partition = Int(hasher.value % UInt64(connections))
                 }
-                partitions[partition].append(contentsOf: line)
-                partitions[partition].append(UInt8(ascii: "\n"))
+                if let iso8583 {
+                    // Each valid record as a 0200; a line that is not one cannot be converted.
+                    guard let tx, let frame = try? iso8583.encode(ISO8583RequestBuilder.request(for: tx)) else {
+                        unconvertible += 1
+                        continue
+                    }
+                    partitions[partition].append(contentsOf: frame)
+                } else {
+                    partitions[partition].append(contentsOf: line)
+                    partitions[partition].append(UInt8(ascii: "\n"))
+                }
                 counts[partition] += 1
             }
         }
@@ -62,7 +76,7 @@ struct FeedSendCommand: AsyncParsableCommand {
                 for (index, payload) in partitions.enumerated() where counts[index] > 0 {
                     let expected = counts[index]
                     group.addTask {
-                        try await FeedClient.withConnection(host: host, port: port, tls: clientTLS) { connection in
+                        try await FeedClient.withConnection(host: host, port: port, tls: clientTLS, iso8583: iso8583) { connection in
                             let writer = connection.writer
                             let sender = Task {
                                 var offset = 0
@@ -90,6 +104,9 @@ struct FeedSendCommand: AsyncParsableCommand {
         let seconds =
             Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
         let sent = counts.reduce(0, +)
+        if unconvertible > 0 {
+            FileHandle.standardError.write(Data("vigil feed send: \(unconvertible) lines are not valid records and were not sent as ISO 8583\n".utf8))
+        }
         if json {
             var object: [String: Any] = [
                 "sent": sent, "acked": total.acked, "duplicates": total.duplicates, "nacked": total.nacked,

@@ -129,6 +129,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest HTTP request body accepted, in bytes; larger ones get 413 [VIGIL_MAX_REQUEST_BODY] (default 65536).")
     var maxRequestBody: Int?
 
+    @OptionGroup var iso8583: ISO8583Options
+
     func run() async throws {
         let settings: Settings
         do {
@@ -215,6 +217,7 @@ struct ServeCommand: AsyncParsableCommand {
         try trust.apply(to: &configuration, keyring: keyring, settings: settings)
         try await TrustOptions.refusePlaintextSecrets(database: configuration.database)
         configuration.recordFeedSessions()
+        try iso8583.apply(to: &configuration, settings: settings)
         configuration.enableWebhooks(
             allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1",
             keyring: keyring)
@@ -294,7 +297,7 @@ struct Settings {
             "max-stream-subscribers", "stream-buffer", "decision-budget", "decision-fallback",
         ]
         for (key, raw) in object {
-            guard known.contains(key) else {
+            guard known.contains(key) || ISO8583Options.settingsKeys.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")
             }
             values[key] = "\(raw)"

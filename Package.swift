@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FeedProtocol", targets: ["FeedProtocol"]),
         .library(name: "FeedGenerator", targets: ["FeedGenerator"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
+        .library(name: "Detection", targets: ["Detection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),

@@ -16,6 +16,8 @@ public struct Decision: Sendable {
     public var late: Bool
     /// The rules whose evaluation failed, with the error (counted and logged by the caller).
     public var evaluationErrors: [(ruleID: String, error: EvaluationError)]
+    /// The card's, device's and merchant's histories after this transaction (to checkpoint).
+    public var entities = EntityUpdates()
 
     /// Creates a decision.
     public init(

@@ -42,6 +42,8 @@ public final class WriterStage: Service, Sendable {
     private let broadcaster: AlertBroadcaster?
     /// Profiles changed since the last checkpoint, for the `ProfileCheckpointer`.
     private let dirtyProfiles: DirtyProfiles
+    /// Card, device and merchant histories changed since the last checkpoint.
+    private let dirtyEntities: DirtyEntities
     /// Ids routed by the feed and not yet settled; released after each commit.
     private let inFlight: InFlightIDs?
     private let alertsCounter = Counter(label: "vigil_alerts_total")
@@ -57,10 +59,11 @@ public final class WriterStage: Service, Sendable {
     init(
         configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
         alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
-        dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil,
+        dirtyProfiles: DirtyProfiles = DirtyProfiles(), dirtyEntities: DirtyEntities = .histories(), inFlight: InFlightIDs? = nil,
         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")
     ) {
         self.dirtyProfiles = dirtyProfiles
+        self.dirtyEntities = dirtyEntities
         self.inFlight = inFlight
         self.faults = faults
         self.alertHook = alertHook
@@ -147,7 +150,10 @@ public final class WriterStage: Service, Sendable {
             pending.withLock { $0 = [] }
             batches.increment()
             for result in written {
-                if let through = result.batchTime { dirtyProfiles.add(result.profiles, through: through) }
+                if let through = result.batchTime {
+                    dirtyProfiles.add(result.profiles, through: through)
+                    dirtyEntities.add(result.entities, through: through)
+                }
             }
             // Committed: a later record with one of these ids finds it stored. The ids are
             // read by index (a closure over each item would copy it: a retain and release

@@ -31,6 +31,16 @@ public struct EntityTable: Sendable {
     /// Entries held.
     public var count: Int { slots.count }
 
+    /// Bytes the table holds, counted: every bucket of the hash table (key and slot; the
+    /// table keeps at most 3/4 of its buckets full) and the heap text of any id too long
+    /// to be stored inline in its `String` (over 15 UTF-8 bytes).
+    public var countedBytes: Int {
+        let buckets = Int((Double(slots.capacity) / 0.75).rounded(.up))
+        let perBucket = MemoryLayout<String>.stride + MemoryLayout<Slot>.stride
+        let heap = slots.keys.reduce(0) { $0 + ($1.utf8.count > 15 ? 32 + $1.utf8.count : 0) }
+        return buckets * perBucket + buckets / 8 + heap
+    }
+
     /// Returns the history of `id` before this transaction and, when `update`, counts the
     /// transaction in it and returns the history after it too.
     public mutating func observe(

@@ -81,6 +81,11 @@ public final class SharedHistory: Sendable {
         shards[Self.index(kind)].reduce(0) { total, shard in total + shard.table.withLock { $0.count } }
     }
 
+    /// Bytes held per kind, counted (see ``EntityTable/countedBytes``).
+    public func countedBytes(_ kind: EntityKind) -> Int {
+        shards[Self.index(kind)].reduce(0) { total, shard in total + shard.table.withLock { $0.countedBytes } }
+    }
+
     /// Entries evicted so far per kind.
     public func evicted(_ kind: EntityKind) -> Int {
         shards[Self.index(kind)].reduce(0) { total, shard in total + shard.table.withLock { $0.evicted } }

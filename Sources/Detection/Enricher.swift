@@ -124,43 +124,53 @@ public enum Enricher {
         var updates = EntityUpdates()
         if let id = t.cardID {
             let (before, after) = history.observe(EntityKey(.card, id), time: t.timestamp, amountBase: amount, update: update)
-            put(&record, before, at: t.timestamp, [.cardCount, .cardFirstSeen, .cardAvgAmount, .cardMaxAmount, .cardHourlyRate])
+            put(&record, before, at: t.timestamp, HistoryFields.card)
             updates.card = after
         } else {
-            put(&record, nil, at: t.timestamp, [.cardCount, .cardFirstSeen, .cardAvgAmount, .cardMaxAmount, .cardHourlyRate])
+            put(&record, nil, at: t.timestamp, HistoryFields.card)
         }
         if let id = t.deviceID {
             let (before, after) = history.observe(EntityKey(.device, id), time: t.timestamp, amountBase: amount, update: update)
-            put(&record, before, at: t.timestamp, [.deviceCount, .deviceFirstSeen, .deviceAvgAmount, .deviceMaxAmount, .deviceHourlyRate])
+            put(&record, before, at: t.timestamp, HistoryFields.device)
             updates.device = after
         } else {
-            put(&record, nil, at: t.timestamp, [.deviceCount, .deviceFirstSeen, .deviceAvgAmount, .deviceMaxAmount, .deviceHourlyRate])
+            put(&record, nil, at: t.timestamp, HistoryFields.device)
         }
         if let id = t.merchantID {
             let (before, after) = history.observe(EntityKey(.merchant, id), time: t.timestamp, amountBase: amount, update: update)
-            put(
-                &record, before, at: t.timestamp,
-                [.merchantCount, .merchantFirstSeen, .merchantAvgAmount, .merchantMaxAmount, .merchantHourlyRate])
+            put(&record, before, at: t.timestamp, HistoryFields.merchant)
             updates.merchant = after
         } else {
-            put(&record, nil, at: t.timestamp, [.merchantCount, .merchantFirstSeen, .merchantAvgAmount, .merchantMaxAmount, .merchantHourlyRate])
+            put(&record, nil, at: t.timestamp, HistoryFields.merchant)
         }
         return updates
     }
 
     /// Writes one history's five fields (count, first seen, average, maximum, hourly rate).
-    private static func put(_ record: inout EvaluationRecord, _ s: EntityStats?, at time: Timestamp, _ fields: [Field]) {
-        guard fields.count == 5 else { return }
-        record[fields[0]] = .int(s?.count ?? 0)
-        record[fields[4]] = .decimal(.zero)
+    private static func put(_ record: inout EvaluationRecord, _ s: EntityStats?, at time: Timestamp, _ f: HistoryFields) {
+        record[f.count] = .int(s?.count ?? 0)
+        record[f.hourlyRate] = .decimal(.zero)
         guard let s else { return }
-        if let first = s.firstSeen { record[fields[1]] = .timestamp(first.microsecondsSinceEpoch) }
+        if let first = s.firstSeen { record[f.firstSeen] = .timestamp(first.microsecondsSinceEpoch) }
         if s.amountCount > 0 {
-            if let avg = DecimalValue(approximating: (s.mean * 100).rounded() / 100) { record[fields[2]] = .decimal(avg) }
-            if let max = DecimalValue(approximating: (s.maxAmount * 100).rounded() / 100) { record[fields[3]] = .decimal(max) }
+            if let avg = DecimalValue(approximating: (s.mean * 100).rounded() / 100) { record[f.avgAmount] = .decimal(avg) }
+            if let max = DecimalValue(approximating: (s.maxAmount * 100).rounded() / 100) { record[f.maxAmount] = .decimal(max) }
         }
-        if let rate = DecimalValue(approximating: (s.hourlyRate(at: time) * 1000).rounded() / 1000) { record[fields[4]] = .decimal(rate) }
+        if let rate = DecimalValue(approximating: (s.hourlyRate(at: time) * 1000).rounded() / 1000) { record[f.hourlyRate] = .decimal(rate) }
     }
+}
+
+/// The five fields of one entity kind's history (a struct, not an array: no allocation per call).
+struct HistoryFields {
+    let count, firstSeen, avgAmount, maxAmount, hourlyRate: Field
+    static let card = HistoryFields(
+        count: .cardCount, firstSeen: .cardFirstSeen, avgAmount: .cardAvgAmount, maxAmount: .cardMaxAmount, hourlyRate: .cardHourlyRate)
+    static let device = HistoryFields(
+        count: .deviceCount, firstSeen: .deviceFirstSeen, avgAmount: .deviceAvgAmount, maxAmount: .deviceMaxAmount,
+        hourlyRate: .deviceHourlyRate)
+    static let merchant = HistoryFields(
+        count: .merchantCount, firstSeen: .merchantFirstSeen, avgAmount: .merchantAvgAmount, maxAmount: .merchantMaxAmount,
+        hourlyRate: .merchantHourlyRate)
 }
 
 /// The card's, device's and merchant's histories after a transaction (nil: not counted).

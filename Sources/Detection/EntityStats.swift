@@ -1,3 +1,4 @@
+import Foundation
 import VigilCore
 
 /// The kinds of entity other than the account that Vigil keeps a history of. A card,
@@ -69,11 +70,16 @@ public struct EntityStats: Sendable, Hashable {
 
     /// Counts one transaction at `time` with `amountBase` (nil when its currency has no rate).
     public mutating func observe(amountBase: Double?, time: Timestamp) {
-        var rates = self.rates
-        rates.observe(time)
-        decayedWeek = rates.week
-        storedCount &+= storedCount == .max ? 0 : 1
         let t = time.microsecondsSinceEpoch
+        // The 7-day decay of ``DecayedRates`` (only the week is kept for entities): decayed
+        // to the newest time; a record dated earlier is added already decayed.
+        if last == .min {
+            decayedWeek = 1
+        } else {
+            let dt = Double(t &- last) / 1e6
+            decayedWeek = dt >= 0 ? decayedWeek * exp(-dt / DecayedRates.weekSeconds) + 1 : decayedWeek + exp(dt / DecayedRates.weekSeconds)
+        }
+        storedCount &+= storedCount == .max ? 0 : 1
         if first == .min || t < first { first = t }
         if last == .min || t > last { last = t }
         if let x = amountBase {

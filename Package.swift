@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ISO8583", targets: ["ISO8583"]),
         .library(name: "FeedGenerator", targets: ["FeedGenerator"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
+        .library(name: "Detection", targets: ["Detection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),

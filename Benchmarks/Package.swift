@@ -54,5 +54,17 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "DetectionState",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Detection", package: "vigil"),
+                .product(name: "FeedGenerator", package: "vigil"),
+                .product(name: "RuleLanguage", package: "vigil"),
+            ],
+            path: "Benchmarks/DetectionState",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -18,6 +18,8 @@ public struct Decision: Sendable {
     public var evaluationErrors: [(ruleID: String, error: EvaluationError)]
     /// Allow, review or block, with the score and the rules: what the sender is answered.
     public var verdict: TransactionDecision
+    /// The card's, device's and merchant's histories after this transaction (to checkpoint).
+    public var entities = EntityUpdates()
 
     /// Creates a decision; `verdict` defaults to what the default policy makes of `hits`.
     public init(

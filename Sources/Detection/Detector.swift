@@ -9,6 +9,8 @@ public struct DetectionContext: Sendable {
     public var ruleset: CompiledRuleset
     /// Windows keyed by something other than the account (locked inside, shared by workers).
     public var shared: SharedWindows
+    /// Card, device and merchant histories (locked inside, shared by workers).
+    public var history: SharedHistory
     /// Reference data in force.
     public var reference: ReferenceSnapshot
     /// The ruleset's lists resolved against `reference`.
@@ -18,9 +20,13 @@ public struct DetectionContext: Sendable {
     public var allowedLatenessMicroseconds: Int64
 
     /// Creates a context; `lists` are resolved from `reference` for `ruleset`.
-    public init(ruleset: CompiledRuleset, shared: SharedWindows, reference: ReferenceSnapshot, allowedLatenessMicroseconds: Int64) {
+    public init(
+        ruleset: CompiledRuleset, shared: SharedWindows, history: SharedHistory, reference: ReferenceSnapshot,
+        allowedLatenessMicroseconds: Int64
+    ) {
         self.ruleset = ruleset
         self.shared = shared
+        self.history = history
         self.reference = reference
         self.lists = reference.listSnapshot(for: ruleset)
         self.allowedLatenessMicroseconds = allowedLatenessMicroseconds
@@ -59,6 +65,9 @@ public struct Detector: Sendable {
                 tx.timestamp.microsecondsSinceEpoch < $0.microsecondsSinceEpoch &- context.allowedLatenessMicroseconds
             } ?? false
         record[.isLate] = .bool(late)
+        // Never from a late record (nor a duplicate or rejected one: those never reach detect).
+        let entities = Enricher.fillHistory(
+            &record, transaction: tx, amountBase: derived.amountBase, history: context.history, update: !late)
         if late {
             record[.timeSinceLast] = .absent
             record[.distanceKmFromLast] = .absent
@@ -90,8 +99,10 @@ public struct Detector: Sendable {
         }
         if !late { Enricher.update(&profile, with: tx, derived: derived) }
         memory.profiles[tx.accountID] = profile
-        return Decision(
+        var decision = Decision(
             hits: hits, alert: AlertRecord(raisedBy: hits), rulesetVersion: ruleset.version, profile: profile,
             late: late, evaluationErrors: errors, verdict: ruleset.policy.decide(hits, ruleset: ruleset.version))
+        decision.entities = entities
+        return decision
     }
 }

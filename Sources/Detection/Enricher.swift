@@ -109,4 +109,76 @@ public enum Enricher {
         }
         if let sd = s.stddev { record[.profileChannelStddevAmount] = money(sd) }
     }
+
+    /// Reads the card's, device's and merchant's histories into `record` as they were
+    /// before this transaction and, unless `update` is false (a late record), counts the
+    /// transaction in them. Returns the histories after it (nil where not updated), for
+    /// the checkpoint. A key the transaction lacks, or one seen for the first time, reads
+    /// count 0 and rate 0 with first-seen time and amounts absent.
+    @discardableResult
+    public static func fillHistory(
+        _ record: inout EvaluationRecord, transaction t: Transaction, amountBase: DecimalValue?, history: SharedHistory,
+        update: Bool
+    ) -> EntityUpdates {
+        let amount = amountBase?.doubleValue
+        var updates = EntityUpdates()
+        if let id = t.cardID {
+            let (before, after) = history.observe(EntityKey(.card, id), time: t.timestamp, amountBase: amount, update: update)
+            put(&record, before, at: t.timestamp, HistoryFields.card)
+            updates.card = after
+        } else {
+            put(&record, nil, at: t.timestamp, HistoryFields.card)
+        }
+        if let id = t.deviceID {
+            let (before, after) = history.observe(EntityKey(.device, id), time: t.timestamp, amountBase: amount, update: update)
+            put(&record, before, at: t.timestamp, HistoryFields.device)
+            updates.device = after
+        } else {
+            put(&record, nil, at: t.timestamp, HistoryFields.device)
+        }
+        if let id = t.merchantID {
+            let (before, after) = history.observe(EntityKey(.merchant, id), time: t.timestamp, amountBase: amount, update: update)
+            put(&record, before, at: t.timestamp, HistoryFields.merchant)
+            updates.merchant = after
+        } else {
+            put(&record, nil, at: t.timestamp, HistoryFields.merchant)
+        }
+        return updates
+    }
+
+    /// Writes one history's five fields (count, first seen, average, maximum, hourly rate).
+    private static func put(_ record: inout EvaluationRecord, _ s: EntityStats?, at time: Timestamp, _ f: HistoryFields) {
+        record[f.count] = .int(s?.count ?? 0)
+        record[f.hourlyRate] = .decimal(.zero)
+        guard let s else { return }
+        if let first = s.firstSeen { record[f.firstSeen] = .timestamp(first.microsecondsSinceEpoch) }
+        if s.amountCount > 0 {
+            if let avg = DecimalValue(approximating: (s.mean * 100).rounded() / 100) { record[f.avgAmount] = .decimal(avg) }
+            if let max = DecimalValue(approximating: (s.maxAmount * 100).rounded() / 100) { record[f.maxAmount] = .decimal(max) }
+        }
+        if let rate = DecimalValue(approximating: (s.hourlyRate(at: time) * 1000).rounded() / 1000) { record[f.hourlyRate] = .decimal(rate) }
+    }
+}
+
+/// The five fields of one entity kind's history (a struct, not an array: no allocation per call).
+struct HistoryFields {
+    let count, firstSeen, avgAmount, maxAmount, hourlyRate: Field
+    static let card = HistoryFields(
+        count: .cardCount, firstSeen: .cardFirstSeen, avgAmount: .cardAvgAmount, maxAmount: .cardMaxAmount, hourlyRate: .cardHourlyRate)
+    static let device = HistoryFields(
+        count: .deviceCount, firstSeen: .deviceFirstSeen, avgAmount: .deviceAvgAmount, maxAmount: .deviceMaxAmount,
+        hourlyRate: .deviceHourlyRate)
+    static let merchant = HistoryFields(
+        count: .merchantCount, firstSeen: .merchantFirstSeen, avgAmount: .merchantAvgAmount, maxAmount: .merchantMaxAmount,
+        hourlyRate: .merchantHourlyRate)
+}
+
+/// The card's, device's and merchant's histories after a transaction (nil: not counted).
+public struct EntityUpdates: Sendable, Hashable {
+    public var card: EntityStats?
+    public var device: EntityStats?
+    public var merchant: EntityStats?
+
+    /// None counted.
+    public init() {}
 }

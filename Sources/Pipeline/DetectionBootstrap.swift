@@ -13,19 +13,22 @@ import VigilCore
 /// workers wait (the feed backs up into TCP meanwhile). Then, for as long as it runs,
 /// it listens for changes to the reference tables and swaps in a fresh snapshot.
 public final class DetectionBootstrap: Service, Sendable {
-    private let state: DetectionState
+    let state: DetectionState
     private let health: PipelineHealth
     private let database: PostgresConfiguration
     private let rulesetFiles: [String]
     private let dirtyProfiles: DirtyProfiles?
+    let dirtyEntities: DirtyEntities?
     private let logger: Logger
 
     /// Creates the loader.
     public init(
         state: DetectionState, health: PipelineHealth, database: PostgresConfiguration,
-        rulesetFiles: [String], dirtyProfiles: DirtyProfiles? = nil, logger: Logger = Logger(label: "vigil.state")
+        rulesetFiles: [String], dirtyProfiles: DirtyProfiles? = nil, dirtyEntities: DirtyEntities? = nil,
+        logger: Logger = Logger(label: "vigil.state")
     ) {
         self.dirtyProfiles = dirtyProfiles
+        self.dirtyEntities = dirtyEntities
         self.state = state
         self.health = health
         self.database = database
@@ -110,6 +113,7 @@ public final class DetectionBootstrap: Service, Sendable {
                 dirtyProfiles.addReplayed(replayed.map { ($0.key, $0.value.profile, $0.value.since) }, through: through)
             }
         }
+        let entityReplay = try await loadEntities(db)
         let span = state.longestWindow
         let recent = span > .zero ? try await DetectionStore.recentTransactions(from: db, span: span) : []
         let ruleset = state.rules.ruleset
@@ -126,7 +130,8 @@ public final class DetectionBootstrap: Service, Sendable {
         logger.info(
             "detection state loaded",
             metadata: [
-                "profiles": "\(profiles.count)", "profile_replay": "\(sinceCheckpoint.count)", "replayed_transactions": "\(recent.count)",
+                "profiles": "\(profiles.count)", "profile_replay": "\(sinceCheckpoint.count)", "entity_replay": "\(entityReplay)",
+                "replayed_transactions": "\(recent.count)",
                 "window_span": "\(span)", "took": "\(ContinuousClock.now - started)",
             ])
     }

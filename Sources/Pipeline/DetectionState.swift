@@ -53,6 +53,8 @@ public final class DetectionState: Sendable {
     private let sharedBox: Mutex<SharedWindows>
     /// The shared windows in force.
     public var shared: SharedWindows { sharedBox.withLock { $0 } }
+    /// Card, device and merchant histories (shared, sharded, locked; kept across reloads).
+    public let history: SharedHistory
     /// Set once profiles and windows have been loaded at start.
     let ready = OneShotSignal()
     /// How far before its account's newest transaction a record may be dated and still
@@ -61,7 +63,11 @@ public final class DetectionState: Sendable {
     let allowedLatenessMicroseconds: Int64
 
     /// Creates empty state for `ruleset`, split over `partitionCount` workers.
-    public init(ruleset: CompiledRuleset, baseCurrency: String, partitionCount: Int, allowedLateness: Duration = .seconds(300)) {
+    public init(
+        ruleset: CompiledRuleset, baseCurrency: String, partitionCount: Int, allowedLateness: Duration = .seconds(300),
+        historyLimits: SharedHistory.Limits = .init()
+    ) {
+        history = SharedHistory(limits: historyLimits)
         self.allowedLateness = allowedLateness
         let parts = allowedLateness.components
         allowedLatenessMicroseconds = max(0, parts.seconds &* 1_000_000 &+ parts.attoseconds / 1_000_000_000_000)

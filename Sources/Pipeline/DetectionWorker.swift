@@ -131,7 +131,7 @@ public final class DetectionWorker: Service, Sendable {
             // Read under the partition lock: a reload swaps ruleset and windows while
             // holding every partition, so a batch sees one ruleset or the other.
             let context = DetectionContext(
-                ruleset: state.rules.ruleset, shared: state.shared, reference: reference,
+                ruleset: state.rules.ruleset, shared: state.shared, history: state.history, reference: reference,
                 allowedLatenessMicroseconds: state.allowedLatenessMicroseconds)
             for record in batch {
                 guard case .transaction(let tx) = record.payload else {

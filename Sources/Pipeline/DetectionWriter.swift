@@ -22,6 +22,7 @@ public struct CommittedAlert: Sendable {
 struct WriteResult: Sendable {
     var alerts: [CommittedAlert] = []
     var profiles: [(account: String, profile: AccountProfile)] = []
+    var entities: [(account: EntityKey, profile: EntityStats)] = []
     var batchTime: Timestamp?
 }
 
@@ -56,6 +57,11 @@ enum DetectionWriter {
             let tx = evaluation.row.transaction
             let decision = evaluation.decision
             result.profiles.append((tx.accountID, decision.profile))
+            if let card = decision.entities.card, let id = tx.cardID { result.entities.append((EntityKey(.card, id), card)) }
+            if let device = decision.entities.device, let id = tx.deviceID { result.entities.append((EntityKey(.device, id), device)) }
+            if let merchant = decision.entities.merchant, let id = tx.merchantID {
+                result.entities.append((EntityKey(.merchant, id), merchant))
+            }
             if decision.late { late.append(tx.id) }
             hits.appendRows(evaluation.hitRows.bytes)
             if let alert = evaluation.alert {

@@ -66,12 +66,13 @@ public final class VigilServer: Sendable {
         let toWriter = Mailbox<PipelineItem>(capacity: configuration.ingestQueueCapacity)
         let partitions = (0..<workerCount).map { _ in Mailbox<FeedRecord>(capacity: max(1, configuration.ingestQueueCapacity / workerCount)) }
         let dirtyProfiles = DirtyProfiles()
+        let dirtyEntities = DirtyEntities.histories()
         let inFlight = InFlightIDs()
         let fallbacks = FallbackLedger()
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
-            dirtyProfiles: dirtyProfiles, inFlight: inFlight, fallbacks: fallbacks, faults: configuration.faults
+            dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, inFlight: inFlight, fallbacks: fallbacks, faults: configuration.faults
         )
         let sink = IngestSink(
             partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight,
@@ -88,14 +89,14 @@ public final class VigilServer: Sendable {
             ChildSpec(
                 name: "profiles", shutdownTimeout: configuration.shutdownTimeout,
                 service: ProfileCheckpointer(
-                    dirty: dirtyProfiles, database: configuration.database,
+                    dirty: dirtyProfiles, entities: dirtyEntities, database: configuration.database,
                     interval: configuration.profileCheckpointInterval)),
             ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer),
             ChildSpec(
                 name: "state", shutdownTimeout: .seconds(5),
                 service: DetectionBootstrap(
                     state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles,
-                    dirtyProfiles: dirtyProfiles)),
+                    dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities)),
         ]
         let backlogs = (0..<workerCount).map { _ in DetectionBacklog() }
         for index in 0..<workerCount {

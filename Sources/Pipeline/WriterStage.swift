@@ -42,6 +42,8 @@ public final class WriterStage: Service, Sendable {
     private let broadcaster: AlertBroadcaster?
     /// Profiles changed since the last checkpoint, for the `ProfileCheckpointer`.
     private let dirtyProfiles: DirtyProfiles
+    /// Card, device and merchant histories changed since the last checkpoint.
+    private let dirtyEntities: DirtyEntities
     /// Ids routed by the feed and not yet settled; released after each commit.
     private let inFlight: InFlightIDs?
     /// Where the fallbacks' outcomes go after each commit, for their later evaluation.
@@ -60,11 +62,13 @@ public final class WriterStage: Service, Sendable {
     init(
         configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
         alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
-        dirtyProfiles: DirtyProfiles = DirtyProfiles(), inFlight: InFlightIDs? = nil, fallbacks: FallbackLedger? = nil,
+        dirtyProfiles: DirtyProfiles = DirtyProfiles(), dirtyEntities: DirtyEntities = .histories(), inFlight: InFlightIDs? = nil,
+        fallbacks: FallbackLedger? = nil,
         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")
     ) {
         self.fallbacks = fallbacks
         self.dirtyProfiles = dirtyProfiles
+        self.dirtyEntities = dirtyEntities
         self.inFlight = inFlight
         self.faults = faults
         self.alertHook = alertHook
@@ -167,7 +171,10 @@ public final class WriterStage: Service, Sendable {
             pending.withLock { $0 = [] }
             batches.increment()
             for result in written {
-                if let through = result.batchTime { dirtyProfiles.add(result.profiles, through: through) }
+                if let through = result.batchTime {
+                    dirtyProfiles.add(result.profiles, through: through)
+                    dirtyEntities.add(result.entities, through: through)
+                }
             }
             // Committed: a later record with one of these ids finds it stored. The ids are
             // read by index (a closure over each item would copy it: a retain and release

@@ -28,6 +28,10 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
     case isNewDevice, isNewCountry, isNewCard, isNewMerchant
     // Ingest: the record's place in event time
     case isLate
+    // Enrichment: the card's, device's and merchant's history over every account (before this transaction)
+    case cardCount, cardFirstSeen, cardAvgAmount, cardMaxAmount, cardHourlyRate
+    case deviceCount, deviceFirstSeen, deviceAvgAmount, deviceMaxAmount, deviceHourlyRate
+    case merchantCount, merchantFirstSeen, merchantAvgAmount, merchantMaxAmount, merchantHourlyRate
 
     /// Name, type and documentation of one field.
     public struct Info: Sendable {
@@ -153,6 +157,41 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
             f(
                 "is_late", .bool,
                 "Dated earlier than the account's newest transaction by more than the allowed lateness: windows and profile-relative times are absent for it."
+            )
+        case .cardCount, .deviceCount, .merchantCount: Field.entityInfo(field, "count")
+        case .cardFirstSeen, .deviceFirstSeen, .merchantFirstSeen: Field.entityInfo(field, "first_seen")
+        case .cardAvgAmount, .deviceAvgAmount, .merchantAvgAmount: Field.entityInfo(field, "avg_amount")
+        case .cardMaxAmount, .deviceMaxAmount, .merchantMaxAmount: Field.entityInfo(field, "max_amount")
+        case .cardHourlyRate, .deviceHourlyRate, .merchantHourlyRate: Field.entityInfo(field, "hourly_rate")
+        }
+    }
+
+    /// The card, device or merchant a history field describes, by the case's name.
+    private static func entity(of field: Field) -> (name: String, key: String) {
+        switch field {
+        case .cardCount, .cardFirstSeen, .cardAvgAmount, .cardMaxAmount, .cardHourlyRate: ("card", "card_id")
+        case .deviceCount, .deviceFirstSeen, .deviceAvgAmount, .deviceMaxAmount, .deviceHourlyRate: ("device", "device_id")
+        default: ("merchant", "merchant_id")
+        }
+    }
+
+    /// Catalog entries of the entity-history fields (the same five for card, device and merchant).
+    private static func entityInfo(_ field: Field, _ stat: String) -> Info {
+        let (entity, key) = entity(of: field)
+        let name = "\(entity).\(stat)"
+        switch stat {
+        case "count":
+            return f(name, .int, "Earlier transactions with this `\(key)`, over every account (0 when first seen or no `\(key)`).")
+        case "first_seen":
+            return f(name, .timestamp, optional: true, "Time of the first transaction with this `\(key)`; absent when first seen.")
+        case "avg_amount":
+            return f(name, .money, optional: true, "Mean `amount_base` of earlier transactions with this `\(key)`; absent when first seen.")
+        case "max_amount":
+            return f(name, .money, optional: true, "Largest earlier `amount_base` with this `\(key)`; absent when first seen.")
+        default:
+            return f(
+                name, .decimal,
+                "Usual transactions per hour with this `\(key)`, decayed over 7 days (0 when first seen; per hour of history, at least one, while young)."
             )
         }
     }

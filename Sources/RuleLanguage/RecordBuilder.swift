@@ -73,7 +73,10 @@ public struct RecordBuilder: Sendable {
         if case .absent = record[.amountBase] { record[.amountBase] = record[.amount] }
         if case .absent = record[.profileCount] { record[.profileCount] = .int(0) }
         if case .absent = record[.profileChannelCount] { record[.profileChannelCount] = .int(0) }
-        for rate in [Field.profileHourlyRate, .profileDailyRate] {
+        for count in [Field.cardCount, .deviceCount, .merchantCount] {
+            if case .absent = record[count] { record[count] = .int(0) }
+        }
+        for rate in [Field.profileHourlyRate, .profileDailyRate, .cardHourlyRate, .deviceHourlyRate, .merchantHourlyRate] {
             if case .absent = record[rate] { record[rate] = .decimal(.zero) }
         }
         for flag in [Field.isNewDevice, .isNewCountry, .isNewCard, .isNewMerchant, .isLate] {

@@ -51,7 +51,7 @@ struct DetectorTests {
     func setUp(_ ruleset: CompiledRuleset) -> (PartitionMemory, DetectionContext) {
         let memory = PartitionMemory(specs: ruleset.windows.filter { $0.key == .accountID })
         let context = DetectionContext(
-            ruleset: ruleset, shared: SharedWindows(specs: ruleset.windows.filter { $0.key != .accountID }),
+            ruleset: ruleset, shared: SharedWindows(specs: ruleset.windows.filter { $0.key != .accountID }), history: SharedHistory(),
             reference: ReferenceSnapshot(baseCurrency: "EUR"), allowedLatenessMicroseconds: 300_000_000)
         return (memory, context)
     }

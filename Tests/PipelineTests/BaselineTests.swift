@@ -92,16 +92,18 @@ struct BaselineTests {
         #expect(uninterrupted.values.contains { $0.rates.week > 10 && $0.channels.summary(.cardNotPresent).count > 5 })
     }
 
-    @Test("profiles with baselines for 1,000,000 accounts fit in 1.5 GiB (bytes per account measured)")
+    @Test("profiles with baselines, and the card, device and merchant histories, for 1,000,000 accounts fit in 1.5 GiB (bytes per account measured)")
     func bytesPerAccount() throws {
         let generator = FeedGenerator(configuration: GeneratorConfiguration(count: 200_000, seed: 5, accountCount: 20_000, population: .bank))
         let reference = OfflineEvaluation.snapshot(generator.referenceData)
         let before = try residentBytes()
         var profiles: [String: AccountProfile] = [:]
+        let history = SharedHistory()
         var record = EvaluationRecord(windowCount: 0)
         for r in generator {
             var p = profiles[r.transaction.accountID] ?? AccountProfile()
             let derived = Enricher.fill(&record, transaction: r.transaction, reference: reference, profile: p)
+            Enricher.fillHistory(&record, transaction: r.transaction, amountBase: derived.amountBase, history: history, update: true)
             Enricher.update(&p, with: r.transaction, derived: derived)
             profiles[r.transaction.accountID] = p
         }
@@ -112,11 +114,14 @@ struct BaselineTests {
         // also depends on what earlier tests in this process freed, so it is printed only.
         let slot = Double(MemoryLayout<String>.stride + MemoryLayout<AccountProfile>.stride) / 0.75
         let heap = profiles.values.reduce(0) { $0 + footprint($1) }
-        let perAccount = slot + Double(heap) / Double(profiles.count)
+        // The card, device and merchant histories of the same feed, per account.
+        let entities = EntityKind.allCases.map { history.count($0) }
+        let historyBytes = EntityKind.allCases.reduce(0) { $0 + history.countedBytes($1) }
+        let perAccount = slot + Double(heap + historyBytes) / Double(profiles.count)
         let rssPerAccount = Double(max(0, after - before)) / Double(profiles.count)
         let projected = perAccount * 1_000_000 / Double(1 << 30)
         print(
-            "profiles: \(profiles.count) accounts, \(Int(perAccount)) bytes each counted (\(Int(rssPerAccount)) RSS growth), \(String(format: "%.2f", projected)) GiB for 1,000,000; inline size \(MemoryLayout<AccountProfile>.stride) bytes"
+            "profiles: \(profiles.count) accounts and \(entities) cards/devices/merchants, \(Int(Double(historyBytes) / Double(profiles.count))) history bytes per account; \(Int(perAccount)) bytes each counted (\(Int(rssPerAccount)) RSS growth), \(String(format: "%.2f", projected)) GiB for 1,000,000; inline size \(MemoryLayout<AccountProfile>.stride) bytes"
         )
         #expect(profiles.count >= 15_000)
         #expect(perAccount > Double(MemoryLayout<AccountProfile>.stride), "the measurement must see the profiles")

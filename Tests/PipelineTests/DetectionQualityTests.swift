@@ -5,7 +5,7 @@ import VigilTesting
 
 @Suite("The starter rules on a generated, labeled feed")
 struct DetectionQualityTests {
-    @Test("catch at least 90% of labeled fraud cases and flag at most 1% of legitimate transactions")
+    @Test("catch at least 95% of labeled fraud cases and flag at most 0.5% of legitimate transactions")
     func catchRate() async throws {
         let rulesPath = TestDatabase.repositoryRoot.appendingPathComponent("Rules").path
         let loaded = RulesetLoader.load(paths: [rulesPath])
@@ -18,7 +18,8 @@ struct DetectionQualityTests {
             "starter rules on 40,000 generated transactions: caught \(cases.hits)/\(cases.total) cases, flagged \(legitimate.hits)/\(legitimate.total) legitimate"
         )
         #expect(cases.total >= 40)
-        #expect(cases.rate >= 0.90, "caught \(cases.hits) of \(cases.total) labeled cases")
-        #expect(legitimate.rate <= 0.01, "flagged \(legitimate.hits) of \(legitimate.total) legitimate transactions")
+        // 61/64 (95.3%) and 79/39,712 (0.20%) with the card, device and merchant histories.
+        #expect(cases.rate >= 0.95, "caught \(cases.hits) of \(cases.total) labeled cases")
+        #expect(legitimate.rate <= 0.005, "flagged \(legitimate.hits) of \(legitimate.total) legitimate transactions")
     }
 }

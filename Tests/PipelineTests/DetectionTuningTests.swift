@@ -18,7 +18,7 @@ struct DetectionTuningTests {
         let ruleset = try #require(loaded.ruleset, "the starter rules must compile")
         let evaluation = OfflineEvaluation(ruleset: ruleset, configuration: GeneratorConfiguration(count: 40_000, seed: 3))
         print("tuning set, default seed 3:\n\(evaluation.score.text)\n\(evaluation.ruleReport)")
-        #expect(evaluation.score.cases.rate >= 0.90)
+        #expect(evaluation.score.cases.rate >= 0.95)  // 61/64 (95.3%) with the entity histories
         #expect(evaluation.score.legitimate.rate <= 0.005)
     }
 
@@ -34,9 +34,9 @@ struct DetectionTuningTests {
             let score = evaluation.score
             print("tuning set, bank seed \(seed):\n\(score.text)\n\(evaluation.ruleReport)")
             #expect(score.cases.total >= 80)
-            // The 95% is not reached even on the tuning set (94.1% and 96.2% at the last tuning step); held
-            // here at what is reached, see docs/detection.md.
-            #expect(score.cases.rate >= 0.93, "seed \(seed): caught \(score.cases.hits) of \(score.cases.total)")
+            // The 95% (98.8% and 96.2% with the entity histories; 97.2% and 97.0% on the
+            // 200,000-transaction feeds of the same seeds that the rules were tuned on), see docs/detection.md.
+            #expect(score.cases.rate >= 0.95, "seed \(seed): caught \(score.cases.hits) of \(score.cases.total)")
             #expect(score.legitimate.rate <= 0.005, "seed \(seed): flagged \(score.legitimate.hits) of \(score.legitimate.total)")
             for (population, tally) in score.byPopulation {
                 #expect(tally.rate <= 0.02, "seed \(seed): \(population) flagged \(tally.hits) of \(tally.total)")

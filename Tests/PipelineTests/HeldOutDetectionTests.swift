@@ -33,6 +33,30 @@ struct HeldOutDetectionTests {
 }
 
 extension HeldOutDetectionTests {
+    /// Seeds first generated after the rules were final: nothing was tuned on, or looked at
+    /// in, these feeds before their figures were recorded in docs/detection.md.
+    @Test(
+        "held out, measured offline: seeds never looked at before the rules were final",
+        arguments: [
+            ("bank", UInt64(211)), ("bank", UInt64(212)), ("bank", UInt64(213)), ("stress", UInt64(311)),
+            ("stress", UInt64(312)), ("unseen", UInt64(411)), ("unseen", UInt64(412)),
+        ])
+    func heldOutFresh(mix: String, seed: UInt64) throws {
+        let loaded = RulesetLoader.load(paths: [TestDatabase.repositoryRoot.appendingPathComponent("Rules").path])
+        let ruleset = try #require(loaded.ruleset, "the starter rules must compile")
+        let population = mix == "unseen" ? Self.unseenMix : try PopulationMix.load(mix)
+        let score = OfflineEvaluation(
+            ruleset: ruleset, configuration: GeneratorConfiguration(count: 60_000, seed: seed, population: population)
+        ).score
+        print("held out (fresh), \(mix) seed \(seed), offline:\n\(score.text)")
+        #expect(score.cases.total >= 50)
+        #expect(score.cases.rate >= HeldOutTargets.freshRecall, "caught \(score.cases.hits) of \(score.cases.total)")
+        #expect(score.legitimate.rate <= HeldOutTargets.freshFalseAlertRate, "flagged \(score.legitimate.hits) of \(score.legitimate.total)")
+        for (name, tally) in score.byPopulation {
+            #expect(tally.rate <= HeldOutTargets.perPopulation, "\(name) flagged \(tally.hits) of \(tally.total)")
+        }
+    }
+
     /// A mix written for this test only: no business accounts, many micro-payment and
     /// family accounts, fraud only of the patterns that imitate them plus takeovers.
     static let unseenMix = PopulationMix(
@@ -65,16 +89,23 @@ extension HeldOutDetectionTests {
 
 /// The thresholds the held-out test holds the rules to (see docs/detection.md).
 enum HeldOutTargets {
-    /// Issue target 95% is NOT met on held-out data: this is the lowest held-out figure
-    /// the final rules reach through the pipeline (bank 201: 89.6%, stress 301: 94.4%);
-    /// see docs/detection.md. Raise it when the rules improve, never lower it.
-    static let recall = 0.89
-    /// Offline held-out sets: the issue's 95% is NOT met on all of them (bank 202: 95.3%,
-    /// bank 203: 94.1%, stress 302: 96.7%, unseen 401: 88.5%); held at the lowest figure
-    /// reached, see docs/detection.md. Raise it when the rules improve, never lower it.
-    static let offlineRecall = 0.88
+    /// Through the pipeline the issue's 95% is NOT met on bank 201 (94.0%; stress 301:
+    /// 96.3%): held at the lowest figure reached, see docs/detection.md. Raise it when the
+    /// rules improve, never lower it.
+    static let recall = 0.94
+    /// Offline, seeds 202, 203, 302 and 401 (looked at by the session before the entity
+    /// histories, never tuned on): 96.6-100%.
+    static let offlineRecall = 0.96
+    /// Offline, seeds never looked at before the rules were final (bank 211-213, stress
+    /// 311-312, unseen 411-412): 92.8-97.8%, the issue's 95% NOT met on three of seven;
+    /// held at the lowest figure reached.
+    static let freshRecall = 0.92
     /// Issue target: at most 0.5% of legitimate transactions flagged.
     static let falseAlertRate = 0.005
+    /// Bank 213 flags 0.57% (0.53% with the rules before the histories; its business
+    /// accounts): the issue's 0.5% is NOT met there. Held at the figure reached for the
+    /// fresh seeds only.
+    static let freshFalseAlertRate = 0.006
     /// Issue target: no population above 2%.
     static let perPopulation = 0.02
 }

@@ -22,6 +22,7 @@ struct OfflineEvaluation {
         let lists = reference.listSnapshot(for: ruleset)
         var windows = WindowState(ruleset: ruleset)
         var profiles: [String: AccountProfile] = [:]
+        let history = SharedHistory()
         var record = EvaluationRecord(for: ruleset)
         var outcomes = RuleOutcomes()
         var cases: [String: (pattern: String, ids: [String])] = [:]
@@ -34,6 +35,7 @@ struct OfflineEvaluation {
             var profile = profiles[tx.accountID] ?? AccountProfile()
             let derived = Enricher.fill(&record, transaction: tx, reference: reference, profile: profile)
             record[.isLate] = .bool(false)
+            Enricher.fillHistory(&record, transaction: tx, amountBase: derived.amountBase, history: history, update: true)
             windows.observe(&record, lists: lists)
             ruleset.evaluate(record, lists: lists, into: &outcomes)
             var hit = false

@@ -13,6 +13,7 @@ import VigilCore
 /// | `GET /metrics` | viewer, none with `--metrics-public` |
 /// | `GET /alerts/stream` | viewer |
 /// | `POST /admin/reload-rules` | admin (audited) |
+/// | `POST /api/v1/iso20022` | analyst (a pacs.008 in, a pacs.002 out; docs/iso8583.md) |
 struct OpsRoutes: Sendable {
     let supervisors: SupervisorsBox
     let health: PipelineHealth
@@ -23,6 +24,7 @@ struct OpsRoutes: Sendable {
     let reloader: RulesReloader
     let alerts: AlertBroadcaster
     let access: AccessStore
+    let iso20022: ISO20022Intake
 
     func add(to router: Router<APIRequestContext>, streams: StreamRegistry) {
         router.get("/healthz") { _, _ in
@@ -51,6 +53,16 @@ struct OpsRoutes: Sendable {
         }
         router.group(requiring: .admin, access: access).post("/admin/reload-rules") { _, context in
             await reload(by: context.actor, logger: context.logger)
+        }
+        // Credit transfers from a core-banking system: the body limit applies (413 past it).
+        router.group(requiring: .analyst, access: access).post("/api/v1/iso20022") { request, context in
+            // Already read and bounded by the body-limit middleware.
+            var request = request
+            let body = try await request.collectBody(upTo: .max)
+            let caller = context.actor
+            let peer = "\(caller.remoteAddress ?? "unknown") token:\(caller.name)"
+            let answer = await iso20022.handle(body: Array(buffer: body), peer: peer)
+            return Self.text(HTTPResponse.Status(code: answer.status), answer.body, contentType: answer.contentType)
         }
     }
 

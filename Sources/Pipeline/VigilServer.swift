@@ -141,10 +141,12 @@ public final class VigilServer: Sendable {
             allowFailingTests: configuration.allowFailingRuleTests, requireTests: configuration.requireRuleTests)
         // Never silent about plain TCP: /readyz says how the feed is carried.
         let feedTransport = configuration.feed.transport.rawValue
+        let iso20022 = ISO20022Intake(
+            sink: sink, decoder: FeedDecoder(configuration: configuration.feed.decoder), panPolicy: configuration.feed.panPolicy)
         let routes = OpsRoutes(
             supervisors: supervisorsBox, health: health, probe: probe, feedTransport: feedTransport, metricsText: metricsText,
             metricsPublic: configuration.http.metricsPublic, reloader: reloader, alerts: alerts,
-            access: AccessStore(database: configuration.database))
+            access: AccessStore(database: configuration.database), iso20022: iso20022)
         let httpLogger = Logger(label: "vigil.http")
         let ops = HTTPServer(
             configuration: .init(
@@ -168,8 +170,7 @@ public final class VigilServer: Sendable {
         supervisorsBox.set([pipeline, feedSupervisor, opsSupervisor])
         self.feed = feed
         self.iso8583 = iso8583?.listener
-        self.iso20022 = ISO20022Intake(
-            sink: sink, decoder: FeedDecoder(configuration: configuration.feed.decoder), panPolicy: configuration.feed.panPolicy)
+        self.iso20022 = iso20022
         self.ops = ops
         self.health = health
         self.writer = writer

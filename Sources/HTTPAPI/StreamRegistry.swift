@@ -35,12 +35,15 @@ public final class StreamRegistry: Sendable {
         }
         if registered == nil { source.finish() }
         source.attach(closeConnection: { channel.close(promise: nil) })
-        channel.closeFuture.whenComplete { _ in source.finish() }
-        let body = ResponseBody { [self] writer in
-            defer {
-                source.finish()
-                if let registered { _ = state.withLock { $0.sources.removeValue(forKey: registered) } }
-            }
+        // Whichever comes first, the connection closing or the body ending, ends the source
+        // and forgets it (a body that never starts still has a connection that closes).
+        let end: @Sendable () -> Void = { [self] in
+            source.finish()
+            if let registered { _ = state.withLock { $0.sources.removeValue(forKey: registered) } }
+        }
+        channel.closeFuture.whenComplete { _ in end() }
+        let body = ResponseBody { writer in
+            defer { end() }
             try? await channel.setOption(.socketOption(.so_sndbuf), value: 64 * 1024).get()
             await EventStreamHangupHandler.streamStarted(on: channel)
             while let chunks = await source.next() {

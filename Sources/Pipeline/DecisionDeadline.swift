@@ -51,33 +51,33 @@ final class DecisionDeadline: Service, Sendable {
     /// oldest first (those the worker holds, then those in its mailbox).
     func sweep(now: ContinuousClock.Instant) -> [PipelineItem] {
         let cutoff = now - budget
-        var due: [PipelineItem] = []
+        // Marked under the locks, encoded outside them: the feed hands records over
+        // through the same mailbox lock.
+        var marked: [FeedRecord] = []
         backlog.pending.withLock { pending in
             for index in pending.input.indices {
                 let record = pending.input[index]
-                guard record.arrival <= cutoff, !record.claimed, record.fallback == nil, let item = answer(record) else { continue }
+                guard record.arrival <= cutoff, !record.claimed, record.fallback == nil, record.transactionID != nil else { continue }
                 pending.input[index].fallback = fallback
-                due.append(item)
+                marked.append(pending.input[index])
             }
         }
         input.updateQueued { record in
             guard record.arrival <= cutoff else { return false }  // the rest arrived later
-            if record.fallback == nil, let item = answer(record) {
+            if record.fallback == nil, record.transactionID != nil {
                 record.fallback = fallback
-                due.append(item)
+                marked.append(record)
             }
             return true
         }
-        return due
+        return marked.compactMap(answer)
     }
 
     /// The writer's item storing `record` with the fallback decision (nil for a rejected line,
     /// which needs no decision and goes straight to the writer anyway).
     private func answer(_ record: FeedRecord) -> PipelineItem? {
         guard case .transaction(let tx) = record.payload else { return nil }
-        var answered = record
-        answered.fallback = fallback
         let row = TransactionRow(tx, rawLine: record.rawLine, peer: record.peer, session: record.session, decision: fallback)
-        return PipelineItem(record: answered, state: .replayed(row))
+        return PipelineItem(record: record, state: .replayed(row))
     }
 }

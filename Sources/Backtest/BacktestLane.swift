@@ -9,6 +9,8 @@ struct BacktestLane {
     let ruleset: CompiledRuleset
     private var memory: PartitionMemory
     private let shared: SharedWindows
+    /// Card, device and merchant histories, built from the replay like the live ones.
+    private let history = SharedHistory()
     private var detector = Detector()
     private(set) var context: DetectionContext
 
@@ -17,13 +19,14 @@ struct BacktestLane {
         memory = PartitionMemory(specs: ruleset.windows.filter { $0.key == .accountID })
         shared = SharedWindows(specs: ruleset.windows.filter { $0.key != .accountID })
         context = DetectionContext(
-            ruleset: ruleset, shared: shared, reference: reference, allowedLatenessMicroseconds: allowedLatenessMicroseconds)
+            ruleset: ruleset, shared: shared, history: history, reference: reference, allowedLatenessMicroseconds: allowedLatenessMicroseconds)
     }
 
     /// Installs reference data that changed (lists are resolved again).
     mutating func use(_ reference: ReferenceSnapshot) {
         context = DetectionContext(
-            ruleset: ruleset, shared: shared, reference: reference, allowedLatenessMicroseconds: context.allowedLatenessMicroseconds)
+            ruleset: ruleset, shared: shared, history: history, reference: reference,
+            allowedLatenessMicroseconds: context.allowedLatenessMicroseconds)
     }
 
     /// Decides one stored transaction, with the lateness the live run decided.

@@ -69,7 +69,11 @@ extension Pacs002.Status {
     /// transfer is `DUPL`; any other refusal `NARR` with the reason.
     public init(reply: FeedReply) {
         switch reply {
+        case .ack(_, _, let decision) where decision?.outcome == .block:
+            // Blocked by the rules: refused as suspected fraud (ISO 20022 reason FRAD).
+            self = .rejected(reason: "FRAD", information: "blocked by rules " + (decision?.rules.joined(separator: ", ") ?? ""))
         case .ack:
+            // Allowed, or held for review (accepted now, investigated after).
             self = .accepted
         case .nack(let rejection):
             switch rejection.code {

@@ -44,13 +44,17 @@ public struct ISO8583ResponseCodes: Sendable, Hashable {
         }
     }
 
-    /// The code answering a feed reply. An ack is a stored transaction: today it carries no
-    /// decision and is answered as allowed (a duplicate with the same code, the stored
-    /// response); once acks carry the decision, it is `code(for:)` of it, here.
+    /// The code answering a feed reply. An ack is a stored transaction answered with the
+    /// code of its decision (a duplicate carries the stored decision, so it gets the stored
+    /// response); a transaction stored before decisions were kept is answered as allowed.
     public func code(for reply: FeedReply) -> String {
         switch reply {
-        case .ack:
-            return code(for: .allow)
+        case .ack(_, _, let decision):
+            switch decision?.outcome {
+            case .block: return code(for: .block)
+            case .review: return code(for: .review)
+            case .allow, nil: return code(for: .allow)
+            }
         case .nack(let rejection):
             switch rejection.code {
             case .idConflict: return duplicate

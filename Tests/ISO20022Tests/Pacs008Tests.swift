@@ -154,4 +154,14 @@ let sampleMessage = """
             #expect(error.code == .wrongMessage)
         }
     }
+
+    @Test func blockedTransferIsRejectedAsFraudAndReviewIsAccepted() {
+        let blocked = TransactionDecision(outcome: .block, score: 100, rules: ["blocked_merchant"], ruleset: "rs-1")
+        let review = TransactionDecision(outcome: .review, score: 40, rules: ["large"], ruleset: "rs-1")
+        #expect(
+            Pacs002.Status(reply: .ack(id: "t1", duplicate: false, decision: blocked))
+                == .rejected(reason: "FRAD", information: "blocked by rules blocked_merchant"))
+        #expect(Pacs002.Status(reply: .ack(id: "t2", duplicate: false, decision: review)) == .accepted)
+        #expect(Pacs002.Status(reply: .ack(id: "t3", duplicate: true, decision: nil)) == .accepted)
+    }
 }

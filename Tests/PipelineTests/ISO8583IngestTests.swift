@@ -32,11 +32,12 @@ func isoRequest(_ mti: String, stan: String, time: String, extra: [Int: String] 
 
 /// Runs Vigil with its ISO 8583 listener on a free port; `body` gets that port.
 func withISO8583Vigil(
-    database: PostgresConfiguration, panPolicy: PANPolicy = .reject, _ body: @Sendable (VigilServer, Int) async throws -> Void
+    database: PostgresConfiguration, panPolicy: PANPolicy = .reject, rules: String = noRules,
+    _ body: @Sendable (VigilServer, Int) async throws -> Void
 ) async throws {
     let packager = try iso87Packager()
     try await withVigil(
-        database: database, ruleset: try compileRules(["r.rules": noRules]),
+        database: database, ruleset: try compileRules(["r.rules": rules]),
         configure: { configuration in
             configuration.feed.panPolicy = panPolicy
             var listener = configuration.feed
@@ -60,6 +61,54 @@ func exchange(_ connection: FeedClientConnection, _ message: ISO8583Message, _ p
 
 @Suite("ISO 8583 through the TCP port, real PostgreSQL")
 struct ISO8583IngestTests {
+    static let decidingRules = """
+        rule blocked_terminal_merchant {
+          description "a merchant the test blocks"
+          require merchant_id
+          when merchant_id == "MERCHANT0000666"
+          severity critical
+          score 100
+          action block
+          reason "merchant {merchant_id} is blocked"
+        }
+        rule large_amount {
+          description "large amounts are reviewed"
+          when amount >= 1000.00
+          severity medium
+          score 40
+          action review
+          reason "{amount} is large"
+        }
+        """
+
+    @Test("field 39 carries the decision: block is 05, review and allow 00, a repeated request the stored decision's code")
+    func decisionInResponseCode() async throws {
+        try await TestDatabase.withMigrated { database in
+            let packager = try iso87Packager()
+            let time = transmissionTime()
+            try await withISO8583Vigil(database: database, rules: Self.decidingRules) { _, port in
+                try await FeedClient.withConnection(host: "127.0.0.1", port: port, iso8583: packager) { connection in
+                    let blocked = isoRequest("0100", stan: "000301", time: time, extra: [42: "MERCHANT0000666"])
+                    let blockedAnswer = try await exchange(connection, blocked, packager)
+                    #expect(blockedAnswer?.text(39) == "05")
+                    let large = isoRequest("0200", stan: "000302", time: time, extra: [4: "000000250000"])
+                    let largeAnswer = try await exchange(connection, large, packager)
+                    #expect(largeAnswer?.text(39) == "00")
+                    let plain = isoRequest("0100", stan: "000303", time: time)
+                    let plainAnswer = try await exchange(connection, plain, packager)
+                    #expect(plainAnswer?.text(39) == "00")
+                    // The replay of the blocked request: answered from the stored decision.
+                    let replayAnswer = try await exchange(connection, blocked, packager)
+                    #expect(replayAnswer?.text(39) == "05")
+                }
+            }
+            let decisions = try await PostgresConnection.withConnection(database) { db in
+                try await db.query("SELECT decision FROM transactions").map { try $0.decode(0, as: String.self) }
+            }
+            #expect(decisions.sorted() == ["allow", "block", "review"])
+        }
+    }
+
     @Test("every MTI is answered in kind; a duplicate gets the stored response; reversals are stored; bad frames are refused")
     func everyMessageType() async throws {
         try await TestDatabase.withMigrated { database in

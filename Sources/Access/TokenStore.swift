@@ -60,6 +60,9 @@ public enum TokenStore {
         }
     }
 
+    /// The LISTEN channel a revocation is announced on (payload: the token's name).
+    public static let revocationChannel = "vigil_tokens"
+
     /// Revokes the active token with this name; effective for the next request (each
     /// request looks its token up, see ``TokenVerifier``).
     public static func revoke(name: String, by actor: Actor, on db: PostgresConnection) async throws {
@@ -67,6 +70,8 @@ public enum TokenStore {
             let changed = try db.execute("UPDATE api_tokens SET revoked_at = now() WHERE name = \(name) AND revoked_at IS NULL")
             guard changed == 1 else { return false }
             try AuditLog.record("token.revoke", target: name, by: actor, on: db)
+            // Streams the token opened are ended by the server that serves them (at commit).
+            _ = try db.query("SELECT pg_notify(\(TokenStore.revocationChannel), \(name))")
             return true
         }
         guard revoked else {

@@ -5,7 +5,7 @@ import Synchronization
 /// The streams being served, so a graceful shutdown can end them (a server-sent event
 /// stream never ends by itself, and the server waits for open responses to finish).
 public final class StreamRegistry: Sendable {
-    private let state = Mutex<(next: Int, sources: [Int: any EventStreamSource], stopped: Bool)>((0, [:], false))
+    private let state = Mutex<(next: Int, sources: [Int: (source: any EventStreamSource, owner: String?)], stopped: Bool)>((0, [:], false))
 
     /// Creates an empty registry.
     public init() {}
@@ -14,9 +14,18 @@ public final class StreamRegistry: Sendable {
     public func finishAll() {
         let sources = state.withLock { state -> [any EventStreamSource] in
             state.stopped = true
-            return Array(state.sources.values)
+            return state.sources.values.map(\.source)
         }
         for source in sources { source.finish() }
+    }
+
+    /// Ends the streams opened with the token named `owner` (it was revoked: a stream
+    /// already open must not outlive the token that opened it). Returns how many.
+    @discardableResult
+    public func finish(owner: String) -> Int {
+        let sources = state.withLock { state in state.sources.values.filter { $0.owner == owner }.map(\.source) }
+        for source in sources { source.finish() }
+        return sources.count
     }
 
     /// Resumes accepting streams (a restarted server).
@@ -30,7 +39,7 @@ public final class StreamRegistry: Sendable {
         let registered = state.withLock { state -> Int? in
             guard !state.stopped else { return nil }
             state.next += 1
-            state.sources[state.next] = source
+            state.sources[state.next] = (source, context.identity?.name)
             return state.next
         }
         if registered == nil { source.finish() }

@@ -164,7 +164,12 @@ public final class VigilServer: Sendable {
         ) { router, streams in routes.add(to: router, streams: streams) }
         let opsSupervisor = Supervisor(
             configuration: .init(name: "ops", intensity: restartPolicy, isTransient: isTransient),
-            children: [ChildSpec(name: "http", service: ops), ChildSpec(name: "sighup", service: ReloadOnHangup(reloader: reloader, feed: feed))],
+            children: [
+                ChildSpec(name: "http", service: ops), ChildSpec(name: "sighup", service: ReloadOnHangup(reloader: reloader, feed: feed)),
+                ChildSpec(
+                    name: "revoked-streams",
+                    service: RevokedStreamCloser(database: configuration.database, streams: ops.streams, logger: httpLogger)),
+            ],
             logger: logger
         )
         supervisorsBox.set([pipeline, feedSupervisor, opsSupervisor])

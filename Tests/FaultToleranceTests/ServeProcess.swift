@@ -96,7 +96,7 @@ final class ServeProcess: Sendable {
 
     /// A counter from `/metrics`, summed over the label sets that include every one of `labels`.
     func metric(_ name: String, labels: [String: String]) -> Double? {
-        guard let body = Network.get(port: opsPort, path: "/metrics")?.body else { return nil }
+        guard let body = Network.get(port: opsPort, path: "/metrics", token: token)?.body else { return nil }
         var total: Double?
         for line in body.split(separator: "\n") where line.hasPrefix(name + "{") {
             let key = line.split(separator: " ").first.map(String.init) ?? ""

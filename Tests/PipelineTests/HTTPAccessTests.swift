@@ -183,6 +183,27 @@ struct HTTPAccessTests {
         #expect(clients[0].state.status == 200)
     }
 
+    @Test("revoking a token closes the alert streams it opened at once; another token's stream stays open")
+    func revocationEndsOpenStreams() async throws {
+        try await TestDatabase.withMigrated { database in
+            try await withVigil(database: database, ruleset: try compileRules(["every.rules": everyTransactionRules])) { server, _ in
+                let port = try #require(await server.ops.boundPortNumber())
+                let revoked = try await TestTokens.create(.viewer, name: "dashboard", in: database)
+                let kept = try await TestTokens.create(.viewer, name: "pager", in: database)
+                let doomed = try await StreamClient.connect(port: port, token: revoked)
+                let survivor = try await StreamClient.connect(port: port, token: kept)
+                try await waitUntil("two subscribers") { server.alerts.subscriberCount == 2 }
+                try await PostgresConnection.withConnection(database) { db in
+                    try await TokenStore.revoke(name: "dashboard", by: Actor(name: "test"), on: db)
+                }
+                #expect(await eventually(timeout: .seconds(5)) { doomed.state.closed }, "the revoked token's stream must be closed")
+                #expect(await eventually { server.alerts.subscriberCount == 1 })
+                #expect(!survivor.state.closed)
+                await survivor.close()
+            }
+        }
+    }
+
     @Test("--metrics-public opens /metrics to a scraper without a token; the alert stream still needs one")
     func metricsPublic() async throws {
         try await withServedVigil(metricsPublic: true) { _, port in

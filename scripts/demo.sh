@@ -45,7 +45,7 @@ pids+=($!)
 
 step "vigil serve (feed 127.0.0.1:$FEED_PORT, ops 127.0.0.1:$OPS_PORT)"
 "$VIGIL" serve --feed-host 127.0.0.1 --feed-port "$FEED_PORT" --ops-host 127.0.0.1 --ops-port "$OPS_PORT" \
-    --rules Rules --webhook-allow-loopback --decision-budget 50ms --decision-fallback review > "$OUT/serve.log" 2>&1 &
+    --rules Rules --webhook-allow-loopback --decision-fallback review > "$OUT/serve.log" 2>&1 &
 SERVE=$!
 pids+=($SERVE)
 wait_for 60 curl -sf "http://127.0.0.1:$OPS_PORT/readyz"

@@ -5,7 +5,7 @@ import Synchronization
 /// The streams being served, so a graceful shutdown can end them (a server-sent event
 /// stream never ends by itself, and the server waits for open responses to finish).
 public final class StreamRegistry: Sendable {
-    private let state = Mutex<(next: Int, sources: [Int: (source: any EventStreamSource, owner: String?)], stopped: Bool)>((0, [:], false))
+    private let state = Mutex<(next: Int, sources: [Int: (source: any EventStreamSource, owner: String?, channel: any Channel)], stopped: Bool)>((0, [:], false))
 
     /// Creates an empty registry.
     public init() {}
@@ -23,9 +23,13 @@ public final class StreamRegistry: Sendable {
     /// already open must not outlive the token that opened it). Returns how many.
     @discardableResult
     public func finish(owner: String) -> Int {
-        let sources = state.withLock { state in state.sources.values.filter { $0.owner == owner }.map(\.source) }
-        for source in sources { source.finish() }
-        return sources.count
+        let streams = state.withLock { state in state.sources.values.filter { $0.owner == owner } }
+        for stream in streams {
+            stream.source.finish()
+            // The client is not told by an event: the connection goes, as for a refused request.
+            stream.channel.close(promise: nil)
+        }
+        return streams.count
     }
 
     /// Resumes accepting streams (a restarted server).
@@ -39,7 +43,7 @@ public final class StreamRegistry: Sendable {
         let registered = state.withLock { state -> Int? in
             guard !state.stopped else { return nil }
             state.next += 1
-            state.sources[state.next] = (source, context.identity?.name)
+            state.sources[state.next] = (source, context.identity?.name, channel)
             return state.next
         }
         if registered == nil { source.finish() }

@@ -49,7 +49,8 @@ extension FaultToleranceTests {
         try await ScratchDatabase.with("badpolicy") { database in
             let rules = try decisionRulesFolder(
                 database, ["d.rules": decisionFaultRules, "policy2.rules": "policy {\n  block at score >= lots\n}\n"])
-            let server = try await ServeProcess.start(database: database, name: "serve", extra: ["--rules", rules.path, "--no-require-tests"], waitReady: false)
+            let server = try await ServeProcess.start(
+                database: database, name: "serve", extra: ["--rules", rules.path, "--no-require-tests"], waitReady: false)
             defer { Task { await server.stop() } }
             let status = await server.child.waitForExit(timeout: .seconds(30))
             #expect(status != nil && status != 0)
@@ -59,7 +60,8 @@ extension FaultToleranceTests {
 
             let good = try decisionRulesFolder(database, ["d.rules": decisionFaultRules])
             let noFallback = try await ServeProcess.start(
-                database: database, name: "no-fallback", extra: ["--rules", good.path, "--no-require-tests", "--decision-budget", "50ms"], waitReady: false)
+                database: database, name: "no-fallback", extra: ["--rules", good.path, "--no-require-tests", "--decision-budget", "50ms"],
+                waitReady: false)
             defer { Task { await noFallback.stop() } }
             #expect(await noFallback.child.waitForExit(timeout: .seconds(30)).map { $0 != 0 } == true)
             #expect(noFallback.child.log.contains("needs --decision-fallback allow|review|block"), "log:\n\(noFallback.logTail)")
@@ -76,7 +78,8 @@ extension FaultToleranceTests {
             let lines = (0..<30).map { validLine("k-\($0)", account: "acc-k\($0 % 5)", amount: amounts[$0 % 3]) }
             // The writer holds its first batch for a minute: evaluated, not committed.
             let first = try await ServeProcess.start(
-                database: database, name: "stalled", extra: ["--rules", rules.path, "--no-require-tests"], environment: ["VIGIL_TEST_FAULTS": "writer-stall=60000"])
+                database: database, name: "stalled", extra: ["--rules", rules.path, "--no-require-tests"],
+                environment: ["VIGIL_TEST_FAULTS": "writer-stall=60000"])
             let sending = Task { await FeedStreaming.once(lines, port: first.feedPort) }
             let evaluated = await eventually(timeout: .seconds(30), poll: .milliseconds(50)) {
                 (first.metric("vigil_transactions_evaluated_total") ?? 0) >= Double(lines.count)
@@ -89,7 +92,8 @@ extension FaultToleranceTests {
             #expect(try await database.count("SELECT count(*) FROM transactions") == 0)
 
             let second = try await ServeProcess.start(
-                database: database, name: "after-kill", extra: ["--rules", rules.path, "--no-require-tests"], feedPort: first.feedPort, opsPort: first.opsPort)
+                database: database, name: "after-kill", extra: ["--rules", rules.path, "--no-require-tests"], feedPort: first.feedPort,
+                opsPort: first.opsPort)
             defer { Task { await second.stop() } }
             let replayed = try await decidedReplies(lines, port: second.feedPort)
             #expect(replayed.count == lines.count)

@@ -5,7 +5,9 @@ import Synchronization
 /// The streams being served, so a graceful shutdown can end them (a server-sent event
 /// stream never ends by itself, and the server waits for open responses to finish).
 public final class StreamRegistry: Sendable {
-    private let state = Mutex<(next: Int, sources: [Int: (source: any EventStreamSource, owner: String?, channel: any Channel)], stopped: Bool)>((0, [:], false))
+    /// A stream being served: its source, the token name that opened it, its connection.
+    private typealias Entry = (source: any EventStreamSource, owner: String?, channel: any Channel)
+    private let state = Mutex<(next: Int, sources: [Int: Entry], stopped: Bool)>((0, [:], false))
 
     /// Creates an empty registry.
     public init() {}

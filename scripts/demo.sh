@@ -8,6 +8,7 @@ OUT="${DEMO_OUT:-$(mktemp -d /tmp/vigil-demo.XXXXXX)}"
 FEED_PORT="${DEMO_FEED_PORT:-17400}"
 OPS_PORT="${DEMO_OPS_PORT:-17401}"
 HOOK_PORT="${DEMO_HOOK_PORT:-17480}"
+ISO_PORT="${DEMO_ISO_PORT:-17402}"
 mkdir -p "$OUT"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -43,8 +44,9 @@ VIGIL_WEBHOOK_SECRET="$SECRET" "$VIGIL" webhooks receive --host 127.0.0.1 --port
 pids+=($!)
 "$VIGIL" webhooks add "http://127.0.0.1:$HOOK_PORT/alerts" --secret "$SECRET" > "$OUT/endpoint.txt"
 
-step "vigil serve (feed 127.0.0.1:$FEED_PORT, ops 127.0.0.1:$OPS_PORT)"
+step "vigil serve (feed 127.0.0.1:$FEED_PORT, ISO 8583 127.0.0.1:$ISO_PORT, ops 127.0.0.1:$OPS_PORT)"
 "$VIGIL" serve --feed-host 127.0.0.1 --feed-port "$FEED_PORT" --ops-host 127.0.0.1 --ops-port "$OPS_PORT" \
+    --iso8583-port "$ISO_PORT" \
     --rules Rules --webhook-allow-loopback --decision-fallback review > "$OUT/serve.log" 2>&1 &
 SERVE=$!
 pids+=($SERVE)
@@ -56,6 +58,12 @@ pids+=($!)
 
 step "streaming the feed through the TCP port"
 "$VIGIL" feed send "$OUT/feed.ndjson" --host 127.0.0.1 --port "$FEED_PORT" --connections 4
+
+step "an authorisation host's traffic over ISO 8583 (0200 requests, field 39 answers the decision)"
+# A later week on the same accounts, as a card processor's host would send it.
+"$VIGIL" feed generate --count "${DEMO_ISO_COUNT:-2000}" --seed 43 --start 2026-11-20T00:00:00Z --id-prefix iso- \
+    --out "$OUT/iso8583.ndjson" > /dev/null
+"$VIGIL" feed send "$OUT/iso8583.ndjson" --format iso8583 --host 127.0.0.1 --port "$ISO_PORT" --connections 2
 
 step "waiting for webhook deliveries"
 alerts=$(psql -X -At -c "SELECT count(*) FROM alerts")

@@ -173,7 +173,12 @@ public final class FeedClientConnection {
     }
 
     /// The next reply with the decision it carries (nil for a nack); nil when the server closed.
+    /// An ISO 8583 response carries only field 39 (see `nextReply`): no decision object.
     public func nextDecidedReply() async throws -> (reply: FeedAcknowledgement, decision: TransactionDecision?)? {
+        if iso8583 != nil {
+            guard let reply = try await nextReply() else { return nil }
+            return (reply, nil)
+        }
         while true {
             if nextFrame == frames.count {
                 guard let read = try await iterator.next() else { return nil }

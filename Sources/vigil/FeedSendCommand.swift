@@ -123,11 +123,18 @@ struct FeedSendCommand: AsyncParsableCommand {
                 "sent \(sent) records on \(counts.filter { $0 > 0 }.count) connections in \(String(format: "%.2f", seconds)) s (\(Int(Double(sent) / max(seconds, 0.001))) records/s)"
             )
             print("acked \(total.acked) (\(total.duplicates) duplicates), nacked \(total.nacked)")
-            print(
-                "decisions: "
-                    + DecisionOutcome.allCases.map { "\($0.rawValue) \(total.decisions[$0.rawValue, default: 0])" }.joined(separator: ", ")
-                    + (total.degraded.isEmpty
-                        ? "" : "; fallbacks: " + total.degraded.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+            if format.format == .iso8583 {
+                // Field 39 is the answer: 00 (allowed or held for review) is counted as acked,
+                // any other code as a nack `iso8583_39_<code>` below (05 is the default block).
+                print("ISO 8583 responses: field 39 00 for \(total.acked), other codes below")
+            } else {
+                print(
+                    "decisions: "
+                        + DecisionOutcome.allCases.map { "\($0.rawValue) \(total.decisions[$0.rawValue, default: 0])" }.joined(separator: ", ")
+                        + (total.degraded.isEmpty
+                            ? ""
+                            : "; fallbacks: " + total.degraded.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+            }
             for (code, count) in total.nacksByCode.sorted(by: { $0.key < $1.key }) {
                 print("  nack \(code): \(count)")
             }

@@ -100,12 +100,19 @@ struct ISO8583IngestTests {
                     // The replay of the blocked request: answered from the stored decision.
                     let replayAnswer = try await exchange(connection, blocked, packager)
                     #expect(replayAnswer?.text(39) == "05")
+                    // What `vigil feed send --format iso8583` reads: field 39 as ack or nack.
+                    try await connection.send(bytes: try packager.encode(isoRequest("0100", stan: "000304", time: time)))
+                    let read = try await connection.nextDecidedReply()
+                    if case .ack = read?.reply {} else { Issue.record("expected an ack for 00, got \(String(describing: read))") }
+                    try await connection.send(bytes: try packager.encode(blocked))
+                    let refused = try await connection.nextDecidedReply()
+                    if case .nack(_, let code, _) = refused?.reply { #expect(code == "iso8583_39_05") } else { Issue.record("expected a nack") }
                 }
             }
             let decisions = try await PostgresConnection.withConnection(database) { db in
                 try await db.query("SELECT decision FROM transactions").map { try $0.decode(0, as: String.self) }
             }
-            #expect(decisions.sorted() == ["allow", "block", "review"])
+            #expect(decisions.sorted() == ["allow", "allow", "block", "review"])
         }
     }
 

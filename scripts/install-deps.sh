@@ -2,11 +2,12 @@
 # Installs the system packages Vigil needs, only when they are missing:
 # libpq-dev (the libpq headers the CLibPQ target builds against) and postgresql
 # (the server, plus postgresql-common), pkg-config, and openssl and curl (the TLS tests
-# make their certificates with openssl; the demo and bench scripts poll with curl).
+# make their certificates with openssl; the demo and bench scripts poll with curl), and
+# libxml2 (FoundationXML, which the ISO 20022 parser reads pacs.008 through, loads it).
 set -euo pipefail
 
 missing=()
-for pkg in libpq-dev postgresql postgresql-common pkg-config openssl curl; do
+for pkg in libpq-dev postgresql postgresql-common pkg-config openssl curl libxml2; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$pkg")
     fi

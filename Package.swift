@@ -40,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         // Parses ISO 20022 (pacs.008) XML; through FoundationXML (libxml2) on Linux.
         .package(url: "https://github.com/drmohundro/SWXMLHash.git", from: "8.1.1"),
+        // Test-only: reads docs/api/openapi.yaml so the API tests check every response against it.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         // MARK: pure modules (no I/O)
@@ -165,6 +167,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Cases, dispositions and the investigator API's queries (issue 17): SQL in, JSON out.
+        .target(
+            name: "Cases",
+            dependencies: ["VigilCore", "PostgresStore"],
+            swiftSettings: swiftSettings
+        ),
         // API tokens, roles and the audit log: one mechanism for the CLI and every HTTP API.
         .target(
             name: "Access",
@@ -205,6 +213,7 @@ let package = Package(
                 "Secrets",
                 "Access",
                 "HTTPAPI",
+                "Cases",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -233,6 +242,7 @@ let package = Package(
                 "Secrets",
                 "Backtest",
                 "Access",
+                "Cases",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -292,7 +302,8 @@ let package = Package(
             dependencies: [
                 "Pipeline", "Detection", "FeedServer", "FeedProtocol", "FeedGenerator", "PostgresStore", "RuleLanguage", "Supervision",
                 "VigilCore", "WebhookDelivery", "VigilTesting", "Secrets", "Backtest", "Access", "HTTPAPI", "ISO8583", "ISO20022",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Cases", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -309,6 +320,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CasesTests", dependencies: ["Cases", "PostgresStore", "VigilCore", "VigilTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore", "VigilTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FaultToleranceTests",

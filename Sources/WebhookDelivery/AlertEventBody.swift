@@ -65,13 +65,14 @@ public enum AlertEventBody {
         transactionJSON: String,
         timestamp: Timestamp? = nil,
         decision: DecisionOutcome? = nil,
-        degraded: DegradedReason? = nil
+        degraded: DegradedReason? = nil,
+        caseID: Int64? = nil
     ) -> String {
         var out = ""
         out.reserveCapacity(512 + transactionJSON.utf8.count + rules.count * 160)
         out += "{\"type\":\"\(eventType)\",\"timestamp\":"
         JSONText.appendQuoted(RFC3339.format(timestamp ?? createdAt), to: &out)
-        out += ",\"data\":{\"alert_id\":\(alertID),\"transaction_id\":"
+        out += ",\"data\":{\"alert_id\":\(alertID),\"case_id\":\(caseID.map(String.init) ?? "null"),\"transaction_id\":"
         JSONText.appendQuoted(transactionID, to: &out)
         out += ",\"account_id\":"
         JSONText.appendQuoted(accountID, to: &out)

@@ -135,7 +135,9 @@ final class EndpointWorker: Sendable {
     }
 
     private func report(_ message: ClaimedMessage, outcome: DeliveryOutcome, decision: DeliveryPolicy.Decision) {
-        var metadata: Logger.Metadata = ["webhook.id": "\(message.messageID)", "alert.id": "\(message.alertID)", "attempt": "\(message.attempt)"]
+        var metadata: Logger.Metadata = [
+            "webhook.id": "\(message.messageID)", "alert.id": "\(message.alertID.map(String.init) ?? "-")", "attempt": "\(message.attempt)",
+        ]
         if let status = outcome.statusCode { metadata["http.status"] = "\(status)" }
         switch decision.message {
         case .delivered:

@@ -6,7 +6,8 @@ import VigilCore
 struct ClaimedMessage: Sendable, Hashable {
     var outboxID: Int64
     var messageID: String
-    var alertID: Int64
+    /// The alert the event is about; nil for a case event (`case.updated`).
+    var alertID: Int64?
     var body: String
     /// This attempt's number (1-based), already counted in the row.
     var attempt: Int
@@ -59,7 +60,7 @@ enum OutboxQueries {
             """)
         return try rows.map { row in
             ClaimedMessage(
-                outboxID: try row.decode(0), messageID: try row.decode(1), alertID: try row.decode(2),
+                outboxID: try row.decode(0), messageID: try row.decode(1), alertID: try row.decodeIfPresent(2),
                 body: try row.decode(3), attempt: try row.decode(4), createdAt: try row.decode(5)
             )
         }

@@ -21,10 +21,11 @@ extension WebhookAdmin {
                     SELECT DISTINCT ON (o.alert_id) 'msg_' || replace(gen_random_uuid()::text, '-', ''), \(endpoint),
                            o.alert_id, o.event_type, o.payload
                     FROM webhook_outbox o JOIN alerts a ON a.id = o.alert_id
-                    WHERE (\(alertID)::bigint IS NULL OR a.id = \(alertID))
+                    WHERE o.event_type = 'alert.created'
+                      AND (\(alertID)::bigint IS NULL OR a.id = \(alertID))
                       AND (\(since)::timestamptz IS NULL OR a.created_at >= \(since))
                     ORDER BY o.alert_id, o.id
-                    ON CONFLICT (alert_id, endpoint_id) DO NOTHING
+                    ON CONFLICT (alert_id, endpoint_id) WHERE event_type = 'alert.created' DO NOTHING
                     """)
             }
             let queued = try db.execute(

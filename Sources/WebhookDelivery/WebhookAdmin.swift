@@ -27,7 +27,7 @@ public struct WebhookEndpoint: Sendable, Hashable {
 /// One recorded delivery attempt.
 public struct WebhookDeliveryRecord: Sendable, Hashable {
     /// Attempt row fields.
-    public var outboxID: Int64, endpointID: Int64, alertID: Int64, messageID: String, attempt: Int
+    public var outboxID: Int64, endpointID: Int64, alertID: Int64?, messageID: String, attempt: Int
     /// When it ran.
     public var attemptedAt: Timestamp
     /// The HTTP status, if a response came.
@@ -43,6 +43,9 @@ public struct WebhookDeliveryRecord: Sendable, Hashable {
 /// Endpoint management and replay, as the `vigil webhooks` commands use them.
 /// Changes notify the dispatcher so they take effect at once.
 public enum WebhookAdmin {
+    /// The event types an endpoint may subscribe to (docs/webhooks.md, Schemas/webhook-*.schema.json).
+    public static let knownEventTypes = ["alert.created", "case.updated", "alert.disposed"]
+
     /// Registers an endpoint and returns its id. The URL must be http(s); the SSRF rules
     /// themselves are applied by the dispatcher at delivery time.
     /// The secret is stored sealed under `keyring`'s current key; without a keyring it
@@ -57,6 +60,11 @@ public enum WebhookAdmin {
             throw WebhookError(code: .invalidArgument, message: "min severity '\(minSeverity)' is unknown: use one of \(Severity.names)")
         }
         guard !eventTypes.isEmpty else { throw WebhookError(code: .invalidArgument, message: "an endpoint subscribes to at least one event type") }
+        if let unknown = eventTypes.first(where: { !knownEventTypes.contains($0) }) {
+            throw WebhookError(
+                code: .invalidArgument,
+                message: "event type '\(unknown)' is unknown: use \(knownEventTypes.joined(separator: ", ")) (see docs/webhooks.md)")
+        }
         let id = try await db.query(
             """
             INSERT INTO webhook_endpoints (url, secret_sealed, event_types, min_severity)
@@ -146,7 +154,7 @@ public enum WebhookAdmin {
             """)
         return try rows.map { row in
             WebhookDeliveryRecord(
-                outboxID: try row.decode(0), endpointID: try row.decode(1), alertID: try row.decode(2), messageID: try row.decode(3),
+                outboxID: try row.decode(0), endpointID: try row.decode(1), alertID: try row.decodeIfPresent(2), messageID: try row.decode(3),
                 attempt: try row.decode(4), attemptedAt: try row.decode(5), statusCode: try row.decodeIfPresent(6),
                 latencyMS: try row.decodeIfPresent(7), error: try row.decodeIfPresent(8), messageStatus: try row.decode(9)
             )

@@ -53,7 +53,7 @@ public enum WebhookOutbox {
              AND (e.min_severity IS NULL
                   OR array_position(ARRAY['low','medium','high','critical'], e.min_severity)
                      <= array_position(ARRAY['low','medium','high','critical'], a.severity))
-            ON CONFLICT (alert_id, endpoint_id) DO NOTHING
+            ON CONFLICT (alert_id, endpoint_id) WHERE event_type = 'alert.created' DO NOTHING
             """)
         if added > 0 { try db.notify(channel) }
         return added

@@ -30,7 +30,7 @@ struct WebhooksDeliveriesCommand: AsyncParsableCommand {
             let latency = record.latencyMS.map { " \($0)ms" } ?? ""
             let error = record.error.map { " — \($0)" } ?? ""
             print(
-                "\(record.attemptedAt)  endpoint \(record.endpointID)  alert \(record.alertID)  \(record.messageID)  attempt \(record.attempt)  \(result)\(latency)  [\(record.messageStatus)]\(error)"
+                "\(record.attemptedAt)  endpoint \(record.endpointID)  alert \(record.alertID.map(String.init) ?? "-")  \(record.messageID)  attempt \(record.attempt)  \(result)\(latency)  [\(record.messageStatus)]\(error)"
             )
         }
     }

@@ -20,6 +20,9 @@ public struct Decision: Sendable {
     public var verdict: TransactionDecision
     /// The card's, device's and merchant's histories after this transaction (to checkpoint).
     public var entities = EntityUpdates()
+    /// When an alert is raised: the values the rules saw and each hit rule's trace
+    /// (``AlertEvidence``), stored with the alert.
+    public var evidenceJSON: String?
 
     /// Creates a decision; `verdict` defaults to what the default policy makes of `hits`.
     public init(

@@ -103,6 +103,9 @@ public struct Detector: Sendable {
             hits: hits, alert: AlertRecord(raisedBy: hits), rulesetVersion: ruleset.version, profile: profile,
             late: late, evaluationErrors: errors, verdict: ruleset.policy.decide(hits, ruleset: ruleset.version))
         decision.entities = entities
+        if decision.alert != nil {
+            decision.evidenceJSON = AlertEvidence.json(record: record, ruleset: ruleset, lists: lists, hits: hits)
+        }
         return decision
     }
 }

@@ -5,6 +5,8 @@ import VigilCore
 /// An alert as committed, for live consumers (`/alerts/stream`) and webhook wake-ups.
 public struct CommittedAlert: Sendable {
     public var id: Int64
+    /// The case it joined or opened (``Cases``' grouping rule, applied at insert).
+    public var caseID: Int64?
     public var transactionID: String
     public var accountID: String
     public var amount: Money
@@ -97,8 +99,8 @@ enum DetectionWriter {
         let rows = try db.query(
             """
             INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version,
-                                decision, decision_degraded)
-            SELECT t, a, m, c, s, sc, r, v, nullif(d, ''), nullif(dg, '') FROM unnest(\(PostgresTextArray(transactions.map(\.id)))::text[],
+                                decision, decision_degraded, evidence)
+            SELECT t, a, m, c, s, sc, r, v, nullif(d, ''), nullif(dg, ''), nullif(ev, '')::jsonb FROM unnest(\(PostgresTextArray(transactions.map(\.id)))::text[],
                                  \(PostgresTextArray(transactions.map(\.accountID)))::text[],
                                  \(PostgresTextArray(transactions.map { String($0.amount.minorUnits) }))::bigint[],
                                  \(PostgresTextArray(transactions.map(\.amount.currency.code)))::text[],
@@ -107,19 +109,22 @@ enum DetectionWriter {
                                  \(PostgresTextArray(pending.map(\.rulesJSON)))::jsonb[],
                                  \(PostgresTextArray(pending.map(\.evaluation.decision.rulesetVersion)))::text[],
                                  \(PostgresTextArray(pending.map { $0.evaluation.row.decision?.outcome.rawValue ?? "" }))::text[],
-                                 \(PostgresTextArray(pending.map { $0.evaluation.row.decision?.degraded?.rawValue ?? "" }))::text[])
-                AS batch(t, a, m, c, s, sc, r, v, d, dg)
-            RETURNING id, transaction_id
+                                 \(PostgresTextArray(pending.map { $0.evaluation.row.decision?.degraded?.rawValue ?? "" }))::text[],
+                                 \(PostgresTextArray(pending.map { $0.evaluation.decision.evidenceJSON ?? "" }))::text[])
+                AS batch(t, a, m, c, s, sc, r, v, d, dg, ev)
+            RETURNING id, transaction_id, case_id
             """)
-        var ids: [String: Int64] = [:]
-        for row in rows { ids[try row.decode(1, as: String.self)] = try row.decode(0, as: Int64.self) }
+        var ids: [String: (alert: Int64, case: Int64?)] = [:]
+        for row in rows {
+            ids[try row.decode(1, as: String.self)] = (try row.decode(0, as: Int64.self), try row.decodeIfPresent(2, as: Int64.self))
+        }
         var alerts: [CommittedAlert] = []
         var hooked: [(alert: CommittedAlert, transactionJSON: String)] = []
         for entry in pending {
             let tx = entry.evaluation.row.transaction
             guard let id = ids[tx.id] else { continue }
             let committed = CommittedAlert(
-                id: id, transactionID: tx.id, accountID: tx.accountID, amount: tx.amount,
+                id: id.alert, caseID: id.case, transactionID: tx.id, accountID: tx.accountID, amount: tx.amount,
                 severity: entry.alert.severity, totalScore: entry.alert.totalScore, rules: entry.alert.hits,
                 rulesetVersion: entry.evaluation.decision.rulesetVersion, decision: entry.evaluation.row.decision
             )

@@ -100,6 +100,9 @@ public struct ServeConfiguration: Sendable {
         public var metricsPublic = false
         /// The largest request body accepted, in bytes (64 KiB); larger ones get a 413.
         public var maxBodyBytes = 64 * 1024
+        /// PostgreSQL connections the investigator API may use at once (requests beyond
+        /// wait their turn, so API traffic cannot crowd out the pipeline).
+        public var apiConnections = 4
         /// The defaults.
         public init() {}
     }

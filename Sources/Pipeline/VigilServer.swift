@@ -143,10 +143,14 @@ public final class VigilServer: Sendable {
         let feedTransport = configuration.feed.transport.rawValue
         let iso20022 = ISO20022Intake(
             sink: sink, decoder: FeedDecoder(configuration: configuration.feed.decoder), panPolicy: configuration.feed.panPolicy)
+        var apiDatabase = configuration.database
+        apiDatabase.applicationName = "vigil-api"
+        let apiPool = PostgresPool(configuration: apiDatabase, size: configuration.http.apiConnections)
         let routes = OpsRoutes(
             supervisors: supervisorsBox, health: health, probe: probe, feedTransport: feedTransport, metricsText: metricsText,
             metricsPublic: configuration.http.metricsPublic, reloader: reloader, alerts: alerts,
             access: AccessStore(database: configuration.database), iso20022: iso20022)
+        let investigator = InvestigatorRoutes(pool: apiPool, access: routes.access)
         let httpLogger = Logger(label: "vigil.http")
         let ops = HTTPServer(
             configuration: .init(
@@ -161,7 +165,10 @@ public final class VigilServer: Sendable {
                     }.get()
                 }),
             logger: httpLogger
-        ) { router, streams in routes.add(to: router, streams: streams) }
+        ) { router, streams in
+            routes.add(to: router, streams: streams)
+            investigator.add(to: router)
+        }
         let opsSupervisor = Supervisor(
             configuration: .init(name: "ops", intensity: restartPolicy, isTransient: isTransient),
             children: [

@@ -23,7 +23,7 @@ extension ServeConfiguration {
                         severity: alert.severity.rawValue, totalScore: alert.totalScore,
                         rules: alert.rules.map(AlertEventBody.RuleHit.init), rulesetVersion: alert.rulesetVersion,
                         createdAt: .now(), transactionJSON: transactionJSON,
-                        decision: alert.decision?.outcome, degraded: alert.decision?.degraded
+                        decision: alert.decision?.outcome, degraded: alert.decision?.degraded, caseID: alert.caseID
                     ))
             }
             try WebhookOutbox.enqueue(entries, on: db)

@@ -128,6 +128,8 @@ struct ServeCommand: AsyncParsableCommand {
     var metricsPublic = false
     @Option(help: "Largest HTTP request body accepted, in bytes; larger ones get 413 [VIGIL_MAX_REQUEST_BODY] (default 65536).")
     var maxRequestBody: Int?
+    @Option(help: "PostgreSQL connections the investigator API uses at most [VIGIL_API_CONNECTIONS] (default 4).")
+    var apiConnections: Int?
 
     @OptionGroup var iso8583: ISO8583Options
 
@@ -204,6 +206,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.http.metricsPublic =
             metricsPublic || ProcessInfo.processInfo.environment["VIGIL_METRICS_PUBLIC"] == "1" || settings.values["metrics-public"] == "true"
         configuration.http.maxBodyBytes = try value(maxRequestBody, "VIGIL_MAX_REQUEST_BODY", "max-request-body", configuration.http.maxBodyBytes)
+        configuration.http.apiConnections = try value(apiConnections, "VIGIL_API_CONNECTIONS", "api-connections", configuration.http.apiConnections)
+        guard (1...64).contains(configuration.http.apiConnections) else {
+            throw ValidationError("--api-connections must be from 1 to 64 (got \(configuration.http.apiConnections))")
+        }
         let chosenFallback = try value(decisionFallback, "VIGIL_DECISION_FALLBACK", "decision-fallback", "")
         configuration.decisions = try Self.decisionSettings(
             budget: try value(decisionBudget, "VIGIL_DECISION_BUDGET", "decision-budget", "").nilIfEmpty,

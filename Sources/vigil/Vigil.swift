@@ -17,6 +17,7 @@ struct Vigil: AsyncParsableCommand {
             WebhooksCommand.self,
             TokensCommand.self,
             AuditCommand.self,
+            CasesCommand.self,
         ]
     )
 }

@@ -70,6 +70,9 @@ struct HTTPAccessTests {
         ("POST", "/admin/reload-rules", [401, 401, 401, 401, 403, 403, 200]),
         // An empty body is no pacs.008: 400 once the caller may post transfers at all.
         ("POST", "/api/v1/iso20022", [401, 401, 401, 401, 403, 400, 400]),
+        // The investigator API: viewers read; working a case needs analyst (an empty body is not JSON: 400).
+        ("GET", "/api/v1/alerts", [401, 401, 401, 401, 200, 200, 200]),
+        ("POST", "/api/v1/cases/1/close", [401, 401, 401, 401, 403, 400, 400]),
     ]
 
     @Test("each endpoint × no, bad, revoked, expired, viewer, analyst, admin token → 200, 401 or 403; 401s challenge, errors are JSON")
@@ -86,7 +89,7 @@ struct HTTPAccessTests {
                             response.error?.code == (kind == "none" ? "unauthenticated" : "invalid_token"), "\(row.path) \(kind): \(response.body)")
                     }
                     if expected == 403 {
-                        let needed = row.path == "/api/v1/iso20022" ? "analyst" : "admin"
+                        let needed = row.path.hasPrefix("/api/v1/") ? "analyst" : "admin"
                         #expect(response.error?.code == "forbidden" && response.error?.message.contains(needed) == true, "\(response.body)")
                     }
                 }

@@ -42,7 +42,8 @@ export VIGIL_SECRET_KEY="${VIGIL_SECRET_KEY:-$(head -c 32 /dev/urandom | base64 
 VIGIL_WEBHOOK_SECRET="$SECRET" "$VIGIL" webhooks receive --host 127.0.0.1 --port "$HOOK_PORT" \
     --count-file "$OUT/verified.count" > "$OUT/receiver.log" 2>&1 &
 pids+=($!)
-"$VIGIL" webhooks add "http://127.0.0.1:$HOOK_PORT/alerts" --secret "$SECRET" > "$OUT/endpoint.txt"
+"$VIGIL" webhooks add "http://127.0.0.1:$HOOK_PORT/alerts" --secret "$SECRET" \
+    --event-type alert.created --event-type case.updated --event-type alert.disposed > "$OUT/endpoint.txt"
 
 step "vigil serve (feed 127.0.0.1:$FEED_PORT, ISO 8583 127.0.0.1:$ISO_PORT, ops 127.0.0.1:$OPS_PORT)"
 "$VIGIL" serve --feed-host 127.0.0.1 --feed-port "$FEED_PORT" --ops-host 127.0.0.1 --ops-port "$OPS_PORT" \
@@ -70,6 +71,21 @@ alerts=$(psql -X -At -c "SELECT count(*) FROM alerts")
 delivered_all() { [ "$(psql -X -At -c "SELECT count(*) FROM webhook_outbox WHERE status = 'delivered'")" -ge "$alerts" ]; }
 wait_for 120 delivered_all || true
 
+step "an investigator works the queue over the API (docs/api.md)"
+ANALYST_TOKEN=$("$VIGIL" tokens create --name "demo-analyst-$$" --role analyst --expires 1d)
+api() { curl -sf -H "Authorization: Bearer $ANALYST_TOKEN" "$@"; }
+echo "open cases: $("$VIGIL" cases list --status open --limit 500 --json | grep -o '"id":[0-9]*,"account_id"' | wc -l) on the first page"
+first_case=$(api "http://127.0.0.1:$OPS_PORT/api/v1/cases?status=open&severity=high&limit=1" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)
+if [ -n "$first_case" ]; then
+    api -X POST -d '{"assignee":"demo-analyst"}' "http://127.0.0.1:$OPS_PORT/api/v1/cases/$first_case/assign" > /dev/null
+    api -X POST -d '{"text":"customer confirms the card was stolen"}' "http://127.0.0.1:$OPS_PORT/api/v1/cases/$first_case/notes" > /dev/null
+    echo "closed: $(api -X POST -d '{"disposition":"fraud","reason":"confirmed by the customer"}' \
+        "http://127.0.0.1:$OPS_PORT/api/v1/cases/$first_case/close")"
+    echo "a second close is refused: $(curl -s -H "Authorization: Bearer $ANALYST_TOKEN" -X POST -d '{"disposition":"fraud"}' \
+        "http://127.0.0.1:$OPS_PORT/api/v1/cases/$first_case/close")"
+fi
+"$VIGIL" cases list --limit 5
+
 step "graceful shutdown (SIGTERM)"
 kill -TERM "$SERVE"
 set +e; wait "$SERVE"; code=$?; set -e
@@ -80,8 +96,9 @@ psql -X -q -c "SELECT (SELECT count(*) FROM transactions) AS stored, (SELECT cou
                       (SELECT count(*) FROM alerts) AS alerts, (SELECT count(*) FROM rule_hits WHERE mode = 'shadow') AS shadow_hits"
 psql -X -q -c "SELECT rule_id AS rule, mode, count(*) AS hits FROM rule_hits GROUP BY 1, 2 ORDER BY 3 DESC"
 psql -X -q -c "SELECT decision, coalesce(decision_degraded, '-') AS fallback, count(*) AS transactions FROM transactions GROUP BY 1, 2 ORDER BY 3 DESC"
+psql -X -q -c "SELECT status, coalesce(disposition, '-') AS disposition, count(*) AS cases, sum(alert_count) AS alerts FROM cases GROUP BY 1, 2 ORDER BY 1"
 "$VIGIL" feed score "$OUT/feed.ndjson"
-printf 'webhooks: %s delivered, %s verified by the receiver, %s pending, %s dead\n' \
+printf 'webhooks (alert.created, case.updated, alert.disposed): %s delivered, %s verified by the receiver, %s pending, %s dead\n' \
     "$(psql -X -At -c "SELECT count(*) FROM webhook_outbox WHERE status = 'delivered'")" \
     "$(cat "$OUT/verified.count" 2>/dev/null || echo 0)" \
     "$(psql -X -At -c "SELECT count(*) FROM webhook_outbox WHERE status = 'pending'")" \

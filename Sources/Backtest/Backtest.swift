@@ -70,6 +70,7 @@ public enum Backtest {
                 case .ruleset: nil
                 }
             var replay = Replay(candidate: candidate, baseline: baseline, stored: stored, timeline: timeline, options: options, from: from, to: to)
+            replay.labels = try await StoredOutcomes.labels(from: db, from: from, to: to)
             replay.report.from = RFC3339.format(from)
             replay.report.to = RFC3339.format(to)
             try await BacktestSource.prepare(db, until: to)

@@ -17,6 +17,24 @@ public struct BacktestReport: Sendable, Codable {
         /// Hits the candidate has and the baseline has not, and the other way round.
         public var added = 0
         public var removed = 0
+        /// Candidate hits on transactions investigators disposed as fraud / as legitimate.
+        public var fraudHits = 0
+        public var legitimateHits = 0
+    }
+
+    /// The candidate (or the baseline) against investigators' dispositions (docs/api.md):
+    /// labeled fraud it alerted on and missed, and known false positives it alerted on.
+    public struct LabelFigures: Sendable, Codable, Equatable {
+        public var fraudCaught = 0
+        public var fraudMissed = 0
+        public var falsePositivesRaised = 0
+
+        /// Creates the figures.
+        public init(fraudCaught: Int = 0, fraudMissed: Int = 0, falsePositivesRaised: Int = 0) {
+            self.fraudCaught = fraudCaught
+            self.fraudMissed = fraudMissed
+            self.falsePositivesRaised = falsePositivesRaised
+        }
     }
 
     /// One account's change in alerts.
@@ -58,6 +76,12 @@ public struct BacktestReport: Sendable, Codable {
     public var baselineAlerts = 0
     public var alertsAdded = 0
     public var alertsRemoved = 0
+    /// Transactions of the period that investigators disposed as fraud and as legitimate,
+    /// and how the candidate and the baseline fare against them.
+    public var labeledFraud = 0
+    public var labeledLegitimate = 0
+    public var candidateLabels = LabelFigures()
+    public var baselineLabels = LabelFigures()
     /// Per rule, candidate rules first in their order, then rules only the baseline has.
     public var rules: [RuleFigures] = []
     /// The accounts whose alerts change most (up to 10).

@@ -8,6 +8,21 @@ struct StoredOutcomes: Sendable {
     var hits: [String: [(rule: String, mode: RuleMode)]] = [:]
     var alerted: Set<String> = []
 
+    /// Investigators' dispositions of the period's transactions (`fraud`, `legitimate`,
+    /// `inconclusive`), from the `dispositions` view.
+    static func labels(from db: PostgresConnection, from: Timestamp, to: Timestamp) async throws -> [String: String] {
+        var labels: [String: String] = [:]
+        for row in try await db.query(
+            """
+            SELECT d.transaction_id, d.disposition FROM dispositions d JOIN transactions t ON t.id = d.transaction_id
+            WHERE t.event_time >= \(from) AND t.event_time < \(to)
+            """)
+        {
+            labels[try row.decode(0)] = try row.decode(1)
+        }
+        return labels
+    }
+
     static func load(from db: PostgresConnection, from: Timestamp, to: Timestamp) async throws -> StoredOutcomes {
         var outcomes = StoredOutcomes()
         for row in try await db.query(
@@ -50,6 +65,8 @@ struct Replay {
     private let keepHits: Bool
     private var figures: [String: BacktestReport.RuleFigures] = [:]
     private var accounts: [String: (added: Int, removed: Int)] = [:]
+    /// Dispositions by transaction id.
+    var labels: [String: String] = [:]
     var report: BacktestReport
     /// Rows consumed (warm-up included).
     private(set) var seen = 0
@@ -125,8 +142,12 @@ struct Replay {
     }
 
     private mutating func tally(_ tx: Transaction, mine: LaneOutcome, theirs: LaneOutcome) {
+        let label = labels.isEmpty ? nil : labels[tx.id]
+        if let label { tallyLabel(label, mine: mine, theirs: theirs) }
         for hit in mine.hits {
             figures[hit.rule, default: .init(rule: hit.rule, mode: hit.mode, inCandidate: true, inBaseline: false)].hits += 1
+            if label == "fraud" { figures[hit.rule]?.fraudHits += 1 }
+            if label == "legitimate" { figures[hit.rule]?.legitimateHits += 1 }
             if !theirs.hits.contains(where: { $0.rule == hit.rule }) { figures[hit.rule]?.added += 1 }
             if keepHits { report.hits?.append(.init(transaction: tx.id, rule: hit.rule)) }
         }
@@ -146,6 +167,21 @@ struct Replay {
                 entry.removed += 1
             }
             accounts[tx.accountID] = entry
+        }
+    }
+
+    /// Counts one disposed transaction against both sides.
+    private mutating func tallyLabel(_ label: String, mine: LaneOutcome, theirs: LaneOutcome) {
+        switch label {
+        case "fraud":
+            report.labeledFraud += 1
+            if mine.alerted { report.candidateLabels.fraudCaught += 1 } else { report.candidateLabels.fraudMissed += 1 }
+            if theirs.alerted { report.baselineLabels.fraudCaught += 1 } else { report.baselineLabels.fraudMissed += 1 }
+        case "legitimate":
+            report.labeledLegitimate += 1
+            if mine.alerted { report.candidateLabels.falsePositivesRaised += 1 }
+            if theirs.alerted { report.baselineLabels.falsePositivesRaised += 1 }
+        default: break
         }
     }
 

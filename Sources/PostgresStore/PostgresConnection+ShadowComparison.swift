@@ -10,13 +10,21 @@ public struct ShadowComparison: Sendable, Codable, Equatable {
     public var overlapWithAlerts: Int
     /// Of those, transactions with no live alert (what promoting it would add).
     public var wouldAdd: Int
+    /// Hits on transactions whose live alert investigators disposed as fraud, and disposed at all.
+    public var fraud = 0
+    public var disposed = 0
+    /// fraud ÷ disposed, nil until something is disposed: the rule's precision as far as
+    /// the live alerts it overlaps were judged (a hit with no live alert has no disposition).
+    public var precision: Double? { disposed == 0 ? nil : Double(fraud) / Double(disposed) }
 
     /// Creates the figures of one rule.
-    public init(rule: String, hits: Int, overlapWithAlerts: Int, wouldAdd: Int) {
+    public init(rule: String, hits: Int, overlapWithAlerts: Int, wouldAdd: Int, fraud: Int = 0, disposed: Int = 0) {
         self.rule = rule
         self.hits = hits
         self.overlapWithAlerts = overlapWithAlerts
         self.wouldAdd = wouldAdd
+        self.fraud = fraud
+        self.disposed = disposed
     }
 }
 
@@ -35,15 +43,19 @@ extension PostgresConnection {
     public func shadowComparison(since: Timestamp, until: Timestamp) throws -> ShadowReport {
         let rules = try query(
             """
-            SELECT h.rule_id, count(*), count(a.transaction_id), count(*) FILTER (WHERE a.transaction_id IS NULL)
+            SELECT h.rule_id, count(*), count(a.transaction_id), count(*) FILTER (WHERE a.transaction_id IS NULL),
+                   count(*) FILTER (WHERE c.disposition = 'fraud'), count(c.disposition)
             FROM rule_hits h
             JOIN transactions t ON t.id = h.transaction_id
             LEFT JOIN alerts a ON a.transaction_id = h.transaction_id
+            LEFT JOIN cases c ON c.id = a.case_id
             WHERE h.mode = 'shadow' AND t.received_at >= \(since) AND t.received_at < \(until)
             GROUP BY h.rule_id ORDER BY h.rule_id
             """
         ).map { row in
-            ShadowComparison(rule: try row.decode(0), hits: try row.decode(1), overlapWithAlerts: try row.decode(2), wouldAdd: try row.decode(3))
+            ShadowComparison(
+                rule: try row.decode(0), hits: try row.decode(1), overlapWithAlerts: try row.decode(2), wouldAdd: try row.decode(3),
+                fraud: try row.decode(4), disposed: try row.decode(5))
         }
         let totals = try query(
             """

@@ -20,11 +20,14 @@ enum BacktestText {
             out.append("reference data: no change recorded, today's tables used throughout")
         }
         out.append("")
-        let header = ["rule", "mode", "hits", "baseline", "added", "removed"]
+        let labeled = r.labeledFraud + r.labeledLegitimate > 0
+        let header = ["rule", "mode", "hits", "baseline", "added", "removed"] + (labeled ? ["on fraud", "on legit"] : [])
         var rows = [header]
         for f in r.rules {
             let name = f.inCandidate ? f.rule : "\(f.rule) (baseline only)"
-            rows.append([name, f.mode.rawValue, "\(f.hits)", "\(f.baselineHits)", "+\(f.added)", "-\(f.removed)"])
+            rows.append(
+                [name, f.mode.rawValue, "\(f.hits)", "\(f.baselineHits)", "+\(f.added)", "-\(f.removed)"]
+                    + (labeled ? ["\(f.fraudHits)", "\(f.legitimateHits)"] : []))
         }
         let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
         for row in rows {
@@ -36,6 +39,16 @@ enum BacktestText {
         }
         out.append("")
         out.append("alerts: \(r.alerts) (baseline \(r.baselineAlerts)): +\(r.alertsAdded) added, -\(r.alertsRemoved) removed")
+        if labeled {
+            let c = r.candidateLabels
+            let b = r.baselineLabels
+            out.append(
+                "against dispositions (\(r.labeledFraud) fraud, \(r.labeledLegitimate) legitimate): fraud caught \(c.fraudCaught) "
+                    + "(baseline \(b.fraudCaught)), missed \(c.fraudMissed) (baseline \(b.fraudMissed)), known false positives raised "
+                    + "\(c.falsePositivesRaised) (baseline \(b.falsePositivesRaised))")
+        } else {
+            out.append("against dispositions: none in this period (close cases with 'vigil cases close' or the API to get them)")
+        }
         if !r.accountsMostAffected.isEmpty {
             out.append(
                 "accounts most affected: "

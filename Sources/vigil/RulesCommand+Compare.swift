@@ -33,12 +33,17 @@ extension RulesCommand {
                 print("no shadow rule hit in this period")
                 return
             }
-            print("shadow rule                 hits  with a live alert  would add")
+            print("shadow rule                 hits  with a live alert  would add  disposed  fraud  precision")
             for r in report.rules {
                 let name = r.rule.padding(toLength: max(26, r.rule.count), withPad: " ", startingAt: 0)
-                print("\(name)  \(pad(r.hits, 4))  \(pad(r.overlapWithAlerts, 17))  \(pad(r.wouldAdd, 9))")
+                let precision = r.precision.map { String(format: "%.2f", $0) } ?? "-"
+                print(
+                    "\(name)  \(pad(r.hits, 4))  \(pad(r.overlapWithAlerts, 17))  \(pad(r.wouldAdd, 9))  \(pad(r.disposed, 8))  "
+                        + "\(pad(r.fraud, 5))  \(String(repeating: " ", count: max(0, 9 - precision.count)) + precision)")
             }
-            print("precision against investigators' dispositions appears here once cases are disposed")
+            if report.rules.allSatisfy({ $0.disposed == 0 }) {
+                print("precision: none of these hits' live alerts is disposed yet (close cases with 'vigil cases close' or the API)")
+            }
         }
 
         private func pad(_ n: Int, _ width: Int) -> String {

@@ -1,4 +1,5 @@
 import Backtest
+import Cases
 import FeedGenerator
 import FeedProtocol
 import FeedServer
@@ -123,6 +124,31 @@ struct BacktestTests {
             #expect(tail.warmupTransactions > 0 && tail.warmupTransactions + tail.transactions == whole.transactions)
             #expect(Set(tail.hits ?? []).symmetricDifference(try await Self.liveHits(database, since: middle)).isEmpty)
             #expect(tail.alertsAdded == 0 && tail.alertsRemoved == 0)
+
+            // Investigators' dispositions: the first alerted case confirmed fraud, the second
+            // a false positive. The live rules catch exactly what they alerted on; a ruleset
+            // that alerts on nothing misses every labeled fraud.
+            let labeled = try await PostgresConnection.withConnection(database) { db in
+                let cases = try await db.query("SELECT id FROM cases ORDER BY id LIMIT 2").map { try $0.decode(0, as: Int64.self) }
+                #expect(cases.count == 2)
+                _ = try await CaseStore.apply(.close(.fraud, reason: nil), toCase: cases[0], by: "alice", on: db)
+                _ = try await CaseStore.apply(.close(.legitimate, reason: "known customer"), toCase: cases[1], by: "bob", on: db)
+                return (
+                    fraud: try await db.count("SELECT count(DISTINCT transaction_id) FROM dispositions WHERE disposition = 'fraud'"),
+                    legitimate: try await db.count("SELECT count(DISTINCT transaction_id) FROM dispositions WHERE disposition = 'legitimate'")
+                )
+            }
+            let judged = try await Backtest.run(candidate: ruleset, baseline: .live, options: BacktestOptions(), database: database)
+            #expect(judged.labeledFraud == labeled.fraud && judged.labeledLegitimate == labeled.legitimate && labeled.fraud > 0)
+            #expect(judged.candidateLabels == .init(fraudCaught: labeled.fraud, fraudMissed: 0, falsePositivesRaised: labeled.legitimate))
+            #expect(judged.baselineLabels == judged.candidateLabels)
+            #expect(judged.rules.reduce(0) { $0 + $1.fraudHits } >= labeled.fraud)
+            let silent = try compileRules([
+                "none.rules": "rule never {\n  when amount_base < 0.00\n  severity low\n  score 1\n  reason \"never\"\n}\n"
+            ])
+            let blindToAll = try await Backtest.run(candidate: silent, baseline: .live, options: BacktestOptions(), database: database)
+            #expect(blindToAll.candidateLabels == .init(fraudCaught: 0, fraudMissed: labeled.fraud, falsePositivesRaised: 0))
+            #expect(blindToAll.baselineLabels.fraudCaught == labeled.fraud)
 
             // Without the history, the list edit would be applied from the start (or not
             // at all): the replay would differ. Proven by emptying the history.

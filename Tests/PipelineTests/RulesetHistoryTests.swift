@@ -1,3 +1,4 @@
+import Cases
 import Foundation
 import Pipeline
 import PostgresStore
@@ -101,6 +102,15 @@ struct RulesetHistoryTests {
             }
             #expect(report.transactions == 7 && report.alerts == 1)
             #expect(report.rules == [ShadowComparison(rule: "big_amount_shadow", hits: 2, overlapWithAlerts: 1, wouldAdd: 1)])
+            // Once the live alert it overlaps is disposed, the shadow rule has a precision.
+            let judged = try await PostgresConnection.withConnection(database) { db in
+                let caseID = try #require(try await db.query("SELECT case_id FROM alerts").first?.decode(0, as: Int64.self))
+                _ = try await CaseStore.apply(.close(.fraud, reason: nil), toCase: caseID, by: "alice", on: db)
+                return try await db.shadowComparison(since: since, until: .now())
+            }
+            #expect(
+                judged.rules == [ShadowComparison(rule: "big_amount_shadow", hits: 2, overlapWithAlerts: 1, wouldAdd: 1, fraud: 1, disposed: 1)])
+            #expect(judged.rules.first?.precision == 1.0)
         }
     }
 }

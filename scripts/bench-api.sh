@@ -98,7 +98,7 @@ out = sys.argv[1]
 for name in ["feed-alone", "feed-with-api", "feed-alone-again"]:
     r = json.load(open(os.path.join(out, name + ".json")))
     l = r["latency_us"]
-    print(f"{name:18} acked/s {r.get('acked_per_second', r.get('throughput', 0)):>8.0f}  p50 {l['p50']/1000:6.1f} ms  p99 {l['p99']/1000:6.1f} ms  p99.9 {l['p99.9']/1000:6.1f} ms")
+    print(f"{name:18} acked/s {r['throughput_per_s']:>8.0f}  p50 {l['p50']/1000:6.1f} ms  p99 {l['p99']/1000:6.1f} ms  p99.9 {l['p99.9']/1000:6.1f} ms")
 print(open(os.path.join(out, "api-steady.json")).read())
 PY
 echo "results in $OUT"

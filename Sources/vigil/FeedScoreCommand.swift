@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cases
 import FeedGenerator
 import Foundation
 import PostgresStore
@@ -65,13 +66,19 @@ struct FeedScoreCommand: AsyncParsableCommand {
         }
         var alerts: [String: String] = [:]
         var decisions = DecisionScore()
+        var dispositions = DispositionScore()
+        let fraudTransactions = Set(labels.flatMap(\.transactionIDs))
         do {
-            (alerts, decisions) = try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-score")) { db in
+            (alerts, decisions, dispositions) = try await PostgresConnection.withConnection(.fromEnvironment(applicationName: "vigil-score")) {
+                db in
                 var byTransaction: [String: String] = [:]
                 for row in try await db.query("SELECT transaction_id, account_id FROM alerts") {
                     byTransaction[try row.decode(0, as: String.self)] = try row.decode(1, as: String.self)
                 }
-                return (byTransaction, try await DecisionScore.read(cases: labels.map(\.transactionIDs), on: db))
+                return (
+                    byTransaction, try await DecisionScore.read(cases: labels.map(\.transactionIDs), on: db),
+                    try await DispositionScore.read(fraudTransactions: fraudTransactions, on: db)
+                )
             }
         } catch let error as PostgresError {
             throw CleanExit.failure("vigil feed score: \(error)")
@@ -84,10 +91,12 @@ struct FeedScoreCommand: AsyncParsableCommand {
         guard json else {
             print(score.text)
             print(decisions.text)
+            print(dispositions.text)
             return
         }
         var object = (try? JSONSerialization.jsonObject(with: Data(score.json.utf8)) as? [String: Any]) ?? [:]
         object["decisions"] = decisions.json
+        object["dispositions"] = dispositions.json
         let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
         print(text ?? score.json)
     }

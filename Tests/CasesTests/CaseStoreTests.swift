@@ -177,6 +177,10 @@ struct CaseStoreTests {
                     let required = try #require(((schema["properties"] as? [String: Any])?["data"] as? [String: Any])?["required"] as? [String])
                     #expect(Set(required).isSubset(of: Set(data.keys)), "\(type): missing \(Set(required).subtracting(data.keys))")
                 }
+                // Against a generated feed's labels (vigil feed score): t1 was fraud, t2 was not.
+                let agreement = try await DispositionScore.read(fraudTransactions: ["t1"], on: db)
+                #expect(agreement.fraud == 2 && agreement.fraudAgrees == 1 && agreement.legitimate == 0)
+                #expect(agreement.text.contains("fraud 1/2"))
                 var lines: [String] = []
                 let count = try await CaseStore.exportLabels(since: Timestamp.now().adding(microseconds: -3_600_000_000), on: db) { lines.append($0) }
                 #expect(count == 2 && lines.allSatisfy { $0.contains("\"label\":\"fraud\"") })

@@ -170,7 +170,7 @@ let package = Package(
         // Cases, dispositions and the investigator API's queries (issue 17): SQL in, JSON out.
         .target(
             name: "Cases",
-            dependencies: ["VigilCore", "PostgresStore"],
+            dependencies: ["VigilCore", "PostgresStore", "Access"],
             swiftSettings: swiftSettings
         ),
         // API tokens, roles and the audit log: one mechanism for the CLI and every HTTP API.

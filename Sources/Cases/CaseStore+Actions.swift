@@ -1,16 +1,20 @@
+import Access
 import PostgresStore
 import VigilCore
 
 extension CaseStore {
-    /// Applies `change` to case `id` as `actor`, in one transaction that locks the case row:
+    /// Applies `change` to case `id` as `actor` (from `remoteAddress`, over HTTP), in one
+    /// transaction that locks the case row:
     /// two investigators changing one case are serialized, and each change is checked
     /// against the state the other left (closing a closed case is refused, never lost).
     /// With `expectedRevision` (the API's `If-Match`), a change made on a stale view is
     /// refused with 409. Writes the history event and the lifecycle webhooks
-    /// (`case.updated`; `alert.disposed` for each alert on closing) in the same transaction.
+    /// (`case.updated`; `alert.disposed` for each alert on closing) and the audit-log row in
+    /// the same transaction.
     /// Returns the case as it now is.
     public static func apply(
-        _ change: CaseChange, toCase id: Int64, expectedRevision: Int64? = nil, by actor: String, on db: PostgresConnection
+        _ change: CaseChange, toCase id: Int64, expectedRevision: Int64? = nil, by actor: String, remoteAddress: String? = nil,
+        on db: PostgresConnection
     ) async throws -> JSON {
         try change.validate()
         return try await db.transaction { db in
@@ -76,6 +80,10 @@ extension CaseStore {
                 VALUES (\(id), \(actor), \(change.eventKind), \(from), \(to), \(note))
                 """)
             try LifecycleWebhooks.enqueue(caseID: id, kind: change.eventKind, from: from, to: to, actor: actor, on: db)
+            // Also in the audit log, with every other change made over the API or the CLI.
+            let detail = JSON.object([("from", .string(from)), ("to", .string(to))]).text
+            try AuditLog.record(
+                "case.\(change.eventKind)", target: "case:\(id)", detail: detail, by: Actor(name: actor, remoteAddress: remoteAddress), on: db)
             return try summary(id, on: db)
         }
     }

@@ -61,8 +61,11 @@ public struct InvestigatorRoutes: Sendable {
                 let id = try Self.id(context)
                 let change = try await CaseRequestBody.change(action, request: request)
                 let expected = try Self.ifMatch(request)
-                let actor = context.actor.name
-                return try await json { try await CaseStore.apply(change, toCase: id, expectedRevision: expected, by: actor, on: $0) }
+                let actor = context.actor
+                return try await json {
+                    try await CaseStore.apply(
+                        change, toCase: id, expectedRevision: expected, by: actor.name, remoteAddress: actor.remoteAddress, on: $0)
+                }
             }
         }
     }

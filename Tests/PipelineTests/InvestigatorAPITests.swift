@@ -175,6 +175,14 @@ struct InvestigatorAPITests {
                 try await $0.count("SELECT count(*) FROM dispositions WHERE disposition = 'fraud'")
             }
             #expect(labels == 2)
+            // Every change is in the audit log too, with the token's name and the client's address.
+            let audited = try await PostgresConnection.withConnection(database) { db in
+                try await db.query(
+                    "SELECT action, actor, remote_address FROM audit_log WHERE target = \("case:\(caseID)") ORDER BY id"
+                ).map { (try $0.decode(0, as: String.self), try $0.decode(1, as: String.self), try $0.decodeIfPresent(2, as: String.self)) }
+            }
+            #expect(audited.map(\.0) == ["case.assigned", "case.note", "case.status", "case.disposed"])
+            #expect(audited.allSatisfy { $0.1.hasPrefix("test-analyst") && $0.2?.hasPrefix("127.0.0.1") == true }, "\(audited)")
         }
     }
 

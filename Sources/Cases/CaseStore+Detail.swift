@@ -38,7 +38,11 @@ extension CaseStore {
         ])
     }
 
-    /// A case with its alerts (each with its hits and evidence), notes and full history.
+    /// How many of a case's alerts ``case(id:on:)`` gives in full.
+    public static let alertsInFull = 25
+
+    /// A case with its first alerts in full (each with its hits and evidence), the ids of
+    /// all (up to 1,000), its notes and its full history.
     public static func `case`(id: Int64, on db: PostgresConnection) async throws -> JSON {
         let rows = try await db.query(
             """
@@ -52,10 +56,15 @@ extension CaseStore {
         members.append(("disposition_reason", .string(try row.decodeIfPresent(12, as: String.self))))
         members.append(("disposed_by", .string(try row.decodeIfPresent(13, as: String.self))))
         members.append(("disposed_at", .time(try row.decodeIfPresent(14))))
-        let alertIDs = try await db.query("SELECT id FROM alerts WHERE case_id = \(id) ORDER BY id").map { try $0.decode(0, as: Int64.self) }
+        let alertIDs = try await db.query("SELECT id FROM alerts WHERE case_id = \(id) ORDER BY id LIMIT 1000").map {
+            try $0.decode(0, as: Int64.self)
+        }
+        // Each alert in full costs a few queries: the first ones in full (an attack's case can
+        // hold hundreds), every id listed so a client can fetch the rest.
         var alerts: [JSON] = []
-        for alertID in alertIDs.prefix(100) { alerts.append(try await alert(id: alertID, on: db)) }
+        for alertID in alertIDs.prefix(Self.alertsInFull) { alerts.append(try await alert(id: alertID, on: db)) }
         members.append(("alerts", .array(alerts)))
+        members.append(("alert_ids", .array(alertIDs.map { JSON.int($0) })))
         let events = try await history(caseID: id, on: db)
         members.append(("notes", .array(events.notes)))
         members.append(("history", .array(events.all)))

@@ -37,7 +37,7 @@ SELECT 'tx-' || g, 'acc-' || (g % 200000), 'card-' || (g % 300000), 500 + (g * 7
                          'card_id', 'card-' || (g % 300000), 'merchant_id', 'm-' || (g % 5000)),
        CASE WHEN g % :every = 0 THEN 'review' ELSE 'allow' END, CASE WHEN g % :every = 0 THEN 60 ELSE 0 END,
        '[]'::jsonb, 'bench'
-  FROM generate_series(1, :n) g, LATERAL (SELECT timestamptz '2026-10-01' + g * interval '250 milliseconds' AS ts) t;
+  FROM generate_series(1::bigint, :n) g, LATERAL (SELECT timestamptz '2026-10-01' + g * interval '250 milliseconds' AS ts) t;
 INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version, created_at, decision)
 SELECT 'tx-' || g, 'acc-' || (g % 200000), 500 + (g * 7919) % 250000, 'EUR',
        (ARRAY['low','medium','high','critical','medium'])[1 + (g / :every) % 5], 60,
@@ -45,7 +45,7 @@ SELECT 'tx-' || g, 'acc-' || (g % 200000), 500 + (g * 7919) % 250000, 'EUR',
                          'new_device_high_value','account_velocity_spike'])[1 + (g / :every) % 5], 'severity', 'high', 'score', 60,
                          'reason', 'bench', 'on_error', false)),
        'bench', timestamptz '2026-10-01' + g * interval '250 milliseconds', 'review'
-  FROM generate_series(:every, :n, :every) g ORDER BY g;
+  FROM generate_series(:every::bigint, :n, :every) g ORDER BY g;
 -- Investigators at work: a tenth of the cases assigned, a twentieth closed.
 UPDATE cases SET assignee = 'analyst-' || (id % 7) WHERE id % 10 = 0;
 UPDATE cases SET status = 'closed', disposition = 'fraud', disposed_by = 'bench', disposed_at = updated_at WHERE id % 20 = 0;

@@ -76,7 +76,9 @@ public final class RulesReloader: Sendable {
     /// `expectedVersion` (an approved proposal's) refuses files that compile to another.
     func attempt(_ activation: RulesetActivation, from path: String, expectedVersion: String? = nil) async -> Outcome {
         let current = state.rules.ruleset
-        let loaded = RulesetLoader.load(paths: [path], previous: current)
+        // An approved proposal is self-contained: its lists come from its own files only.
+        let loaded =
+            expectedVersion == nil ? RulesetLoader.load(paths: [path], previous: current) : RulesetCandidate.load(path: path, previous: current)
         guard let ruleset = loaded.ruleset else {
             let text = loaded.diagnostics.map { $0.rendered(sources: loaded.sources) }.joined()
             return .refused(reason: "the rules do not compile:\n" + text)

@@ -75,11 +75,30 @@ public struct RulesetCandidate: Sendable {
         try await materialize { path in CandidateChecks.run(path: path, previous: previous).checks }
     }
 
+    /// Loads the rules under `path` as ``RulesetLoader/load(paths:previous:)`` does, except
+    /// that a `file` list must lie inside `path`: a proposal is self-contained (the same
+    /// files compile to the same version wherever they are rebuilt), and a proposal sent
+    /// over HTTP cannot make the server read its other files into a list.
+    public static func load(path: String, previous: CompiledRuleset? = nil) -> RulesetLoader.Result {
+        let root = URL(fileURLWithPath: path).standardizedFileURL.path
+        let inside = root.hasSuffix("/") ? root : root + "/"
+        let sources = RulesetLoader.ruleFiles(in: [path]).compactMap { file in
+            FileManager.default.contents(atPath: file).flatMap { String(data: $0, encoding: .utf8) }.map { SourceFile(path: file, text: $0) }
+        }
+        return RulesetLoader.compile(
+            sources: sources, previous: previous,
+            readFile: { file in
+                let resolved = URL(fileURLWithPath: file).standardizedFileURL.path
+                guard resolved.hasPrefix(inside) else { return nil }
+                return FileManager.default.contents(atPath: resolved).flatMap { String(data: $0, encoding: .utf8) }
+            })
+    }
+
     /// The texts the compiled ruleset records (rules files by name, file lists' members),
     /// as `ruleset_versions.texts` holds them: what `vigil rules diff` compares; nil when
     /// it does not compile.
     public func compiledTexts() async throws -> [String: String]? {
-        try await materialize { path in RulesetLoader.load(paths: [path]).ruleset?.texts }
+        try await materialize { path in Self.load(path: path).ruleset?.texts }
     }
 }
 
@@ -126,7 +145,7 @@ public struct CandidateChecks: Sendable, Codable, Equatable {
 
     /// Compiles the rules under `path` and runs the tests beside them.
     static func run(path: String, previous: CompiledRuleset?) -> (checks: CandidateChecks, ruleset: CompiledRuleset?) {
-        let loaded = RulesetLoader.load(paths: [path], previous: previous)
+        let loaded = RulesetCandidate.load(path: path, previous: previous)
         var checks = CandidateChecks()
         // Paths inside the temporary copy mean nothing to the reader: show them relative.
         let prefix = path.hasSuffix("/") ? path : path + "/"

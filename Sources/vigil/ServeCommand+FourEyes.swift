@@ -32,7 +32,7 @@ extension ServeCommand {
                 metadata: ["version": "\(folder.version)"])
             return (folder, files)
         }
-        let loaded = try await RulesetCandidate(files: proposal.files).materialize { path in RulesetLoader.load(paths: [path]) }
+        let loaded = try await RulesetCandidate(files: proposal.files).materialize { path in RulesetCandidate.load(path: path) }
         guard let ruleset = loaded.ruleset, ruleset.version == proposal.version else {
             throw CleanExit.failure(
                 "vigil serve: approved proposal \(proposal.id) (ruleset \(proposal.version)) no longer compiles to that version with this vigil; "

@@ -76,6 +76,12 @@ struct FourEyesTests {
                     port: ops, method: "POST", path: "/api/v1/rulesets/proposals", headers: auth("ana"),
                     body: #"{"message":"m","files":{"a.rules":"rule x { when amount_bse >= 0 }"}}"#)
                 #expect(broken.status == 422 && broken.body.contains("amount_bse"), "\(broken.body)")
+                // A proposal is self-contained: it cannot make the server read its other files into a list.
+                let leak = "list leak = file \"/etc/passwd\"\n" + everyTransaction("leak", minutes: 5)
+                let outside = try HTTPExchange.send(
+                    port: ops, method: "POST", path: "/api/v1/rulesets/proposals", headers: auth("ana"),
+                    body: "{\"message\":\"m\",\"files\":{\"a.rules\":\(JSONText.quoted(leak))}}")
+                #expect(outside.status == 422 && outside.body.contains("cannot read list file"), "\(outside.body)")
 
                 let body =
                     "{\"message\":\"second rule, two-hour window\",\"files\":{\"a.rules\":\(JSONText.quoted(everyTransaction("second", minutes: 120)))}}"

@@ -120,6 +120,17 @@ struct FourEyesTests {
                 let noReason = try HTTPExchange.send(
                     port: ops, method: "POST", path: "/api/v1/rulesets/proposals/\(id)/reject", headers: auth("bob"), body: "{}")
                 #expect(noReason.status == 400, "\(noReason.body)")
+                let third = try HTTPExchange.send(
+                    port: ops, method: "POST", path: "/api/v1/rulesets/proposals", headers: auth("ana"),
+                    body: "{\"message\":\"third\",\"files\":{\"a.rules\":\(JSONText.quoted(everyTransaction("third", minutes: 5)))}}")
+                let thirdID = try #require(jsonObject(third.body)["id"] as? Int, "\(third.body)")
+                #expect(jsonObject(third.body)["base_version"] as? String == second.version)
+                let reject = "/api/v1/rulesets/proposals/\(thirdID)/reject"
+                #expect(
+                    try HTTPExchange.send(port: ops, method: "POST", path: reject, headers: auth("ana"), body: "{\"message\":\"no\"}").status == 403)
+                let rejected = try HTTPExchange.send(
+                    port: ops, method: "POST", path: reject, headers: auth("bob"), body: "{\"message\":\"too broad\"}")
+                #expect(jsonObject(rejected.body)["status"] as? String == "rejected" && rejected.body.contains("too broad"), "\(rejected.body)")
 
                 // Direct reloads are refused under --four-eyes, over HTTP and by SIGHUP's path.
                 let reload = try HTTPExchange.send(port: ops, method: "POST", path: "/admin/reload-rules", headers: auth("bob"))

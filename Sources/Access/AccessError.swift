@@ -5,6 +5,11 @@ public struct AccessError: Error, Sendable, Equatable, CustomStringConvertible {
         case nameTaken = "name_taken"
         case noSuchToken = "no_such_token"
         case invalidName = "invalid_name"
+        /// Four-eyes promotion (``ProposalStore``).
+        case noSuchProposal = "no_such_proposal"
+        case alreadyDecided = "already_decided"
+        case ownProposal = "own_proposal"
+        case staleBase = "stale_base"
     }
 
     /// What went wrong.

@@ -14,6 +14,7 @@ import VigilCore
 /// | `GET /alerts/stream` | viewer |
 /// | `POST /admin/reload-rules` | admin (audited) |
 /// | `POST /api/v1/iso20022` | analyst (a pacs.008 in, a pacs.002 out; docs/iso8583.md) |
+/// | `/api/v1/rulesets/proposals...` | viewer to list, analyst to propose, admin to decide (``ProposalRoutes``) |
 struct OpsRoutes: Sendable {
     let supervisors: SupervisorsBox
     let health: PipelineHealth
@@ -51,9 +52,12 @@ struct OpsRoutes: Sendable {
         router.group(requiring: .viewer, access: access).get("/alerts/stream") { request, context in
             try alerts.streamResponse(request, context: context, streams: streams)
         }
+        let proposals = ProposalRoutes(reloader: reloader, access: access)
         router.group(requiring: .admin, access: access).post("/admin/reload-rules") { _, context in
-            await reload(by: context.actor, logger: context.logger)
+            try await proposals.refuseReloadUnderFourEyes(by: context.actor)
+            return await reload(by: context.actor, logger: context.logger)
         }
+        proposals.add(to: router)
         // Credit transfers from a core-banking system: the body limit applies (413 past it).
         router.group(requiring: .analyst, access: access).post("/api/v1/iso20022") { request, context in
             // Already read and bounded by the body-limit middleware.

@@ -24,19 +24,24 @@ public final class RulesReloader: Sendable {
         case refused(reason: String)
     }
 
-    private let state: DetectionState
+    let state: DetectionState
     private let rulesPath: String
-    private let database: PostgresConfiguration
+    let database: PostgresConfiguration
     private let allowFailingTests: Bool
-    private let requireTests: Bool
-    private let logger: Logger
-    private let busy = Mutex(false)
+    let requireTests: Bool
+    let logger: Logger
+    /// One swap at a time: a reload that finds it taken is refused, an approval waits.
+    let gate = ReloadGate()
+    /// Four-eyes promotion (`--four-eyes`): rules go live only by an approved proposal, so
+    /// reloads from the rules folder are refused.
+    public let fourEyes: Bool
 
     /// Creates a reloader for the rules at `rulesPath`.
     public init(
         state: DetectionState, rulesPath: String, database: PostgresConfiguration,
-        allowFailingTests: Bool = false, requireTests: Bool = false, logger: Logger = Logger(label: "vigil.rules")
+        allowFailingTests: Bool = false, requireTests: Bool = false, fourEyes: Bool = false, logger: Logger = Logger(label: "vigil.rules")
     ) {
+        self.fourEyes = fourEyes
         self.requireTests = requireTests
         self.state = state
         self.rulesPath = rulesPath
@@ -49,16 +54,13 @@ public final class RulesReloader: Sendable {
     /// `author` (an API token's name; the operating-system user by default) and `message`
     /// are recorded with the version in `ruleset_activations`.
     public func reload(author: String = RulesReloader.systemUser, message: String? = nil) async -> Outcome {
-        guard
-            busy.withLock({ b in
-                defer { b = true }
-                return !b
-            })
-        else {
-            return .refused(reason: "a reload is already in progress")
+        if fourEyes {
+            logger.error("rules reload refused; the running ruleset stays", metadata: ["reason": "\(Self.fourEyesReason)"])
+            return .refused(reason: Self.fourEyesReason)
         }
-        defer { busy.withLock { $0 = false } }
-        let outcome = await attempt(RulesetActivation(author: author, how: "reload", message: message))
+        guard gate.tryEnter() else { return .refused(reason: "a reload is already in progress") }
+        defer { gate.leave() }
+        let outcome = await attempt(RulesetActivation(author: author, how: "reload", message: message), from: rulesPath)
         switch outcome {
         case .reloaded(let version, let rebuilt):
             logger.notice("rules reloaded", metadata: ["version": "\(version)", "rebuilt_windows": "\(rebuilt.joined(separator: ","))"])
@@ -70,15 +72,24 @@ public final class RulesReloader: Sendable {
         return outcome
     }
 
-    private func attempt(_ activation: RulesetActivation) async -> Outcome {
+    /// Compiles and tests the rules at `path` and swaps them in; the caller holds the gate.
+    /// `expectedVersion` (an approved proposal's) refuses files that compile to another.
+    func attempt(_ activation: RulesetActivation, from path: String, expectedVersion: String? = nil) async -> Outcome {
         let current = state.rules.ruleset
-        let loaded = RulesetLoader.load(paths: [rulesPath], previous: current)
+        // An approved proposal is self-contained: its lists come from its own files only.
+        let loaded =
+            expectedVersion == nil ? RulesetLoader.load(paths: [path], previous: current) : RulesetCandidate.load(path: path, previous: current)
         guard let ruleset = loaded.ruleset else {
             let text = loaded.diagnostics.map { $0.rendered(sources: loaded.sources) }.joined()
             return .refused(reason: "the rules do not compile:\n" + text)
         }
+        if let expectedVersion, ruleset.version != expectedVersion {
+            return .refused(
+                reason: "the approved files compile to \(ruleset.version), not the approved \(expectedVersion) (was vigil upgraded?); "
+                    + "propose them again")
+        }
         if ruleset.version == current.version { return .unchanged(version: current.version) }
-        let results = RuleTestRunner.run(ruleset: ruleset, files: RuleTestRunner.testFiles(in: [rulesPath]))
+        let results = RuleTestRunner.run(ruleset: ruleset, files: RuleTestRunner.testFiles(in: [path]))
         let untested = RuleTestRunner.untested(ruleset, results: results)
         if requireTests && !untested.isEmpty {
             return .refused(
@@ -88,7 +99,10 @@ public final class RulesReloader: Sendable {
         let failures = results.filter { !$0.passed }
         if !failures.isEmpty {
             let text = failures.map { "\($0.file) \($0.name): \($0.failures.joined(separator: "; "))" }.joined(separator: "\n")
-            guard allowFailingTests else { return .refused(reason: "\(failures.count) rule test(s) fail:\n" + text) }
+            // An approval never goes live past failing tests: the reviewer approved passing ones.
+            guard allowFailingTests && activation.how != "approval" else {
+                return .refused(reason: "\(failures.count) rule test(s) fail:\n" + text)
+            }
             logger.critical("LOADING A RULESET WHOSE TESTS FAIL (--allow-failing-rule-tests)", metadata: ["failures": "\(text)"])
         }
         let changed = ruleset.windows.filter { spec in !current.windows.contains { spec.keepsState(of: $0) } }
@@ -148,4 +162,10 @@ extension RulesReloader {
         let environment = ProcessInfo.processInfo.environment
         return "os:" + (environment["USER"] ?? environment["LOGNAME"] ?? "uid \(getuid())")
     }
+
+    /// Why a reload is refused under `--four-eyes`, and what to do instead.
+    public static let fourEyesReason =
+        "four-eyes promotion is on (--four-eyes): rules go live only through an approved proposal; "
+        + "run 'vigil rules propose DIR -m MESSAGE', then an admin other than the proposer runs 'vigil rules approve ID' "
+        + "(or POST /api/v1/rulesets/proposals and .../approve)"
 }

@@ -50,6 +50,9 @@ public struct ServeConfiguration: Sendable {
     /// Refuse a reloaded ruleset with a rule no test case expects to hit. Off in the
     /// library (tests build rulesets without tests); `vigil serve` turns it on by default.
     public var requireRuleTests = false
+    /// Four-eyes promotion (`--four-eyes`): reloads from the rules folder are refused; an
+    /// approved proposal (`vigil rules approve`) is made live instead. Off by default.
+    public var fourEyes = false
     /// How far before its account's newest transaction a record may be dated and still
     /// count in windows and the profile (5 minutes); later ones are stored, flagged and
     /// evaluated without window figures.

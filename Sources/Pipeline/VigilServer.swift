@@ -17,7 +17,8 @@ import Synchronization
 /// ├── start-up check: waits for PostgreSQL, checks the schema (then ends)
 /// ├── pipeline supervisor (one-for-one): profiles, writer, state, detect-N, webhooks
 /// ├── feed supervisor: TCP listener ──► partition mailboxes (FeedRecord) ──► detect-N ──► writer mailbox (PipelineItem)
-/// └── ops supervisor: HTTP on Hummingbird (/healthz /readyz /metrics /alerts/stream /admin/...), SIGHUP reload
+/// └── ops supervisor: HTTP on Hummingbird (/healthz /readyz /metrics /alerts/stream /admin/... /api/v1/...), SIGHUP reload,
+///     approvals (`--four-eyes`: approved proposals made live)
 /// ```
 /// Shutdown runs in reverse: the ops endpoint, then the feed (stop reading, answer
 /// what was read), then the pipeline (store what is queued), so nothing read is lost.
@@ -138,7 +139,8 @@ public final class VigilServer: Sendable {
         let supervisorsBox = SupervisorsBox()
         let reloader = RulesReloader(
             state: detection, rulesPath: configuration.rulesPath, database: configuration.database,
-            allowFailingTests: configuration.allowFailingRuleTests, requireTests: configuration.requireRuleTests)
+            allowFailingTests: configuration.allowFailingRuleTests, requireTests: configuration.requireRuleTests,
+            fourEyes: configuration.fourEyes)
         // Never silent about plain TCP: /readyz says how the feed is carried.
         let feedTransport = configuration.feed.transport.rawValue
         let iso20022 = ISO20022Intake(
@@ -176,7 +178,7 @@ public final class VigilServer: Sendable {
                 ChildSpec(
                     name: "revoked-streams",
                     service: RevokedStreamCloser(database: configuration.database, streams: ops.streams, logger: httpLogger)),
-            ],
+            ] + ProposalActivator.children(reloader: reloader, configuration: configuration),
             logger: logger
         )
         supervisorsBox.set([pipeline, feedSupervisor, opsSupervisor])

@@ -6,8 +6,11 @@ import RuleLanguage
 struct RulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Check, test, explain, format and backtest detection rules.",
-        subcommands: [Check.self, Test.self, Explain.self, Fmt.self, BacktestCommand.self, Compare.self, History.self, Diff.self]
+        abstract: "Check, test, explain, format and backtest detection rules; propose and approve them (four-eyes).",
+        subcommands: [
+            Check.self, Test.self, Explain.self, Fmt.self, BacktestCommand.self, Compare.self, History.self, Diff.self,
+            Propose.self, Proposals.self, Approve.self, Reject.self,
+        ]
     )
 
     /// Loads rules and prints diagnostics to standard error (text) for commands other than `check`.

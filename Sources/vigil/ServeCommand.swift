@@ -89,6 +89,11 @@ struct ServeCommand: AsyncParsableCommand {
         inversion: .prefixedNo,
         help: "Refuse rules (at start and on reload) with a rule that no test case in Rules/tests expects to hit.")
     var requireTests = true
+    @Flag(
+        help:
+            "Four-eyes promotion: rules go live only through a proposal approved by a second admin (vigil rules propose/approve); SIGHUP and /admin/reload-rules are refused [VIGIL_FOUR_EYES=1]."
+    )
+    var fourEyes = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical [VIGIL_LOG_LEVEL] (default info).")
     var logLevel: String?
     @Option(help: "Feed TLS certificate chain, PEM [VIGIL_TLS_CERT]; reloaded on SIGHUP. Without it the feed is plain TCP.")
@@ -203,6 +208,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.allowFailingRuleTests = allowFailingRuleTests
         configuration.requireRuleTests = requireTests
+        configuration.fourEyes = fourEyes || ProcessInfo.processInfo.environment["VIGIL_FOUR_EYES"] == "1" || settings.values["four-eyes"] == "true"
         configuration.http.metricsPublic =
             metricsPublic || ProcessInfo.processInfo.environment["VIGIL_METRICS_PUBLIC"] == "1" || settings.values["metrics-public"] == "true"
         configuration.http.maxBodyBytes = try value(maxRequestBody, "VIGIL_MAX_REQUEST_BODY", "max-request-body", configuration.http.maxBodyBytes)
@@ -257,7 +263,9 @@ struct ServeCommand: AsyncParsableCommand {
         // Checked by the server once PostgreSQL answers (it may be down now: serve waits for it).
         configuration.schemasDirectory = URL(fileURLWithPath: ProcessInfo.processInfo.environment["VIGIL_SCHEMAS"] ?? "Schemas")
 
-        let server = VigilServer(configuration: configuration, ruleset: ruleset, rulesetFiles: loaded.sources.keys.sorted(), logger: logger) {
+        let (served, servedFiles) = try await Self.servedRuleset(
+            folder: ruleset, files: loaded.sources.keys.sorted(), fourEyes: configuration.fourEyes, database: configuration.database, logger: logger)
+        let server = VigilServer(configuration: configuration, ruleset: served, rulesetFiles: servedFiles, logger: logger) {
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return String(decoding: buffer, as: UTF8.self)
@@ -300,7 +308,7 @@ struct Settings {
             "profile-checkpoint-seconds",
             "allowed-lateness", "max-connections", "idle-timeout", "line-timeout",
             "tls-cert", "tls-key", "tls-client-ca", "pan-policy", "secret-key-file", "previous-secret-key-file",
-            "max-stream-subscribers", "stream-buffer", "decision-budget", "decision-fallback",
+            "max-stream-subscribers", "stream-buffer", "decision-budget", "decision-fallback", "four-eyes",
         ]
         for (key, raw) in object {
             guard known.contains(key) || ISO8583Options.settingsKeys.contains(key) else {

@@ -14,7 +14,7 @@ FIRST_PAGES = [
     ("severity=critical", "/api/v1/alerts?severity=critical"),
     ("rule=impossible_travel", "/api/v1/alerts?rule=impossible_travel"),
     ("assignee=analyst-3", "/api/v1/alerts?assignee=analyst-3"),
-    ("account=acc-4242", "/api/v1/alerts?account=acc-4242"),
+    ("account=acc-4240", "/api/v1/alerts?account=acc-4240"),
     ("cases status=open", "/api/v1/cases?status=open"),
 ]
 

@@ -40,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         // Parses ISO 20022 (pacs.008) XML; through FoundationXML (libxml2) on Linux.
         .package(url: "https://github.com/drmohundro/SWXMLHash.git", from: "8.1.1"),
+        // The investigator console's server-rendered HTML (templates compiled into the binary).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // MARK: pure modules (no I/O)
@@ -189,9 +191,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The investigator console: sessions from API tokens, CSRF, server-rendered pages.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Access",
+                "HTTPAPI",
+                "PostgresStore",
+                "RuleLanguage",
+                "VigilCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Pipeline",
             dependencies: [
+                "Console",
                 "VigilCore",
                 "FeedProtocol",
                 "FeedServer",
@@ -310,6 +330,18 @@ let package = Package(
         ),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "RuleLanguage", "VigilCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore", "VigilTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "Pipeline", "Access", "HTTPAPI", "PostgresStore", "RuleLanguage", "VigilCore", "VigilTesting", "FeedServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FaultToleranceTests",
             dependencies: [

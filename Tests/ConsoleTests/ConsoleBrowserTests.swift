@@ -8,7 +8,7 @@ import VigilTesting
 /// The console in a real browser (headless Chromium over WebDriver), as an analyst uses it.
 /// Screenshots of each page go to `VIGIL_SCREENSHOTS` (`make screenshots` sets docs/console),
 /// else to a temporary folder.
-@Suite("Console in a browser", .serialized)
+@Suite("Console in a browser", .serialized, .timeLimit(.minutes(5)))
 struct ConsoleBrowserTests {
     static let screenshots: URL = {
         if let folder = ProcessInfo.processInfo.environment["VIGIL_SCREENSHOTS"], !folder.isEmpty {

@@ -1,4 +1,5 @@
 import Access
+import AsyncHTTPClient
 import Foundation
 import PostgresStore
 import Testing
@@ -139,6 +140,41 @@ struct ConsoleSessionTests {
                 #expect(try await reloads(database) == 1)
                 // Without any session, a POST is a 401 page, not a redirect.
                 #expect(try await http.post("/console/rules/reload", form: [("csrf", adminCSRF)]).status == 401)
+            }
+        }
+    }
+
+    @Test("the queue's live stream is opened with the session cookie, carries alerts, and is closed when its token is revoked")
+    func liveStreamEndsOnRevocation() async throws {
+        try await TestDatabase.withMigrated { database in
+            let token = try await TestTokens.create(.viewer, name: "vic", in: database)
+            try await withConsoleVigil(database: database) { feedPort, httpPort in
+                let http = ConsoleHTTP(port: httpPort)
+                #expect(try await http.get("/console/stream").status == 303)
+                let session = try await http.signIn(token: token)
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(httpPort)/console/stream")
+                request.headers.add(name: "Cookie", value: "vigil_session=\(session)")
+                let response = try await ConsoleHTTP.client.execute(request, timeout: .seconds(60))
+                #expect(response.status.code == 200)
+                #expect(response.headers["content-type"].first == "text/event-stream")
+                var body = response.body.makeAsyncIterator()
+                var received = ""
+                try await sendFeed([feedLine("tx-stream-1", amount: "800.00")], port: feedPort)
+                while !received.contains("event: alert.created"), let chunk = try await body.next() {
+                    received += String(buffer: chunk)
+                }
+                #expect(received.contains("\"transaction_id\":\"tx-stream-1\""))
+                try await PostgresConnection.withConnection(database) { db in
+                    try await TokenStore.revoke(name: "vic", by: Actor(name: "test"), on: db)
+                }
+                // The stream ends (the server closes it), well before the request's own timeout.
+                let ended = ContinuousClock.now
+                do {
+                    while try await body.next() != nil {}
+                } catch {
+                    // A closed connection may end the body with an error; either way it ended.
+                }
+                #expect(ContinuousClock.now - ended < .seconds(20))
             }
         }
     }

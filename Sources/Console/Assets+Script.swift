@@ -14,6 +14,10 @@ extension Assets {
               hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
           }
           document.querySelectorAll("time[datetime]").forEach(localize);
+          // The pipeline page reads the metrics again every 10 s while it is being looked at.
+          if (document.body.dataset.page === "pipeline") {
+            setInterval(function () { if (document.visibilityState === "visible") window.location.reload(); }, 10000);
+          }
 
           var table = document.getElementById("queue");
           if (!table) return;

@@ -85,7 +85,7 @@ struct PipelineView {
             available: true, readAt: RFC3339.format(now), rate: rate.map { "\(whole($0)) tx/s" } ?? "–",
             rateNote: rate == nil
                 ? "Transactions stored per second appear from the second view on (measured between two views)."
-                : "Transactions stored per second since the previous view of this page.",
+                : "Transactions stored per second since the previous reading (the page reads again every 10 s).",
             totals: totals, latency: latency, mailboxes: mailboxes, restarts: restarts, endpoints: endpointViews)
     }
 

@@ -145,7 +145,7 @@ extension Templates {
 
     /// The pipeline: throughput, latency, mailboxes, restarts, webhook endpoints.
     static let pipeline = """
-        <div class="title-row"><h1>Pipeline</h1><p class="muted">From the metrics <code>/metrics</code> serves, read <time datetime="{{readAt}}">{{readAt}}</time>. <a href="/console/pipeline">Refresh</a></p></div>
+        <div class="title-row"><h1>Pipeline</h1><p class="muted">From the metrics <code>/metrics</code> serves, read <time datetime="{{readAt}}">{{readAt}}</time>, again every 10 s. <a href="/console/pipeline">Refresh now</a></p></div>
         {{^available}}<p class="empty">Metrics are not collected by this server, so there is nothing to show; vigil serve collects them by default.</p>{{/available}}
         {{#available}}
         <div class="grid">

@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps build release test lint format demo bench clean
+.PHONY: deps build release test test-browser screenshots lint format demo bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -28,7 +28,20 @@ test: deps lint
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	# Serially: CPU-heavy tests (fuzzers, generators) would otherwise starve the timing of
 	# the supervision and fault tests on a 2-core machine.
-	scripts/with-postgres.sh $(SWIFT) test --skip-build --no-parallel $(SWIFT_BUILD_FLAGS)
+	scripts/with-postgres.sh $(SWIFT) test --skip-build --no-parallel --skip ConsoleBrowserTests $(SWIFT_BUILD_FLAGS)
+
+# The console in a real browser: headless Chromium over WebDriver (installed when missing),
+# against a throwaway PostgreSQL. Its own target: a browser is slow to start and heavy to install.
+test-browser:
+	@scripts/install-deps.sh --browser
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	scripts/with-postgres.sh $(SWIFT) test --skip-build --no-parallel --filter ConsoleBrowserTests $(SWIFT_BUILD_FLAGS)
+
+# The browser tests again, keeping their screenshots of each page in docs/console/ (committed).
+screenshots:
+	@scripts/install-deps.sh --browser
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
+	VIGIL_SCREENSHOTS=docs/console scripts/with-postgres.sh $(SWIFT) test --skip-build --no-parallel --filter ConsoleBrowserTests $(SWIFT_BUILD_FLAGS)
 
 # Runs the main job end to end against a throwaway PostgreSQL and prints a summary.
 # A debug build keeps the first run to a few minutes on 2 cores (it shares the build

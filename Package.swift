@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/drmohundro/SWXMLHash.git", from: "8.1.1"),
         // Test-only: reads docs/api/openapi.yaml so the API tests check every response against it.
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        // The investigator console's server-rendered HTML (templates compiled into the binary).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // MARK: pure modules (no I/O)
@@ -197,9 +199,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The investigator console: sessions from API tokens, CSRF, server-rendered pages.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Access",
+                "HTTPAPI",
+                "PostgresStore",
+                "RuleLanguage",
+                "VigilCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Pipeline",
             dependencies: [
+                "Console",
                 "VigilCore",
                 "FeedProtocol",
                 "FeedServer",
@@ -323,6 +343,18 @@ let package = Package(
         .testTarget(
             name: "CasesTests", dependencies: ["Cases", "PostgresStore", "VigilCore", "VigilTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "VigilCore", "VigilTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "Pipeline", "Access", "HTTPAPI", "PostgresStore", "RuleLanguage", "VigilCore", "VigilTesting", "FeedServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FaultToleranceTests",
             dependencies: [

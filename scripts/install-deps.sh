@@ -4,10 +4,17 @@
 # (the server, plus postgresql-common), pkg-config, and openssl and curl (the TLS tests
 # make their certificates with openssl; the demo and bench scripts poll with curl), and
 # libxml2 (FoundationXML, which the ISO 20022 parser reads pacs.008 through, loads it).
+# With --browser also chromium and chromium-driver: the console's browser tests drive a
+# headless Chromium over WebDriver (`make test-browser`, `make screenshots`).
 set -euo pipefail
 
+packages=(libpq-dev postgresql postgresql-common pkg-config openssl curl libxml2)
+if [ "${1:-}" = "--browser" ]; then
+    packages+=(chromium chromium-driver)
+fi
+
 missing=()
-for pkg in libpq-dev postgresql postgresql-common pkg-config openssl curl libxml2; do
+for pkg in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$pkg")
     fi

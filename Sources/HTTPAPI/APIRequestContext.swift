@@ -8,6 +8,12 @@ public struct Identity: Sendable, Equatable {
     public var name: String
     /// What it may do.
     public var role: Role
+
+    /// Creates an identity (the bearer-token middleware, or the console's session check).
+    public init(name: String, role: Role) {
+        self.name = name
+        self.role = role
+    }
 }
 
 /// The request context of every Vigil HTTP endpoint: the connection (for streams and the

@@ -1,4 +1,5 @@
 import Access
+import Console
 import HTTPAPI
 import Hummingbird
 import Logging
@@ -15,6 +16,7 @@ import VigilCore
 /// | `POST /admin/reload-rules` | admin (audited) |
 /// | `POST /api/v1/iso20022` | analyst (a pacs.008 in, a pacs.002 out; docs/iso8583.md) |
 /// | `/api/v1/rulesets/proposals...` | viewer to list, analyst to propose, admin to decide (``ProposalRoutes``) |
+/// | `/console/...` | a console session (docs/console.md; see `Console.addRoutes`) |
 struct OpsRoutes: Sendable {
     let supervisors: SupervisorsBox
     let health: PipelineHealth
@@ -68,24 +70,46 @@ struct OpsRoutes: Sendable {
             let answer = await iso20022.handle(body: Array(buffer: body), peer: peer)
             return Self.text(HTTPResponse.Status(code: answer.status), answer.body, contentType: answer.contentType)
         }
+        // The investigator console: same server, same tokens, same alert stream and metrics.
+        let consoleLogger = Logger(label: "vigil.console")
+        Console(
+            access: access,
+            alertStream: { request, context in try alerts.streamResponse(request, context: context, streams: streams) },
+            metricsText: metricsText,
+            reloadRules: { actor in
+                // Under four-eyes the console's button is refused like the endpoint and SIGHUP.
+                do {
+                    try await proposals.refuseReloadUnderFourEyes(by: actor)
+                } catch {
+                    return "refused: \(RulesReloader.fourEyesReason)"
+                }
+                return await reloadOutcome(by: actor, logger: consoleLogger).text
+            }
+        ).addRoutes(to: router)
     }
 
     /// Reloads the rules and records it in the audit log (whatever the outcome).
     private func reload(by actor: Actor, logger: Logger) async -> Response {
+        let outcome = await reloadOutcome(by: actor, logger: logger)
+        return Self.text(outcome.status, outcome.text)
+    }
+
+    /// Reloads the rules, records it in the audit log, and says what happened (for the
+    /// endpoint and the console's button alike).
+    private func reloadOutcome(by actor: Actor, logger: Logger) async -> (status: HTTPResponse.Status, text: String) {
         let outcome = await reloader.reload(author: actor.name)
-        let response: Response
+        let response: (status: HTTPResponse.Status, text: String)
         let detail: String
         switch outcome {
         case .reloaded(let version, let rebuilt):
             detail = "{\"outcome\":\"reloaded\",\"version\":\(JSONText.quoted(version)),\"rebuilt_windows\":\(rebuilt.count)}"
-            response = Self.text(
-                .ok, "reloaded \(version)" + (rebuilt.isEmpty ? "" : "; rebuilt windows: \(rebuilt.joined(separator: ", "))") + "\n")
+            response = (.ok, "reloaded \(version)" + (rebuilt.isEmpty ? "" : "; rebuilt windows: \(rebuilt.joined(separator: ", "))") + "\n")
         case .unchanged(let version):
             detail = "{\"outcome\":\"unchanged\",\"version\":\(JSONText.quoted(version))}"
-            response = Self.text(.ok, "unchanged \(version)\n")
+            response = (.ok, "unchanged \(version)\n")
         case .refused(let reason):
             detail = "{\"outcome\":\"refused\"}"
-            response = Self.text(.unprocessableContent, "refused; the running ruleset stays\n\(reason)\n")
+            response = (.unprocessableContent, "refused; the running ruleset stays\n\(reason)\n")
         }
         do {
             try await access.record("rules.reload", target: nil, detail: detail, by: actor)

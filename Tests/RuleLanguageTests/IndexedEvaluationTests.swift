@@ -119,4 +119,22 @@ import VigilCore
         record[.profileAvgAmount] = .decimal(DecimalValue(units: 10_000_000))
         #expect(rs.evaluate(record).values == [.hit, .hit])
     }
+
+    @Test func aKeyOfTheWrongKindRulesNothingOut() throws {
+        var text = ""
+        for (i, country) in ["DE", "FR", "NL", "ES", "IT", "PL"].enumerated() {
+            text += "rule r\(i) {\n  require country\n  when country == \"\(country)\"\n  severity low\n  score 1\n}\n"
+        }
+        let rs = try #require(Support.compile(text))
+        #expect(rs.index.nodes.first?.dispatches.count == 1)
+        var record = Support.record(for: rs)
+        // A filling bug: the evaluators must both report it, not treat the rules as false.
+        record[.country] = .int(1)
+        var straight = RuleOutcomes()
+        rs.evaluateEachRule(record, lists: .empty, into: &straight)
+        #expect(straight.values.allSatisfy { $0 == .error(.typeMismatch, failedClosed: false) })
+        #expect(rs.evaluate(record).values == straight.values)
+        record[.country] = .absent
+        #expect(rs.evaluate(record).values.allSatisfy { $0 == .notApplicable })
+    }
 }

@@ -105,7 +105,7 @@ struct RandomRuleset {
         r[.amountBase] = chance(0.03) ? pick([.absent, .int(5), .string("x")]) : r[.amount]
         r[.channel] = .string(pick(Self.channels))
         r[.country] = chance(0.2) ? .absent : .string(pick(Self.countries + ["NL"]))
-        if chance(0.02) { r[.country] = .int(1) }
+        if chance(0.06) { r[.country] = .int(1) }
         r[.mcc] = chance(0.3) ? .absent : .string(pick(["5411", "5999", "6011", "4829"]))
         r[.ip] = chance(0.3) ? .absent : .string(pick(["203.0.113.9", "198.51.100.1"]))
         r[.profileCount] = chance(0.02) ? .absent : .int(Int64.random(in: 0...7, using: &rng))

@@ -2,6 +2,7 @@
 """Turns the raw results of scripts/bench.sh into docs/benchmarks.md sections and PNG plots.
 
     python3 scripts/plot_bench.py RESULTS_DIR DOCS_DIR
+    python3 scripts/plot_bench.py rules FIGURES.tsv PLOT.png   # rule evaluation vs rule count
 
 Everything between the GENERATED markers of DOCS_DIR/benchmarks.md is rewritten; the
 hand-written text around them is kept. Plots go to DOCS_DIR/benchmarks/.
@@ -238,7 +239,25 @@ def main(out, docs):
     print(f"wrote {md_path} and plots in {images}")
 
 
+def rules(tsv, png):
+    """Plots rule-evaluation throughput against rule count from a TSV of
+    `series<TAB>rules<TAB>evaluations per second` (one row per RuleEvaluation benchmark)."""
+    by_series = {}
+    with open(tsv) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 3 and not line.startswith("#"):
+                by_series.setdefault(parts[0], []).append((int(parts[1]), float(parts[2])))
+    series = [(name, [x for x, _ in sorted(p)], [y for _, y in sorted(p)]) for name, p in by_series.items()]
+    plot(png, "Rule evaluation on one core", "rules in the ruleset", "transactions/s",
+         series, logx=True, logy=True, hline=(300_000, "target at 1,000 rules"))
+    print(f"wrote {png}")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "rules":
+        rules(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     if len(sys.argv) != 3:
-        sys.exit("usage: plot_bench.py RESULTS_DIR DOCS_DIR")
+        sys.exit("usage: plot_bench.py RESULTS_DIR DOCS_DIR | plot_bench.py rules FIGURES.tsv PLOT.png")
     main(sys.argv[1], sys.argv[2])

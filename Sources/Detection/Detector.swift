@@ -81,8 +81,10 @@ public struct Detector: Sendable {
 
         var hits: [RuleHitRecord] = []
         var errors: [(ruleID: String, error: EvaluationError)] = []
-        for rule in ruleset.rules {
-            let outcome = outcomes.values[rule.index]
+        // Only the rules whose outcome is not `.noHit`, in rule order: the rest did not hit.
+        for index in outcomes.decided {
+            let rule = ruleset.rules[index]
+            let outcome = outcomes.values[index]
             let onError: Bool
             if case .error(let error, _) = outcome {
                 errors.append((rule.id, error))

@@ -36,6 +36,8 @@ public struct CompiledRuleset: Sendable {
     /// One closure per rule, checking `require` and mapping the condition to an outcome,
     /// kept apart from the rules' metadata so the hot loop touches nothing else.
     let runners: ContiguousArray<RunnerBox>
+    /// The rules' conditions indexed as a whole (see `RuleIndex`).
+    let index: RuleIndex
 
     /// Assembles a ruleset (the loader is the only caller).
     init(
@@ -50,22 +52,53 @@ public struct CompiledRuleset: Sendable {
         self.lists = lists
         self.warnings = warnings
         self.runners = ContiguousArray(rules.map { RunnerBox(run: CompiledRuleset.runner($0)) })
+        var statics = [Set<String>?](repeating: nil, count: lists.count)
+        for list in lists where list.source.isStatic && list.slot >= 0 && list.slot < lists.count { statics[list.slot] = list.members }
+        self.index = RuleIndex(rules: rules, statics: statics)
     }
 
-    /// Runs every rule on one record and writes one outcome per rule into `outcomes`.
+    /// Decides every rule on one record and writes one outcome per rule into `outcomes`.
     ///
-    /// Allocation-free when `outcomes` is reused: closures read slots, no text is touched.
-    /// Rules are isolated: an error in one is recorded as its outcome and the others run.
+    /// Through the rule index: only the rules the record does not rule out are run (see
+    /// `RuleIndex`); the others are `.noHit`, or `.notApplicable` when a `require`d value
+    /// is absent. The outcomes are exactly those of `evaluateEachRule`. Allocation-free
+    /// when `outcomes` is reused: closures read slots, no text is touched. Rules are
+    /// isolated: an error in one is recorded as its outcome and the others run.
     /// `record.windows` must already hold the window values (see `WindowState.observe`).
     public func evaluate(_ record: EvaluationRecord, lists: ListSnapshot, into outcomes: inout RuleOutcomes) {
-        outcomes.prepare(count: runners.count)
-        runners.withUnsafeBufferPointer { run in
-            outcomes.values.withUnsafeMutableBufferPointer { out in
-                for i in 0..<min(run.count, out.count) {
-                    out[i] = run[i].run(record, lists)
-                }
+        outcomes.begin(count: runners.count, memos: index.sharedConditions)
+        for group in index.requireGroups where !CompiledRuleset.satisfied(group, record) {
+            for rule in group.rules where outcomes.claim(Int(rule)) { outcomes.record(.notApplicable, at: Int(rule)) }
+        }
+        index.conditions.withUnsafeBufferPointer { conditions in
+            index.nodes.withUnsafeBufferPointer { nodes in
+                guard !nodes.isEmpty else { return }
+                IndexWalk(record: record, lists: lists, conditions: conditions, nodes: nodes).visit(0, &outcomes)
             }
         }
+        outcomes.finish()
+    }
+
+    /// The straightforward evaluator: runs every rule's closure in declaration order. The
+    /// reference `evaluate` is tested against (the differential test) and measured against.
+    public func evaluateEachRule(_ record: EvaluationRecord, lists: ListSnapshot, into outcomes: inout RuleOutcomes) {
+        outcomes.begin(count: runners.count, memos: index.sharedConditions)
+        for i in runners.indices {
+            let outcome = runners[i].run(record, lists)
+            if case .noHit = outcome { continue }
+            outcomes.record(outcome, at: i)
+        }
+        outcomes.finish()
+    }
+
+    static func satisfied(_ group: RequireGroup, _ record: EvaluationRecord) -> Bool {
+        for slot in group.fields {
+            if case .absent = record.fields[slot] { return false }
+        }
+        for slot in group.windows {
+            if case .absent = record.window(slot) { return false }
+        }
+        return true
     }
 
     /// Convenience for tools and tests: evaluates into a fresh `RuleOutcomes`.
@@ -156,22 +189,4 @@ public enum RuleOutcome: Sendable, Hashable {
         default: false
         }
     }
-}
-
-/// Reusable per-worker buffer of outcomes, indexed by `CompiledRule.index`.
-public struct RuleOutcomes: Sendable {
-    /// One outcome per rule.
-    public var values: ContiguousArray<RuleOutcome> = []
-
-    /// An empty buffer; `evaluate` sizes it.
-    public init() {}
-
-    mutating func prepare(count: Int) {
-        if values.count != count {
-            values = ContiguousArray(repeating: .noHit, count: count)
-        }
-    }
-
-    /// Indices of rules that hit (including fail-closed errors).
-    public var hitIndices: [Int] { values.indices.filter { values[$0].isHit } }
 }

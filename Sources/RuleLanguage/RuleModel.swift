@@ -93,6 +93,12 @@ public enum ListSource: Sendable, Hashable {
     case file(String)
     /// The `lists` table: contents arrive in the `ListSnapshot` given to `evaluate`.
     case table(String)
+
+    /// Whether the members are known at load (inline and file lists), not read at run time.
+    var isStatic: Bool {
+        if case .table = self { return false }
+        return true
+    }
 }
 
 /// A named set of strings.

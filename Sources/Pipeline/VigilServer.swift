@@ -42,6 +42,10 @@ public final class VigilServer: Sendable {
     public let reloader: RulesReloader
     /// Transaction ids between the feed and their commit (empty when all is answered).
     public let inFlight: InFlightIDs
+    /// With `--ha`: whether this node leads (nil: it always does).
+    public let leadership: Leadership?
+    /// With `--ha`: takes and renews the lease (first in the group, so it stops last).
+    let leaseKeeper: LeaseKeeper?
     let supervisors: [Supervisor]
     /// Waits for PostgreSQL and checks its schema before the stages write (not supervised:
     /// a schema that is behind ends the process with the fix in the message).
@@ -54,9 +58,16 @@ public final class VigilServer: Sendable {
         configuration: ServeConfiguration, ruleset: CompiledRuleset, rulesetFiles: [String] = [],
         logger: Logger = Logger(label: "vigil"), metricsText: (@Sendable () -> String)? = nil
     ) {
+        var configuration = configuration
+        let leadership = configuration.highAvailability.map { Leadership(settings: $0) }
+        if let leadership {
+            // A standby's feed answers not_leader; only the leader's is served.
+            configuration.feed.admission = { leadership.refusal() }
+            configuration.iso8583?.admission = { leadership.refusal() }
+        }
         self.configuration = configuration
         self.logger = logger
-        let health = PipelineHealth(needsStateLoad: true, verified: false)
+        let health = PipelineHealth(needsStateLoad: true, verified: false, leadership: leadership)
         let probe = DatabaseProbe(database: configuration.database)
         let alerts = AlertBroadcaster(limits: configuration.alertStream, database: configuration.database)
         let workerCount = max(1, configuration.detectionWorkers)
@@ -72,7 +83,8 @@ public final class VigilServer: Sendable {
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
-            dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, inFlight: inFlight, fallbacks: fallbacks, faults: configuration.faults
+            dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, inFlight: inFlight, fallbacks: fallbacks, leadership: leadership,
+            faults: configuration.faults
         )
         let sink = IngestSink(
             partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight,
@@ -123,6 +135,14 @@ public final class VigilServer: Sendable {
         for extra in configuration.extraPipelineChildren { pipelineChildren.append(extra) }
         if let iso8583 {
             pipelineChildren.append(ChildSpec(name: "reversals", shutdownTimeout: configuration.shutdownTimeout, service: iso8583.reversals))
+        }
+        if let leadership {
+            // A standby runs none of the pipeline: no writer, checkpoints or webhook delivery.
+            pipelineChildren = pipelineChildren.map { child in
+                var child = child
+                child.service = LeaderOnly(service: child.service, leadership: leadership)
+                return child
+            }
         }
         let pipeline = Supervisor(
             configuration: .init(name: "pipeline", strategy: .oneForOne, intensity: restartPolicy, isTransient: isTransient),
@@ -181,6 +201,8 @@ public final class VigilServer: Sendable {
         self.writer = writer
         self.detection = detection
         self.inFlight = inFlight
+        self.leadership = leadership
+        self.leaseKeeper = leadership.map { LeaseKeeper(leadership: $0, database: configuration.database, logger: logger) }
         self.alerts = alerts
         self.reloader = reloader
         self.supervisors = [pipeline, feedSupervisor, opsSupervisor]
@@ -189,8 +211,12 @@ public final class VigilServer: Sendable {
 
     /// The service group to run: with signal handling for `vigil serve`, without for tests.
     public func serviceGroup(handleSignals: Bool) -> ServiceGroup {
+        // The lease keeper first: stopped last, it renews while the pipeline drains.
+        let lease: [ServiceGroupConfiguration.ServiceConfiguration] =
+            leaseKeeper.map { [.init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup)] }
+            ?? []
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: startupCheck, successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup)]
+            services: lease + [.init(service: startupCheck, successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup)]
                 + supervisors.map {
                     .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup)
                 },

@@ -130,6 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
     var maxRequestBody: Int?
 
     @OptionGroup var iso8583: ISO8583Options
+    @OptionGroup var highAvailability: HAOptions
 
     func run() async throws {
         let settings: Settings
@@ -218,6 +219,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await TrustOptions.refusePlaintextSecrets(database: configuration.database)
         configuration.recordFeedSessions()
         try iso8583.apply(to: &configuration, settings: settings)
+        try highAvailability.apply(to: &configuration, settings: settings)
         configuration.enableWebhooks(
             allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1",
             keyring: keyring)
@@ -297,7 +299,7 @@ struct Settings {
             "max-stream-subscribers", "stream-buffer", "decision-budget", "decision-fallback",
         ]
         for (key, raw) in object {
-            guard known.contains(key) || ISO8583Options.settingsKeys.contains(key) else {
+            guard known.contains(key) || ISO8583Options.settingsKeys.contains(key) || HAOptions.settingsKeys.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")
             }
             values[key] = "\(raw)"

@@ -102,7 +102,7 @@ public final class VigilServer: Sendable {
                 name: "profiles", shutdownTimeout: configuration.shutdownTimeout,
                 service: ProfileCheckpointer(
                     dirty: dirtyProfiles, entities: dirtyEntities, database: configuration.database,
-                    interval: configuration.profileCheckpointInterval)),
+                    interval: configuration.profileCheckpointInterval, leadership: leadership)),
             ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer),
             ChildSpec(
                 name: "state", shutdownTimeout: .seconds(5),

@@ -9,7 +9,8 @@ public struct HighAvailability: Sendable {
     /// How long a lease runs after each renewal (3 s). A standby takes over at most this
     /// long (plus one poll) after the leader's last renewal.
     public var lease: Duration
-    /// How often the leader renews (a third of the lease) and a standby polls (a twelfth).
+    /// How often the leader renews (a third of the lease) and a standby polls (a thirtieth,
+    /// at least 50 ms: one small UPDATE, and a takeover starts at most this late).
     public var renewInterval: Duration
     public var pollInterval: Duration
     /// How long before the lease ends, by its own clock, the leader stops acking when it
@@ -28,7 +29,7 @@ public struct HighAvailability: Sendable {
     public init(lease: Duration = .seconds(3), node: String = ProcessInfo.processInfo.hostName, feedAddress: String) {
         self.lease = lease
         self.renewInterval = lease / 3
-        self.pollInterval = max(lease / 12, .milliseconds(50))
+        self.pollInterval = max(lease / 30, .milliseconds(50))
         self.margin = min(lease / 4, .milliseconds(500))
         self.node = node
         self.feedAddress = feedAddress

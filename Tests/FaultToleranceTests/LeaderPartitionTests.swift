@@ -50,6 +50,18 @@ extension FaultToleranceTests {
             let b = try await Self.haNode(database, name: "cut-b")
             defer { Task { await b.stop() } }
             try await Self.waitStandby(b)
+            // feed bench, given both nodes with the standby first, runs against the leader.
+            let bench = try await VigilProcess.run(
+                [
+                    "feed", "bench", "--host", "127.0.0.1:\(b.feedPort),127.0.0.1:\(a.feedPort)", "--rate", "300", "--duration", "1",
+                    "--warmup", "0", "--connections", "2", "--accounts", "500", "--json",
+                ], database: nil, in: database.folder)
+            let report = bench.split(separator: "\n").last { $0.hasPrefix("{") }.flatMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            #expect(
+                report?["port"] as? Int == a.feedPort && (report?["acked"] as? Int ?? 0) > 0 && report?["nacked"] as? Int == 0,
+                "feed bench with two addresses:\n\(bench)")
             let ids = (0..<5_000).map { "cut-\($0)" }
             let lines = ids.enumerated().map { validLine($1, account: "acc-\($0 % 40)") }
             let stop = Shared(false)

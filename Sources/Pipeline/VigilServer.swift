@@ -162,7 +162,8 @@ public final class VigilServer: Sendable {
         // Never silent about plain TCP: /readyz says how the feed is carried.
         let feedTransport = configuration.feed.transport.rawValue
         let iso20022 = ISO20022Intake(
-            sink: sink, decoder: FeedDecoder(configuration: configuration.feed.decoder), panPolicy: configuration.feed.panPolicy)
+            sink: sink, decoder: FeedDecoder(configuration: configuration.feed.decoder), panPolicy: configuration.feed.panPolicy,
+            admission: configuration.feed.admission)
         let routes = OpsRoutes(
             supervisors: supervisorsBox, health: health, probe: probe, feedTransport: feedTransport, metricsText: metricsText,
             metricsPublic: configuration.http.metricsPublic, reloader: reloader, alerts: alerts,

@@ -39,6 +39,9 @@ struct HighAvailabilityTests {
                     #expect(message.contains("node-a.example:7400"))
                     let readiness = await b.health.check(probe: nil)
                     #expect(!readiness.ready && readiness.detail.contains("standby"), "\(readiness)")
+                    // Its ISO 20022 intake refuses too: its pipeline does not run.
+                    let transfer = await b.iso20022.handle(body: Array("<Document/>".utf8), peer: "test")
+                    #expect(transfer.status == 503 && transfer.body.contains("standby"), "\(transfer)")
                     #expect(a.health.readiness.ready)
 
                     // Node a's connection stays open across the takeover: what it sends after
@@ -69,8 +72,9 @@ struct HighAvailabilityTests {
                     if case .nack(nil, "not_leader", _) = after {} else { Issue.record("node a after losing answered \(String(describing: after))") }
                 }
             }
-            let epoch = try await PostgresConnection.withConnection(database) { db in try await db.readLease() }
-            #expect(epoch?.epoch == 2, "one takeover: epochs 1 (node a) and 2 (node b)")
+            let lease = try await PostgresConnection.withConnection(database) { db in try await db.readLease() }
+            #expect(lease?.epoch == 2, "one takeover: epochs 1 (node a) and 2 (node b)")
+            #expect(lease?.live == false, "node b, shut down gracefully, released the lease for an immediate takeover")
         }
     }
 

@@ -59,8 +59,10 @@ public final class LeaseKeeper: Service, Sendable {
                     db = connection
                 } else {
                     db = try await PostgresConnection.connect(database)
-                    // A takeover waits behind the old leader's batch; never for long.
-                    _ = try await db.execute("SET lock_timeout = '1s'")
+                    // A renewal (or a takeover) waits for a batch past its fencing check to
+                    // commit; the lock is held only from that check to the COMMIT, so a wait
+                    // as long as the lease is a stalled database, not a busy one.
+                    _ = try await db.query("SELECT set_config('lock_timeout', \(leaseMilliseconds)::text || 'ms', false)")
                     connection = db
                 }
                 let sent = ContinuousClock.now

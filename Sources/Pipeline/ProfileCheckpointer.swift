@@ -92,9 +92,10 @@ public final class ProfileCheckpointer: Service, Sendable {
         let leadership = self.leadership
         do {
             try await db.transaction { db in
-                try leadership?.fence(on: db)
                 try DetectionStore.saveProfiles(profiles, through: through, on: db)
                 try db.execute("UPDATE profile_checkpoints SET through = greatest(through, \(replayFrom)) WHERE id = 1")
+                // Last: the lease row's lock is held only until the COMMIT.
+                try leadership?.fence(on: db)
             }
         } catch {
             dirty.restore(checkpoint)
@@ -112,9 +113,10 @@ public final class ProfileCheckpointer: Service, Sendable {
         let leadership = self.leadership
         do {
             try await db.transaction { db in
-                try leadership?.fence(on: db)
                 try DetectionStore.saveEntities(rows, through: through, on: db)
                 try db.execute("UPDATE entity_checkpoints SET through = greatest(through, \(replayFrom)) WHERE id = 1")
+                // Last: the lease row's lock is held only until the COMMIT.
+                try leadership?.fence(on: db)
             }
         } catch {
             dirty.restore(checkpoint)

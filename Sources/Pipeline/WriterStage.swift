@@ -158,9 +158,11 @@ public final class WriterStage: Service, Sendable {
                 let late = lateEvaluations
                 let leadership = self.leadership
                 (outcomes, written) = try await database.storeIngestBatch(rows, rejected: rejected) { db, storedNow in
-                    // A node that lost the lease commits (and so acks) nothing more.
+                    let result = try DetectionWriter.write(items, storedNow: storedNow, late: late, on: db, alertHook: hook)
+                    // A node that lost the lease commits (and so acks) nothing more. Checked
+                    // last, so the row lock it takes is held only until the COMMIT.
                     try leadership?.fence(on: db)
-                    return try DetectionWriter.write(items, storedNow: storedNow, late: late, on: db, alertHook: hook)
+                    return result
                 }
                 // A replay is answered with the decision stored the first time, never with
                 // a new evaluation (rare: one lookup for a batch that met duplicates).

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import Pipeline
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The high-availability options of `vigil serve` (docs/operations.md, "High availability").
 struct HAOptions: ParsableArguments {
     @Flag(help: "Active/standby: lead only while holding the lease in PostgreSQL; otherwise refuse the feed with not_leader [VIGIL_HA=1].")
@@ -52,7 +56,8 @@ struct HAOptions: ParsableArguments {
                 Data(
                     "vigil serve: lost the leadership lease (\(reason)); exiting with status \(Self.lostLeaseStatus) so the service manager starts this node again as a standby\n"
                         .utf8))
-            Foundation.exit(Self.lostLeaseStatus)
+            // At once (no exit handlers): every socket closes now, so senders move on now.
+            _exit(Self.lostLeaseStatus)
         }
         configuration.highAvailability = settings
         // Each node's sessions are told apart in pg_stat_activity (vigil-<node>, vigil-<node>-lease).

@@ -32,11 +32,19 @@ struct HAOptions: ParsableArguments {
         return settings.values[key]
     }
 
+    /// Whether `--ha` (or `VIGIL_HA=1`, or `"ha": true`) was given.
+    func isEnabled(settings: Settings) -> Bool {
+        ha || ProcessInfo.processInfo.environment["VIGIL_HA"] == "1" || settings.values["ha"] == "true"
+    }
+
+    /// The profile checkpoint interval when none is given: a takeover replays what was
+    /// stored since the last checkpoint, so an HA pair checkpoints every 2 s, not 30.
+    func defaultCheckpointSeconds(settings: Settings) -> Int { isEnabled(settings: settings) ? 2 : 30 }
+
     /// Turns on active/standby when asked: the lease, the node's name and address, and an
     /// exit when the lease is lost (a fresh process rebuilds state as a standby).
     func apply(to configuration: inout ServeConfiguration, settings: Settings) throws {
-        let enabled = ha || ProcessInfo.processInfo.environment["VIGIL_HA"] == "1" || settings.values["ha"] == "true"
-        guard enabled else { return }
+        guard isEnabled(settings: settings) else { return }
         let leaseText = Self.pick(lease.map { String($0) }, "VIGIL_LEASE", "lease", settings) ?? "3"
         guard let seconds = Double(leaseText), seconds.isFinite, seconds >= 0.5, seconds <= 600 else {
             throw CleanExit.failure("vigil serve: lease \(leaseText) must be a number of seconds from 0.5 to 600 (3 is the default)")

@@ -210,7 +210,11 @@ struct ServeCommand: AsyncParsableCommand {
             budget: try value(decisionBudget, "VIGIL_DECISION_BUDGET", "decision-budget", "").nilIfEmpty,
             fallback: chosenFallback.nilIfEmpty)
         configuration.profileCheckpointInterval = .seconds(
-            max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
+            max(
+                1,
+                try value(
+                    profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds",
+                    highAvailability.defaultCheckpointSeconds(settings: settings))))
         let trust = TrustOptions(
             tlsCert: tlsCert, tlsKey: tlsKey, tlsClientCA: tlsClientCa, panPolicy: panPolicy,
             secretKeyFile: secretKeyFile, previousSecretKeyFile: previousSecretKeyFile)

@@ -9,7 +9,7 @@ import VigilTesting
 /// Active/standby in one process: two servers on one database, the lease between them.
 @Suite("High availability: the lease, the standby's refusal, the fencing token")
 struct HighAvailabilityTests {
-    private static func ha(_ name: String, lease: Duration = .seconds(1)) -> (inout ServeConfiguration) -> Void {
+    private static func ha(_ name: String, lease: Duration = .seconds(2)) -> (inout ServeConfiguration) -> Void {
         { configuration in
             configuration.highAvailability = HighAvailability(lease: lease, node: name, feedAddress: "\(name).example:7400")
             configuration.feed.drainTimeout = .seconds(1)

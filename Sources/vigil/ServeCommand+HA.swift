@@ -34,7 +34,7 @@ struct HAOptions: ParsableArguments {
 
     /// Whether `--ha` (or `VIGIL_HA=1`, or `"ha": true`) was given.
     func isEnabled(settings: Settings) -> Bool {
-        ha || ProcessInfo.processInfo.environment["VIGIL_HA"] == "1" || settings.values["ha"] == "true"
+        ha || ProcessInfo.processInfo.environment["VIGIL_HA"] == "1" || ["true", "1"].contains(settings.values["ha"] ?? "")
     }
 
     /// The profile checkpoint interval when none is given: a takeover replays what was

@@ -2,34 +2,6 @@ import FeedServer
 import Foundation
 import ISO8583
 
-/// One feed server a client may send to.
-struct FeedAddress: Sendable, CustomStringConvertible {
-    var host: String
-    var port: Int
-    var description: String { "\(host):\(port)" }
-
-    /// `a,b:7500,c`: each host with its own port or `defaultPort`; the nodes of an HA pair.
-    static func parse(_ list: String, defaultPort: Int, command: String) throws -> [FeedAddress] {
-        var addresses: [FeedAddress] = []
-        for part in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
-            let pieces = part.split(separator: ":")
-            // One colon is host:port; none, or an IPv6 address, is a host on the default port.
-            if pieces.count == 2 {
-                guard let port = Int(pieces[1]), (1...65_535).contains(port) else {
-                    throw CleanExit.failure("vigil \(command): \(part) in --host does not end in a TCP port (host:1-65535)")
-                }
-                addresses.append(FeedAddress(host: String(pieces[0]), port: port))
-            } else {
-                addresses.append(FeedAddress(host: part, port: defaultPort))
-            }
-        }
-        guard !addresses.isEmpty else {
-            throw CleanExit.failure("vigil \(command): --host names no address (give host or host:port, comma-separated)")
-        }
-        return addresses
-    }
-}
-
 /// Sends one connection's share of records to a set of servers, following the leader.
 ///
 /// Records go to one server; when it answers `not_leader` (a standby) or the connection
@@ -102,43 +74,5 @@ struct FailoverSender {
             current += 1
         }
         return tally
-    }
-}
-
-/// Finds the leader among the nodes of an HA pair before a run that stays on one server.
-enum LeaderProbe {
-    /// The first address whose feed accepts a connection and stays quiet for `quiet` (a
-    /// standby answers `not_leader` and closes at once); retried until `deadline`.
-    static func leader(
-        among addresses: [FeedAddress], tls: FeedClientTLS?, iso8583: ISO8583Packager?, quiet: Duration = .milliseconds(300),
-        deadline: ContinuousClock.Instant, command: String
-    ) async throws -> FeedAddress {
-        var refusals: [String] = []
-        while true {
-            refusals = []
-            for address in addresses {
-                let started = ContinuousClock.now
-                do {
-                    let line = try await FeedClient.withConnection(host: address.host, port: address.port, tls: tls, iso8583: iso8583) { connection in
-                        let channel = connection.channel
-                        // Nothing is sent: a leader says nothing, so its connection is closed here after `quiet`.
-                        let timer = Task {
-                            try await Task.sleep(for: quiet)
-                            channel.close(promise: nil)
-                        }
-                        defer { timer.cancel() }
-                        return try? await connection.nextReply()
-                    }
-                    if line == nil, ContinuousClock.now - started >= quiet { return address }
-                    refusals.append("\(address): \(line.map { "\($0)" } ?? "closed at once")")
-                } catch {
-                    refusals.append("\(address): \(error)")
-                }
-            }
-            guard ContinuousClock.now < deadline else { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        throw CleanExit.failure(
-            "vigil \(command): no leader among \(addresses.map(\.description).joined(separator: ", ")): \(refusals.joined(separator: "; "))")
     }
 }

@@ -57,6 +57,10 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
         /// not a request Vigil answers; the message names the ISO problem (bad bitmap,
         /// field too long, ...), the field and the byte offset.
         case invalidISO8583 = "invalid_iso8583"
+        /// This node is a standby of a high-availability pair (`vigil serve --ha`): the
+        /// connection's only line before it is closed; `leader` says where the leader's
+        /// feed is, when known. Not a record's reply: no id, nothing stored.
+        case notLeader = "not_leader"
     }
 
     /// What was wrong.
@@ -67,6 +71,8 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
     public var field: String?
     /// A sentence for a human that names the field and says what is expected.
     public var message: String
+    /// Where the leader's feed listens (`host:port`), on a `not_leader` refusal.
+    public var leader: String?
 
     /// Creates a rejection.
     public init(code: Code, recordID: String? = nil, field: String? = nil, message: String) {
@@ -100,6 +106,17 @@ public struct FeedRejection: Error, Sendable, Hashable, CustomStringConvertible 
             message: "the feed is at its limit of \(limit) connections; retry with backoff, "
                 + "or send on one of your open connections (one connection carries thousands of records a second)"
         )
+    }
+
+    /// The one line a standby's feed connection receives before it is closed.
+    public static func notLeader(leader: String?) -> FeedRejection {
+        var rejection = FeedRejection(
+            code: .notLeader,
+            message: leader.map {
+                "this Vigil node is a standby; send to the leader's feed at \($0) (vigil feed send and bench take several --host addresses and follow the leader)"
+            } ?? "this Vigil node is a standby and no node holds the lead just now (a takeover is under way); retry in a second or on another node")
+        rejection.leader = leader
+        return rejection
     }
 
     /// The rejection of a line that carries a card number, shown `masked` (first 6 and last 4 digits).

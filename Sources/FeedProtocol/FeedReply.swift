@@ -67,6 +67,10 @@ public enum FeedReply: Sendable, Hashable {
         JSONText.appendQuoted(rejection.code.rawValue, to: &out)
         JSONWriter.appendRaw(",\"message\":", to: &out)
         JSONText.appendQuoted(rejection.message, to: &out)
+        if let leader = rejection.leader {
+            JSONWriter.appendRaw(",\"leader\":", to: &out)
+            JSONText.appendQuoted(leader, to: &out)
+        }
         JSONWriter.appendRaw("}\n", to: &out)
     }
 

@@ -1,3 +1,4 @@
+import FeedProtocol
 import Logging
 import NIOCore
 import NIOPosix
@@ -41,6 +42,15 @@ extension FeedServer {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let refusal = configuration.admission?() {
+                        // A standby: told where the leader is (ISO 8583 has no such message: closed).
+                        if configuration.isLineFramed {
+                            try channel.pipeline.syncOperations.addHandler(RefusalHandler(line: ByteBuffer(bytes: FeedReply.nack(refusal).bytes)))
+                        } else {
+                            channel.close(promise: nil)
+                        }
+                        return AcceptedConnection.refused
+                    }
                     guard gate.admit(channel) else {
                         try gate.refuse(channel)
                         return AcceptedConnection.refused

@@ -46,6 +46,9 @@ public struct FeedServerConfiguration: Sendable {
     public var wire: FeedWireFormat = .ndjson
     /// Prefix of the listener's metric names (`vigil_feed`; `vigil_iso8583` for the ISO 8583 port).
     public var metricsPrefix = "vigil_feed"
+    /// Asked for each new connection: a rejection is sent as the connection's only line
+    /// before it is closed (a standby of `vigil serve --ha` answers `not_leader`); nil admits.
+    public var admission: (@Sendable () -> FeedRejection?)?
     /// Added to the session ids this listener hands out, so that two listeners started in
     /// the same microsecond never give two connections the same `feed_sessions` id.
     public var sessionIDBase: Int64 = 0

@@ -24,9 +24,12 @@ public struct ISO20022Intake: Sendable {
     let sink: any FeedSink
     let decoder: FeedDecoder
     let panPolicy: PANPolicy
+    /// The feed's admission (a standby of `--ha` refuses: its pipeline does not run).
+    let admission: (@Sendable () -> FeedRejection?)?
 
     /// Creates the intake over the feed's sink and validation settings.
-    public init(sink: any FeedSink, decoder: FeedDecoder, panPolicy: PANPolicy) {
+    public init(sink: any FeedSink, decoder: FeedDecoder, panPolicy: PANPolicy, admission: (@Sendable () -> FeedRejection?)? = nil) {
+        self.admission = admission
         self.sink = sink
         self.decoder = decoder
         self.panPolicy = panPolicy
@@ -34,6 +37,9 @@ public struct ISO20022Intake: Sendable {
 
     /// Handles one request body from `peer` (e.g. the caller's address and token name).
     public func handle(body: [UInt8], peer: String, now: Timestamp = .now()) async -> Response {
+        if let refusal = admission?() {
+            return Response(status: 503, contentType: "text/plain; charset=utf-8", body: refusal.message + "\n")
+        }
         let message: Pacs008
         do {
             message = try Pacs008.parse(Data(body))

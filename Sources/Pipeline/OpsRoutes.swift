@@ -41,7 +41,7 @@ struct OpsRoutes: Sendable {
             let readiness = await health.check(probe: probe)
             return Self.json(
                 readiness.ready ? .ok : .serviceUnavailable,
-                PipelineHealth.readyBody(readiness, extra: [("feed_transport", feedTransport)]))
+                PipelineHealth.readyBody(readiness, extra: [("feed_transport", feedTransport)] + health.readyFields))
         }
         let metrics: @Sendable (Request, APIRequestContext) -> Response = { _, _ in
             Self.text(.ok, metricsText?() ?? "", contentType: "text/plain; version=0.0.4")

@@ -20,10 +20,13 @@ public final class PipelineHealth: Sendable {
     /// the stages that write wait for it.
     public let databaseVerified = OneShotSignal()
     private let reachableGauge = Gauge(label: "vigil_database_reachable")
+    /// With `--ha`: a standby (or a node that lost the lease) is not ready.
+    let leadership: Leadership?
 
     /// Creates a health record; `needsStateLoad` keeps it not ready until state is loaded.
     /// Without a start-up check (`verified`), the database counts as verified at once.
-    public init(needsStateLoad: Bool = false, verified: Bool = true) {
+    public init(needsStateLoad: Bool = false, verified: Bool = true, leadership: Leadership? = nil) {
+        self.leadership = leadership
         state.withLock { $0.stateLoaded = !needsStateLoad }
         if verified { databaseVerified.raise() }
     }
@@ -44,6 +47,7 @@ public final class PipelineHealth: Sendable {
 
     /// Ready to take traffic as far as the stages know, and why not when not (no live probe).
     public var readiness: (ready: Bool, detail: String) {
+        if let reason = leadership?.notReadyReason { return (false, reason) }
         guard databaseVerified.isRaised else { return (false, "waiting for PostgreSQL (start-up check)") }
         return state.withLock { s in
             if !s.writerConnected { return (false, "PostgreSQL unreachable: \(s.writerDetail)") }
@@ -51,6 +55,9 @@ public final class PipelineHealth: Sendable {
             return (true, "ready")
         }
     }
+
+    /// What `/readyz` adds with `--ha`: the role, and the leader's feed address or the epoch.
+    var readyFields: [(String, String)] { leadership?.readyFields ?? [] }
 
     /// `readiness` combined with a live probe of the database: the `/readyz` answer.
     public func check(probe: DatabaseProbe?) async -> (ready: Bool, detail: String) {

@@ -26,6 +26,8 @@ public final class ProfileCheckpointer: Service, Sendable {
     private let interval: Duration
     private let tick: Duration
     private let logger: Logger
+    /// With `--ha`: a node that lost the lease writes no checkpoint over the new leader's.
+    private let leadership: Leadership?
     private let written = Counter(label: "vigil_profile_checkpoint_rows_total")
     private let timer = Timer(label: "vigil_profile_checkpoint_seconds")
     /// Most profiles written in one checkpoint transaction.
@@ -36,8 +38,9 @@ public final class ProfileCheckpointer: Service, Sendable {
     /// Creates the checkpointer.
     public init(
         dirty: DirtyProfiles, entities: DirtyEntities? = nil, database: PostgresConfiguration, interval: Duration = .seconds(30),
-        logger: Logger = Logger(label: "vigil.profiles")
+        leadership: Leadership? = nil, logger: Logger = Logger(label: "vigil.profiles")
     ) {
+        self.leadership = leadership
         self.dirty = dirty
         self.entities = entities
         self.database = database
@@ -86,10 +89,13 @@ public final class ProfileCheckpointer: Service, Sendable {
         let profiles = checkpoint.profiles
         let through = checkpoint.through
         let replayFrom = checkpoint.replayFrom
+        let leadership = self.leadership
         do {
             try await db.transaction { db in
                 try DetectionStore.saveProfiles(profiles, through: through, on: db)
                 try db.execute("UPDATE profile_checkpoints SET through = greatest(through, \(replayFrom)) WHERE id = 1")
+                // Last: the lease row's lock is held only until the COMMIT.
+                try leadership?.fence(on: db)
             }
         } catch {
             dirty.restore(checkpoint)
@@ -104,10 +110,13 @@ public final class ProfileCheckpointer: Service, Sendable {
         let rows = checkpoint.profiles
         let through = checkpoint.through
         let replayFrom = checkpoint.replayFrom
+        let leadership = self.leadership
         do {
             try await db.transaction { db in
                 try DetectionStore.saveEntities(rows, through: through, on: db)
                 try db.execute("UPDATE entity_checkpoints SET through = greatest(through, \(replayFrom)) WHERE id = 1")
+                // Last: the lease row's lock is held only until the COMMIT.
+                try leadership?.fence(on: db)
             }
         } catch {
             dirty.restore(checkpoint)

@@ -70,6 +70,8 @@ public struct ServeConfiguration: Sendable {
     public var faults: FaultInjection
     /// The decision latency budget and the fallback answer (no budget, `review`).
     public var decisions = DecisionSettings()
+    /// Active/standby with a lease in PostgreSQL (`--ha`); nil (the default) always leads.
+    public var highAvailability: HighAvailability? = nil
 
     /// The defaults: the feed on all interfaces (plain TCP, warned about), ops on loopback.
     public init(database: PostgresConfiguration = .fromEnvironment()) {

@@ -43,6 +43,10 @@ public final class VigilServer: Sendable {
     public let reloader: RulesReloader
     /// Transaction ids between the feed and their commit (empty when all is answered).
     public let inFlight: InFlightIDs
+    /// With `--ha`: whether this node leads (nil: it always does).
+    public let leadership: Leadership?
+    /// With `--ha`: takes and renews the lease (first in the group, so it stops last).
+    let leaseKeeper: LeaseKeeper?
     let supervisors: [Supervisor]
     /// Waits for PostgreSQL and checks its schema before the stages write (not supervised:
     /// a schema that is behind ends the process with the fix in the message).
@@ -55,9 +59,16 @@ public final class VigilServer: Sendable {
         configuration: ServeConfiguration, ruleset: CompiledRuleset, rulesetFiles: [String] = [],
         logger: Logger = Logger(label: "vigil"), metricsText: (@Sendable () -> String)? = nil
     ) {
+        var configuration = configuration
+        let leadership = configuration.highAvailability.map { Leadership(settings: $0) }
+        if let leadership {
+            // A standby's feed answers not_leader; only the leader's is served.
+            configuration.feed.admission = { leadership.refusal() }
+            configuration.iso8583?.admission = { leadership.refusal() }
+        }
         self.configuration = configuration
         self.logger = logger
-        let health = PipelineHealth(needsStateLoad: true, verified: false)
+        let health = PipelineHealth(needsStateLoad: true, verified: false, leadership: leadership)
         let probe = DatabaseProbe(database: configuration.database)
         let alerts = AlertBroadcaster(limits: configuration.alertStream, database: configuration.database)
         let workerCount = max(1, configuration.detectionWorkers)
@@ -73,7 +84,8 @@ public final class VigilServer: Sendable {
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
-            dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, inFlight: inFlight, fallbacks: fallbacks, faults: configuration.faults
+            dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, inFlight: inFlight, fallbacks: fallbacks, leadership: leadership,
+            faults: configuration.faults
         )
         let sink = IngestSink(
             partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight,
@@ -91,7 +103,7 @@ public final class VigilServer: Sendable {
                 name: "profiles", shutdownTimeout: configuration.shutdownTimeout,
                 service: ProfileCheckpointer(
                     dirty: dirtyProfiles, entities: dirtyEntities, database: configuration.database,
-                    interval: configuration.profileCheckpointInterval)),
+                    interval: configuration.profileCheckpointInterval, leadership: leadership)),
             ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer),
             ChildSpec(
                 name: "state", shutdownTimeout: .seconds(5),
@@ -125,6 +137,14 @@ public final class VigilServer: Sendable {
         if let iso8583 {
             pipelineChildren.append(ChildSpec(name: "reversals", shutdownTimeout: configuration.shutdownTimeout, service: iso8583.reversals))
         }
+        if let leadership {
+            // A standby runs none of the pipeline: no writer, checkpoints or webhook delivery.
+            pipelineChildren = pipelineChildren.map { child in
+                var child = child
+                child.service = LeaderOnly(service: child.service, leadership: leadership)
+                return child
+            }
+        }
         let pipeline = Supervisor(
             configuration: .init(name: "pipeline", strategy: .oneForOne, intensity: restartPolicy, isTransient: isTransient),
             children: pipelineChildren,
@@ -144,7 +164,8 @@ public final class VigilServer: Sendable {
         // Never silent about plain TCP: /readyz says how the feed is carried.
         let feedTransport = configuration.feed.transport.rawValue
         let iso20022 = ISO20022Intake(
-            sink: sink, decoder: FeedDecoder(configuration: configuration.feed.decoder), panPolicy: configuration.feed.panPolicy)
+            sink: sink, decoder: FeedDecoder(configuration: configuration.feed.decoder), panPolicy: configuration.feed.panPolicy,
+            admission: configuration.feed.admission)
         var apiDatabase = configuration.database
         apiDatabase.applicationName = "vigil-api"
         let apiPool = PostgresPool(configuration: apiDatabase, size: configuration.http.apiConnections)
@@ -190,6 +211,8 @@ public final class VigilServer: Sendable {
         self.writer = writer
         self.detection = detection
         self.inFlight = inFlight
+        self.leadership = leadership
+        self.leaseKeeper = leadership.map { LeaseKeeper(leadership: $0, database: configuration.database, logger: logger) }
         self.alerts = alerts
         self.reloader = reloader
         self.supervisors = [pipeline, feedSupervisor, opsSupervisor]
@@ -198,8 +221,12 @@ public final class VigilServer: Sendable {
 
     /// The service group to run: with signal handling for `vigil serve`, without for tests.
     public func serviceGroup(handleSignals: Bool) -> ServiceGroup {
+        // The lease keeper first: stopped last, it renews while the pipeline drains.
+        let lease: [ServiceGroupConfiguration.ServiceConfiguration] =
+            leaseKeeper.map { [.init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup)] }
+            ?? []
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: startupCheck, successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup)]
+            services: lease + [.init(service: startupCheck, successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup)]
                 + supervisors.map {
                     .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup)
                 },

@@ -48,6 +48,8 @@ public final class WriterStage: Service, Sendable {
     private let inFlight: InFlightIDs?
     /// Where the fallbacks' outcomes go after each commit, for their later evaluation.
     private let fallbacks: FallbackLedger?
+    /// With `--ha`: the fencing token checked in every batch's transaction.
+    private let leadership: Leadership?
     private let alertsCounter = Counter(label: "vigil_alerts_total")
     private let stored = Counter(label: "vigil_records_stored_total")
     private let duplicates = Counter(label: "vigil_records_duplicate_total")
@@ -63,9 +65,10 @@ public final class WriterStage: Service, Sendable {
         configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
         alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
         dirtyProfiles: DirtyProfiles = DirtyProfiles(), dirtyEntities: DirtyEntities = .histories(), inFlight: InFlightIDs? = nil,
-        fallbacks: FallbackLedger? = nil,
+        fallbacks: FallbackLedger? = nil, leadership: Leadership? = nil,
         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")
     ) {
+        self.leadership = leadership
         self.fallbacks = fallbacks
         self.dirtyProfiles = dirtyProfiles
         self.dirtyEntities = dirtyEntities
@@ -153,8 +156,13 @@ public final class WriterStage: Service, Sendable {
                 let hook = alertHook
                 let items = transactions
                 let late = lateEvaluations
+                let leadership = self.leadership
                 (outcomes, written) = try await database.storeIngestBatch(rows, rejected: rejected) { db, storedNow in
-                    try DetectionWriter.write(items, storedNow: storedNow, late: late, on: db, alertHook: hook)
+                    let result = try DetectionWriter.write(items, storedNow: storedNow, late: late, on: db, alertHook: hook)
+                    // A node that lost the lease commits (and so acks) nothing more. Checked
+                    // last, so the row lock it takes is held only until the COMMIT.
+                    try leadership?.fence(on: db)
+                    return result
                 }
                 // A replay is answered with the decision stored the first time, never with
                 // a new evaluation (rare: one lookup for a batch that met duplicates).

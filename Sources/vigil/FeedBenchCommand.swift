@@ -30,9 +30,12 @@ struct FeedBenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Server address (only this host is ever contacted).")
+    @Option(
+        help:
+            "Server address (only this host is ever contacted), or the nodes of a --ha pair (host or host:port, comma-separated): the run goes to the one that leads at its start."
+    )
     var host: String = "127.0.0.1"
-    @Option(help: "Server feed port.")
+    @Option(help: "Server feed port (for addresses without one).")
     var port: Int = 7400
     @Option(help: "Parallel connections.")
     var connections: Int = 10
@@ -138,11 +141,18 @@ struct FeedBenchCommand: AsyncParsableCommand {
             try await holdIdleConnections(idle)
             return
         }
+        let addresses = try FeedAddress.parse(host, defaultPort: port, command: "feed bench")
+        let clientTLS = try tls.make(command: "feed bench")
+        let packager = try format.packager(command: "feed bench")
+        let target =
+            addresses.count == 1
+            ? addresses[0]
+            : try await LeaderProbe.leader(
+                among: addresses, tls: clientTLS, iso8583: packager, deadline: .now + .seconds(30), command: "feed bench")
         let plan = BenchPlan(
-            host: host, port: port, connections: connections, rate: max ? nil : rate, window: window,
+            host: target.host, port: target.port, connections: connections, rate: max ? nil : rate, window: window,
             warmupNanos: UInt64(warmup * 1e9), durationNanos: UInt64(duration * 1e9), drainNanos: UInt64(drain * 1e9),
-            timeOffsetMicros: Int64(timeOffsetHours) * 3_600_000_000, tls: try tls.make(command: "feed bench"),
-            iso8583: try format.packager(command: "feed bench")
+            timeOffsetMicros: Int64(timeOffsetHours) * 3_600_000_000, tls: clientTLS, iso8583: packager
         )
         let generator = FeedGenerator(configuration: configuration)
         let result = await BenchRun(plan: plan).run(generator: generator)

@@ -15,10 +15,15 @@ struct FeedSendCommand: AsyncParsableCommand {
 
     @Argument(help: "The NDJSON file to send (one transaction per line).")
     var file: String
-    @Option(help: "Server address.")
+    @Option(
+        help:
+            "Server address, or several (host or host:port, comma-separated: the nodes of a --ha pair); records go to the leader, and those not acked are re-sent when it changes."
+    )
     var host: String = "127.0.0.1"
-    @Option(help: "Server feed port.")
+    @Option(help: "Server feed port (for addresses without one).")
     var port: Int = 7400
+    @Option(help: "Seconds to keep moving between several --host addresses looking for the leader before giving up.")
+    var failoverTimeout: Double = 30
     @Option(help: "Parallel connections.")
     var connections: Int = 4
     @Flag(help: "Print the summary as one JSON object.")
@@ -34,7 +39,9 @@ struct FeedSendCommand: AsyncParsableCommand {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CleanExit.failure("vigil feed send: cannot read \(file)")
         }
+        let addresses = try FeedAddress.parse(host, defaultPort: port, command: "feed send")
         var partitions = [[UInt8]](repeating: [], count: connections)
+        var ends = [[Int]](repeating: [], count: connections)
         var counts = [Int](repeating: 0, count: connections)
         let decoder = FeedDecoder()
         let now = Timestamp.now()
@@ -64,41 +71,25 @@ struct FeedSendCommand: AsyncParsableCommand {
                     partitions[partition].append(contentsOf: line)
                     partitions[partition].append(UInt8(ascii: "\n"))
                 }
+                ends[partition].append(partitions[partition].count)
                 counts[partition] += 1
             }
         }
         let started = ContinuousClock.now
-        let host = host
-        let port = port
+        let sender = FailoverSender(
+            addresses: addresses, tls: clientTLS, iso8583: iso8583, deadline: started + .milliseconds(Int64(max(0, failoverTimeout) * 1000)),
+            command: "feed send")
         let tallies: [Tally]
         do {
             tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
                 for (index, payload) in partitions.enumerated() where counts[index] > 0 {
-                    let expected = counts[index]
-                    group.addTask {
-                        try await FeedClient.withConnection(host: host, port: port, tls: clientTLS, iso8583: iso8583) { connection in
-                            let writer = connection.writer
-                            let sender = Task {
-                                var offset = 0
-                                while offset < payload.count {
-                                    let end = min(offset + 256 * 1024, payload.count)
-                                    try await writer.send(bytes: Array(payload[offset..<end]))
-                                    offset = end
-                                }
-                            }
-                            var tally = Tally()
-                            while tally.total < expected, let (reply, decision) = try await connection.nextDecidedReply() {
-                                tally.add(reply, decision: decision)
-                            }
-                            try await sender.value
-                            return tally
-                        }
-                    }
+                    let recordEnds = ends[index]
+                    group.addTask { try await sender.send(payload: payload, ends: recordEnds) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
         } catch {
-            throw CleanExit.failure("vigil feed send: cannot stream to \(host):\(port): \(error)")
+            throw CleanExit.failure("vigil feed send: cannot stream to \(host): \(error)")
         }
         let total = tallies.reduce(into: Tally()) { $0.merge($1) }
         let seconds =

@@ -137,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
     var apiConnections: Int?
 
     @OptionGroup var iso8583: ISO8583Options
+    @OptionGroup var highAvailability: HAOptions
 
     func run() async throws {
         let settings: Settings
@@ -221,7 +222,11 @@ struct ServeCommand: AsyncParsableCommand {
             budget: try value(decisionBudget, "VIGIL_DECISION_BUDGET", "decision-budget", "").nilIfEmpty,
             fallback: chosenFallback.nilIfEmpty)
         configuration.profileCheckpointInterval = .seconds(
-            max(1, try value(profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds", 30)))
+            max(
+                1,
+                try value(
+                    profileCheckpointSeconds, "VIGIL_PROFILE_CHECKPOINT_SECONDS", "profile-checkpoint-seconds",
+                    highAvailability.defaultCheckpointSeconds(settings: settings))))
         let trust = TrustOptions(
             tlsCert: tlsCert, tlsKey: tlsKey, tlsClientCA: tlsClientCa, panPolicy: panPolicy,
             secretKeyFile: secretKeyFile, previousSecretKeyFile: previousSecretKeyFile)
@@ -230,6 +235,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await TrustOptions.refusePlaintextSecrets(database: configuration.database)
         configuration.recordFeedSessions()
         try iso8583.apply(to: &configuration, settings: settings)
+        try highAvailability.apply(to: &configuration, settings: settings)
         configuration.enableWebhooks(
             allowLoopback: webhookAllowLoopback || ProcessInfo.processInfo.environment["VIGIL_WEBHOOK_ALLOW_LOOPBACK"] == "1",
             keyring: keyring)
@@ -311,7 +317,7 @@ struct Settings {
             "max-stream-subscribers", "stream-buffer", "decision-budget", "decision-fallback", "four-eyes",
         ]
         for (key, raw) in object {
-            guard known.contains(key) || ISO8583Options.settingsKeys.contains(key) else {
+            guard known.contains(key) || ISO8583Options.settingsKeys.contains(key) || HAOptions.settingsKeys.contains(key) else {
                 throw SettingsError(message: "\(configPath): unknown setting \"\(key)\" (known: \(known.sorted().joined(separator: ", ")))")
             }
             values[key] = "\(raw)"

@@ -54,6 +54,26 @@ final class PrivateCluster: Sendable {
         try shell([bin.appendingPathComponent("pg_ctl").path, "-D", folder.appendingPathComponent("data").path, "-m", "immediate", "-w", "stop"])
     }
 
+    /// A streaming replica of `primary` (`pg_basebackup -R`: it follows the primary over
+    /// its socket), started on a socket folder of its own.
+    static func replica(of primary: PrivateCluster, label: String) throws -> PrivateCluster {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cluster-\(label)-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let cluster = PrivateCluster(folder: folder, bin: primary.bin, asPostgres: primary.asPostgres)
+        if cluster.asPostgres { try cluster.shell(["/bin/chown", "postgres:postgres", folder.path], asPostgres: false) }
+        try cluster.shell([
+            cluster.bin.appendingPathComponent("pg_basebackup").path, "-D", folder.appendingPathComponent("data").path,
+            "-h", primary.socketDirectory, "-p", "5432", "-U", "postgres", "-R", "-X", "stream", "-c", "fast",
+        ])
+        try cluster.start()
+        return cluster
+    }
+
+    /// Promotes a replica to a primary (`pg_ctl promote`, waiting until it accepts writes).
+    func promote() throws {
+        try shell([bin.appendingPathComponent("pg_ctl").path, "-D", folder.appendingPathComponent("data").path, "-w", "-t", "60", "promote"])
+    }
+
     /// Stops the server (if running) and deletes its folder.
     func remove() {
         try? stopImmediately()

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VigilCore
 
@@ -56,4 +57,16 @@ import VigilCore
             }
         }
     }
+}
+
+@Test("a standby's not_leader line names the leader's feed address, for clients to move to")
+func notLeaderLine() throws {
+    let line = FeedReply.nack(.notLeader(leader: "10.0.0.5:7400")).bytes
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+    #expect(object["nack"] is NSNull)
+    #expect(object["error"] as? String == "not_leader")
+    #expect(object["leader"] as? String == "10.0.0.5:7400")
+    #expect((object["message"] as? String)?.contains("10.0.0.5:7400") == true)
+    let unknown = try #require(try JSONSerialization.jsonObject(with: Data(FeedReply.nack(.notLeader(leader: nil)).bytes)) as? [String: Any])
+    #expect(unknown["leader"] == nil && (unknown["message"] as? String)?.contains("takeover") == true)
 }

@@ -204,6 +204,7 @@ let package = Package(
             name: "Console",
             dependencies: [
                 "Access",
+                "Cases",
                 "HTTPAPI",
                 "PostgresStore",
                 "RuleLanguage",
@@ -346,7 +347,7 @@ let package = Package(
         .testTarget(
             name: "ConsoleTests",
             dependencies: [
-                "Console", "Pipeline", "Access", "HTTPAPI", "PostgresStore", "RuleLanguage", "VigilCore", "VigilTesting", "FeedServer",
+                "Console", "Pipeline", "Access", "HTTPAPI", "PostgresStore", "RuleLanguage", "VigilCore", "VigilTesting", "FeedServer", "Cases",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -118,16 +118,31 @@ extension Console {
         let timeline: [Entry]
         /// Analysts and admins see the case actions; viewers do not.
         let canAct: Bool
+        /// The alert's case and the stored explain traces (nil for an alert without a case).
+        let casePanel: CasePanel?
+        /// Whether the case still takes changes (not closed), for the action forms.
+        let caseOpen: Bool
+        /// The session's CSRF token, for the action forms.
+        let csrf: String
+        /// What the last action said (a refusal), shown above the forms.
+        let flash: String?
     }
 
     /// `GET /console/alerts/{id}`.
-    func alertPage(_ request: Request, context: APIRequestContext) async throws -> Response {
+    func alertPage(
+        _ request: Request, context: APIRequestContext, flash: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let identity = try context.signedIn
         let text = context.parameters.get("id") ?? ""
         guard let id = Int64(text), id > 0 else {
             throw ConsoleError(.badRequest, "Bad alert id", "'\(text)' is not an alert id; alert ids are the numbers the queue shows (#123).")
         }
-        guard let detail = try await access.withConnection({ try await AlertDetail.load(id: id, on: $0) }) else {
+        guard
+            let (detail, casePanel) = try await access.withConnection({ db -> (AlertDetail, CasePanel?)? in
+                guard let detail = try await AlertDetail.load(id: id, on: db) else { return nil }
+                return (detail, try await CasePanel.load(alertID: id, on: db))
+            })
+        else {
             throw ConsoleError(.notFound, "No such alert", "There is no alert #\(id). It may be in another database; go back to the queue.")
         }
         let view = AlertView(
@@ -143,8 +158,9 @@ extension Console {
                     id: entry.id, at: RFC3339.format(entry.at), amount: MoneyText.format(minorUnits: entry.amountMinor, currency: entry.currency),
                     channel: entry.channel, merchant: entry.merchant, country: entry.country, alertID: entry.alertID,
                     alertSeverity: entry.alertSeverity, current: entry.id == detail.transactionID, alerted: entry.alertID != nil)
-            }, canAct: identity.role >= .analyst)
-        return Pages.page("alert", title: "Alert #\(id)", view: view, identity: identity, csrf: csrf(request))
+            }, canAct: identity.role >= .analyst, casePanel: casePanel, caseOpen: casePanel.map { $0.status != "closed" } ?? false,
+            csrf: csrf(request) ?? "", flash: flash)
+        return Pages.page("alert", title: "Alert #\(id)", view: view, identity: identity, csrf: csrf(request), status: status)
     }
 
     /// Percent-encodes a filter value for a link.

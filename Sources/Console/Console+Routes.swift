@@ -38,6 +38,7 @@ extension Console {
         }
         signedIn.get("") { request, context in try await queuePage(request, context: context) }
         signedIn.get("alerts/:id") { request, context in try await alertPage(request, context: context) }
+        signedIn.post("alerts/:id/case/:action") { request, context in try await caseAction(request, context: context) }
         signedIn.get("rules") { request, context in try await rulesPage(request, context: context, flash: nil) }
         signedIn.post("rules/reload") { request, context in
             let identity = try context.signedIn

@@ -61,15 +61,52 @@ enum Templates {
         </section>
         """
 
-    /// Where the case actions (assign, note, dispose) go when cases land (issue 17): the
-    /// alert page includes this partial; the cases work replaces it. Shown to analysts and
-    /// admins only, so a viewer never sees a button they cannot use.
+    /// The alert's case: its state and history for everyone, and for analysts and admins
+    /// one form per action (each with the CSRF token and the revision the page showed).
     static let caseActions = """
-        {{#canAct}}
-        <section class="case-actions" id="case-actions" data-alert="{{alert.id}}">
-        <h2>Case</h2>
-        <p class="muted">Assigning, notes and dispositions arrive with the cases work; this is where their buttons go.</p>
+        {{#casePanel}}
+        <section class="card case-actions" id="case-actions" data-case="{{caseID}}">
+        <h2>Case #{{caseID}} <span class="status status-{{status}}" id="case-status">{{status}}</span></h2>
+        <p>{{alertCount}} alert(s) · assignee <strong id="case-assignee">{{#assignee}}{{assignee}}{{/assignee}}{{^assignee}}nobody{{/assignee}}</strong>
+        {{#disposition}} · disposition <strong id="case-disposition">{{disposition}}</strong>{{#reason}}: {{reason}}{{/reason}}{{/disposition}}</p>
+        {{/casePanel}}
+        {{#flash}}<p class="problem" id="case-flash">{{flash}}</p>{{/flash}}
+        {{#canAct}}{{#casePanel}}
+        <div class="case-forms">
+        {{#caseOpen}}
+        <form method="post" action="/console/alerts/{{alert.id}}/case/assign" class="inline">
+          <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="revision" value="{{revision}}">
+          <input name="assignee" id="assignee-input" placeholder="assignee" aria-label="Assignee">
+          <button type="submit" id="assign">Assign</button>
+        </form>
+        <form method="post" action="/console/alerts/{{alert.id}}/case/status" class="inline">
+          <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="revision" value="{{revision}}">
+          <select name="status" aria-label="Status"><option value="in_review">in review</option><option value="open">open</option></select>
+          <button type="submit" id="move">Move</button>
+        </form>
+        <form method="post" action="/console/alerts/{{alert.id}}/case/close" id="close-form">
+          <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="revision" value="{{revision}}">
+          <select name="disposition" id="disposition" aria-label="Disposition">
+            <option value="fraud">fraud (confirmed)</option><option value="legitimate">legitimate (false positive)</option>
+            <option value="inconclusive">inconclusive</option>
+          </select>
+          <input name="reason" id="reason" placeholder="reason (required unless fraud)" aria-label="Reason">
+          <button type="submit" id="dispose">Close case</button>
+        </form>
+        {{/caseOpen}}
+        <form method="post" action="/console/alerts/{{alert.id}}/case/note">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <textarea name="text" id="note-text" rows="2" aria-label="Note" placeholder="add a note (kept in the history)"></textarea>
+          <button type="submit" id="add-note">Add note</button>
+        </form>
+        </div>
+        {{/casePanel}}{{/canAct}}
+        {{#casePanel}}
+        <details open><summary>History</summary>
+        <ol class="history" id="case-history">
+        {{#history}}<li><time datetime="{{at}}">{{at}}</time> <strong>{{actor}}</strong> {{kind}} {{change}}{{#note}} — {{note}}{{/note}}</li>{{/history}}
+        </ol></details>
         </section>
-        {{/canAct}}
+        {{/casePanel}}
         """
 }

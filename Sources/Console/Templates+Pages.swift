@@ -96,9 +96,18 @@ extension Templates {
         </section>
         <section class="card" id="explain">
           <h2>Explain</h2>
-          <p class="muted">To see the value of every sub-expression of a rule, run
-          <code>vigil rules explain RULE --transaction FILE</code> with this transaction's fields (the console does not yet
-          recompute traces: the window values at the time of the hit are not stored).</p>
+          {{#casePanel}}
+          {{#traces}}
+          <h3>{{rule}}</h3>
+          <pre class="trace">{{#lines}}{{indent}}{{expr}}  = {{value}}
+        {{/lines}}</pre>
+          {{/traces}}
+          {{^traces}}<p class="muted">No trace is stored for this alert (raised before evidence was kept).</p>{{/traces}}
+          <details><summary>Values the rules saw</summary><pre class="values">{{#values}}{{.}}
+        {{/values}}</pre></details>
+          {{/casePanel}}
+          <p class="muted">The value of every sub-expression of each rule that hit, as it was when the rule decided
+          (<code>vigil rules explain</code> computes the same for any transaction).</p>
         </section>
         """
 

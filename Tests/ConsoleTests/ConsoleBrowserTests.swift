@@ -1,8 +1,10 @@
+import Cases
 import Foundation
 import Metrics
 import PostgresStore
 import Prometheus
 import Testing
+import VigilCore
 import VigilTesting
 
 /// The console in a real browser (headless Chromium over WebDriver), as an analyst uses it.
@@ -78,7 +80,35 @@ struct ConsoleBrowserTests {
                     #expect(timeline.contains("this transaction"))
                     #expect(timeline.contains("12.00 EUR"))
                     #expect(try await browser.find("#case-actions") != nil)
+                    // The explain trace stored with the alert: the rule's condition was true.
+                    let explain = try await browser.text(of: try await browser.element("#explain"))
+                    #expect(explain.contains("large_amount") && explain.contains("= true"), "\(explain)")
                     try await browser.screenshot(to: Self.screenshots.appendingPathComponent("alert.png"))
+
+                    // Dispose it: closed as fraud in one action, in the database and in the rule's precision.
+                    try await browser.type("card reported stolen", into: try await browser.element("#reason"))
+                    try await browser.click(try await browser.element("#dispose"))
+                    try await waitUntil("the case closed on the page") {
+                        (try? await browser.text(of: try await browser.element("#case-status", within: .seconds(2)))) == "closed"
+                    }
+                    #expect(try await browser.text(of: try await browser.element("#case-disposition")) == "fraud")
+                    #expect(try await browser.find("#dispose") == nil)
+                    let (stored, figures) = try await PostgresConnection.withConnection(database) { db in
+                        (
+                            try await db.query("SELECT disposition, disposed_by FROM cases").map {
+                                "\(try $0.decode(0, as: String.self)) by \(try $0.decode(1, as: String.self))"
+                            },
+                            try await CaseStore.ruleFigures(from: Timestamp.now().adding(microseconds: -3_600_000_000), to: .now(), on: db)
+                        )
+                    }
+                    #expect(stored == ["fraud by ada"])
+                    let large = try #require(
+                        figures["rules"].flatMap { rules -> JSON? in
+                            guard case .array(let items) = rules else { return nil }
+                            return items.first { $0["rule"] == .string("large_amount") }
+                        })
+                    #expect(large["disposed"] == .int(1) && large["precision"] == .raw("1.0000"), "\(large.text)")
+                    try await browser.screenshot(to: Self.screenshots.appendingPathComponent("case-closed.png"))
 
                     try await browser.navigate(origin + "/console/rules")
                     let rules = try await browser.text(of: try await browser.element("#rules"))
@@ -117,7 +147,9 @@ struct ConsoleBrowserTests {
                     try await browser.click(try await browser.element("#sign-in"))
                     try await browser.click(try await browser.element("#queue tbody tr[data-id] a"))
                     _ = try await browser.element("#hits")
-                    #expect(try await browser.find("#case-actions") == nil)
+                    // The case is shown, but no action: no form, no button.
+                    #expect(try await browser.find("#dispose") == nil)
+                    #expect(try await browser.find("#assign") == nil)
                     try await browser.navigate(origin + "/console/rules")
                     _ = try await browser.element("#rules")
                     #expect(try await browser.find("#reload-rules") == nil)

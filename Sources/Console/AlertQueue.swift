@@ -6,19 +6,24 @@ import VigilCore
 /// a time by keyset (the last row's rank and id), which stays fast however deep one pages
 /// and never skips or repeats a row when alerts arrive in between.
 ///
-/// Filters are nullable parameters of one static statement: when cases land (issue 17),
-/// status and assignee become two more (`AND (… IS NULL OR c.status = …)` on a join).
+/// Filters are nullable parameters of one static statement; the case's status and
+/// assignee are read from `cases` (docs/api.md).
 public struct AlertQueue: Sendable {
     /// What the analyst filtered by; nil means any.
     public struct Filter: Sendable, Equatable {
         public var severity: Severity?
         public var rule: String?
+        /// The alert's case status (`open`, `in_review`, `closed`) and assignee.
+        public var status: String?
+        public var assignee: String?
         /// Creates a filter.
-        public init(severity: Severity? = nil, rule: String? = nil) {
+        public init(severity: Severity? = nil, rule: String? = nil, status: String? = nil, assignee: String? = nil) {
             self.severity = severity
             self.rule = rule
+            self.status = status
+            self.assignee = assignee
         }
-        public var isEmpty: Bool { severity == nil && rule == nil }
+        public var isEmpty: Bool { severity == nil && rule == nil && status == nil && assignee == nil }
     }
 
     /// Where a page starts: after the row with this severity rank and id.
@@ -68,6 +73,8 @@ public struct AlertQueue: Sendable {
                    ARRAY(SELECT r->>'rule' FROM jsonb_array_elements(rules) r), created_at
             FROM alerts
             WHERE (\(severity)::text IS NULL OR severity = \(severity)::text)
+              AND (\(filter.status)::text IS NULL OR case_id IN (SELECT id FROM cases WHERE status = \(filter.status)::text))
+              AND (\(filter.assignee)::text IS NULL OR case_id IN (SELECT id FROM cases WHERE assignee = \(filter.assignee)::text))
               AND (\(rulePattern)::jsonb IS NULL OR rules @> \(rulePattern)::jsonb)
               AND (\(cursor?.rank)::int IS NULL OR (vigil_severity_rank(severity), id) < (\(cursor?.rank)::int, \(cursor?.id)::bigint))
             ORDER BY vigil_severity_rank(severity) DESC, id DESC

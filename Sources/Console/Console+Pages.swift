@@ -25,6 +25,8 @@ extension Console {
         let severities: [Choice]
         let rules: [Choice]
         let filtered: Bool
+        let statuses: [Choice]
+        let assignee: String
         let severity: String
         let rule: String
         let live: Bool
@@ -48,6 +50,13 @@ extension Console {
             filter.severity = severity
         }
         filter.rule = query.nonEmpty("rule")
+        if let status = query.nonEmpty("status") {
+            guard ["open", "in_review", "closed"].contains(status) else {
+                throw ConsoleError(.badRequest, "Unknown status", "There is no case status '\(status)'; choose open, in_review or closed.")
+            }
+            filter.status = status
+        }
+        filter.assignee = query.nonEmpty("assignee")
         var cursor: AlertQueue.Cursor?
         if let text = query.nonEmpty("after") {
             guard let parsed = AlertQueue.Cursor(text) else {
@@ -58,7 +67,10 @@ extension Console {
         let (page, ruleIDs) = try await access.withConnection { db in
             (try await AlertQueue.page(filter, after: cursor, on: db), try await AlertQueue.recentRules(on: db))
         }
-        let filterQuery = [filter.severity.map { "severity=\($0.rawValue)" }, filter.rule.map { "rule=\(percentEncoded($0))" }].compactMap { $0 }
+        let filterQuery = [
+            filter.severity.map { "severity=\($0.rawValue)" }, filter.rule.map { "rule=\(percentEncoded($0))" },
+            filter.status.map { "status=\($0)" }, filter.assignee.map { "assignee=\(percentEncoded($0))" },
+        ].compactMap { $0 }
         let next = page.more ? page.rows.last.map { "/console?" + (filterQuery + ["after=\($0.rank).\($0.id)"]).joined(separator: "&") } : nil
         let newest = cursor == nil ? nil : "/console" + (filterQuery.isEmpty ? "" : "?" + filterQuery.joined(separator: "&"))
         var rules = ruleIDs
@@ -66,7 +78,11 @@ extension Console {
         let view = QueueView(
             severities: Severity.allCases.reversed().map { Choice(value: $0.rawValue, selected: $0 == filter.severity) },
             rules: rules.map { Choice(value: $0, selected: $0 == filter.rule) }, filtered: !filter.isEmpty,
-            severity: filter.severity?.rawValue ?? "", rule: filter.rule ?? "", live: cursor == nil, liveAttr: cursor == nil ? "true" : "false",
+            statuses: ["open", "in_review", "closed"].map { Choice(value: $0, selected: $0 == filter.status) },
+            assignee: filter.assignee ?? "",
+            severity: filter.severity?.rawValue ?? "", rule: filter.rule ?? "", live: cursor == nil,
+            // New alerts open (or join) unassigned cases mostly: a page filtered otherwise is not fed live.
+            liveAttr: cursor == nil && (filter.status ?? "open") == "open" && filter.assignee == nil ? "true" : "false",
             fullAttr: page.more ? "true" : "false",
             alerts: page.rows.map { row in
                 QueueRow(

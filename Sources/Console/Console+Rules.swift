@@ -10,6 +10,8 @@ extension Console {
             let alert: Int
             let shadow: Int
             let week: Int
+            /// fraud ÷ disposed over 7 days, "–" until something is disposed.
+            let precision: String
             let chart: String
         }
         struct VersionView {
@@ -49,6 +51,7 @@ extension Console {
             rules: stats.rules.map { rule in
                 .init(
                     id: rule.id, alert: rule.alert, shadow: rule.shadow, week: rule.week,
+                    precision: rule.disposed == 0 ? "–" : "\(rule.fraud * 100 / rule.disposed)% of \(rule.disposed)",
                     chart: HitChart.svg(alert: rule.alertByHour, shadow: rule.shadowByHour, label: "hits of \(rule.id) per hour, last 24 hours"))
             },
             diff: stats.diff.map { diff in

@@ -13,6 +13,9 @@ public struct RuleStats: Sendable {
         public var alertByHour: [Int]
         public var shadowByHour: [Int]
         public var week: Int
+        /// Over 7 days: hits on alerts investigators disposed, and of those disposed fraud.
+        public var disposed = 0
+        public var fraud = 0
         public var alert: Int { alertByHour.reduce(0, +) }
         public var shadow: Int { shadowByHour.reduce(0, +) }
     }
@@ -59,6 +62,21 @@ public struct RuleStats: Sendable {
             let id: String = try row.decode(0)
             var rule = byRule[id] ?? Rule(id: id, alertByHour: Array(repeating: 0, count: 24), shadowByHour: Array(repeating: 0, count: 24), week: 0)
             rule.week = try row.decode(1)
+            byRule[id] = rule
+        }
+        // Precision from investigators' dispositions (docs/api.md): fraud ÷ disposed.
+        for row in try await db.query(
+            """
+            SELECT h.rule_id, count(*), count(*) FILTER (WHERE c.disposition = 'fraud')
+              FROM rule_hits h JOIN alerts a ON a.transaction_id = h.transaction_id JOIN cases c ON c.id = a.case_id
+             WHERE h.created_at >= now() - interval '7 days' AND c.disposition IS NOT NULL
+             GROUP BY 1
+            """)
+        {
+            let id: String = try row.decode(0)
+            guard var rule = byRule[id] else { continue }
+            rule.disposed = try row.decode(1)
+            rule.fraud = try row.decode(2)
             byRule[id] = rule
         }
         var stats = RuleStats(rules: byRule.values.sorted { $0.id < $1.id }, version: nil, diff: nil, diffNote: "")

@@ -18,6 +18,13 @@ extension Templates {
               {{#rules}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/rules}}
             </select>
           </label>
+          <label>Case
+            <select name="status" id="filter-status">
+              <option value="">any</option>
+              {{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/statuses}}
+            </select>
+          </label>
+          <label>Assignee <input name="assignee" id="filter-assignee" value="{{assignee}}" size="10"></label>
           <button type="submit">Filter</button>
           {{#filtered}}<a href="/console">Clear filters</a>{{/filtered}}
         </form>
@@ -134,10 +141,10 @@ extension Templates {
           <h2>Hits, last 24 hours</h2>
           <div class="table-wrap">
           <table class="rules" id="rules">
-            <thead><tr><th>Rule</th><th class="num">Live (alert)</th><th class="num">Shadow</th><th class="num">7 days</th><th>Per hour <span class="legend"><i class="l-alert"></i>alert <i class="l-shadow"></i>shadow</span></th></tr></thead>
+            <thead><tr><th>Rule</th><th class="num">Live (alert)</th><th class="num">Shadow</th><th class="num">7 days</th><th class="num" title="fraud ÷ disposed, over 7 days">Precision</th><th>Per hour <span class="legend"><i class="l-alert"></i>alert <i class="l-shadow"></i>shadow</span></th></tr></thead>
             <tbody>
             {{#rules}}
-            <tr><td><code>{{id}}</code></td><td class="num">{{alert}}</td><td class="num">{{shadow}}</td><td class="num">{{week}}</td><td>{{{chart}}}</td></tr>
+            <tr><td><code>{{id}}</code></td><td class="num">{{alert}}</td><td class="num">{{shadow}}</td><td class="num">{{week}}</td><td class="num precision">{{precision}}</td><td>{{{chart}}}</td></tr>
             {{/rules}}
             </tbody>
           </table>

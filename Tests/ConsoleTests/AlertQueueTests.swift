@@ -74,6 +74,31 @@ struct AlertQueueTests {
         }
     }
 
+    @Test("filters by the alert's case: status and assignee")
+    func caseFilters() async throws {
+        try await TestDatabase.withMigrated { database in
+            try await PostgresConnection.withConnection(database) { db in
+                // One case per alert, so each can be in its own state.
+                try await db.execute("UPDATE case_settings SET group_window = '0 seconds'")
+                for index in 0..<3 { try await Self.store(index, severity: .high, rules: ["r"], on: db) }
+                try await db.execute(
+                    "UPDATE cases SET assignee = 'ann' WHERE id = (SELECT case_id FROM alerts WHERE transaction_id = 'tx-q-1')")
+                try await db.execute(
+                    """
+                    UPDATE cases SET status = 'closed', disposition = 'fraud'
+                     WHERE id = (SELECT case_id FROM alerts WHERE transaction_id = 'tx-q-2')
+                    """)
+                let open = try await AlertQueue.page(.init(status: "open"), after: nil, on: db).rows.map(\.transactionID)
+                #expect(open == ["tx-q-1", "tx-q-0"])
+                let closed = try await AlertQueue.page(.init(status: "closed"), after: nil, on: db).rows.map(\.transactionID)
+                #expect(closed == ["tx-q-2"])
+                let ann = try await AlertQueue.page(.init(assignee: "ann"), after: nil, on: db).rows.map(\.transactionID)
+                #expect(ann == ["tx-q-1"])
+                #expect(try await AlertQueue.page(.init(status: "closed", assignee: "ann"), after: nil, on: db).rows.isEmpty)
+            }
+        }
+    }
+
     @Test("a page position is only what the queue makes")
     func cursors() {
         #expect(AlertQueue.Cursor("2.15") == AlertQueue.Cursor(rank: 2, id: 15))

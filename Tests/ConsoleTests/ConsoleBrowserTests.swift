@@ -113,6 +113,7 @@ struct ConsoleBrowserTests {
                     try await browser.navigate(origin + "/console/rules")
                     let rules = try await browser.text(of: try await browser.element("#rules"))
                     #expect(rules.contains("large_amount"))
+                    #expect(rules.contains("100% of 1"), "the disposition shows as the rule's precision: \(rules)")
                     #expect(try await browser.find("#rules svg.chart rect") != nil)
                     #expect(try await browser.find("#reload-rules") != nil)
                     try await browser.screenshot(to: Self.screenshots.appendingPathComponent("rules.png"))

@@ -50,6 +50,7 @@ extension Console {
             let outcome = await reloadRules(Actor(name: identity.name, remoteAddress: context.remoteAddress))
             return try await rulesPage(request, context: context, flash: outcome)
         }
+        signedIn.post("rules/proposals/:id/:decision") { request, context in try await decideProposal(request, context: context) }
         signedIn.get("pipeline") { request, context in
             let identity = try context.signedIn
             let endpoints = try await access.withConnection { try await WebhookEndpointState.all(on: $0) }

@@ -37,12 +37,16 @@ extension Console {
         let rules: [Row]
         let diff: DiffView?
         let diffNote: String
+        /// Open four-eyes proposals with their backtests.
+        let proposals: [ProposalRow]
+        let hasProposals: Bool
     }
 
     /// `GET /console/rules` (and the page after a reload, with its outcome).
     func rulesPage(_ request: Request, context: APIRequestContext, flash: String?) async throws -> Response {
         let identity = try context.signedIn
         let stats = try await access.withConnection { try await RuleStats.load(on: $0) }
+        let proposals = try await proposalRows(for: identity)
         let view = RulesView(
             canReload: identity.role >= .admin, csrf: csrf(request) ?? "", flash: flash,
             version: stats.version.map {
@@ -63,7 +67,7 @@ extension Console {
                             ? "head" : line.hasPrefix("+") ? "add" : line.hasPrefix("-") ? "del" : "ctx"
                         return .init(kind: kind, text: String(line))
                     })
-            }, diffNote: stats.diffNote)
+            }, diffNote: stats.diffNote, proposals: proposals, hasProposals: !proposals.isEmpty)
         return Pages.page("rules", title: "Rules", view: view, identity: identity, csrf: csrf(request))
     }
 }

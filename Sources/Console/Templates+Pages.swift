@@ -137,6 +137,27 @@ extension Templates {
           {{/version}}
           {{^version}}<p class="muted">No ruleset has been recorded as live yet: vigil serve records one when it starts.</p>{{/version}}
         </section>
+        {{#hasProposals}}
+        <section class="card" id="proposals">
+          <h2>Proposed rulesets (four-eyes)</h2>
+          {{#proposals}}
+          <div class="proposal" data-proposal="{{id}}">
+            <p><strong>#{{id}}</strong> <code>{{version}}</code> on <code>{{base}}</code>: “{{message}}” — by {{proposedBy}}{{^verified}} (unverified){{/verified}}, <time datetime="{{proposedAt}}">{{proposedAt}}</time></p>
+            <p class="backtest">Backtest against the live run: {{backtest}}</p>
+            {{#canDecide}}
+            <form method="post" action="/console/rules/proposals/{{id}}/approve" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="approve-{{id}}">Approve</button>
+            </form>
+            <form method="post" action="/console/rules/proposals/{{id}}/reject" class="inline">
+              <input type="hidden" name="csrf" value="{{csrf}}"><input name="note" placeholder="why (for the author)" aria-label="Why">
+              <button type="submit" id="reject-{{id}}">Reject</button>
+            </form>
+            {{/canDecide}}
+            {{#own}}<p class="muted">Your own proposal: another admin decides it.</p>{{/own}}
+          </div>
+          {{/proposals}}
+        </section>
+        {{/hasProposals}}
         <section class="card">
           <h2>Hits, last 24 hours</h2>
           <div class="table-wrap">

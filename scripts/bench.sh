@@ -72,7 +72,8 @@ log "migrating and seeding"
 # --- PostgreSQL's own \copy rate for the same rows, same tables, fresh schema ------------
 log "\\copy baseline: $COPY_ROWS rows"
 "$VIGIL" feed bench "${GEN[@]}" --run-id copy --copy-file "$OUT/rows.copy" --copy-rows "$COPY_ROWS" >/dev/null
-COLUMNS_LIST="id, account_id, card_id, amount_minor, currency, merchant_id, mcc, country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session"
+# The columns `feed bench --copy-file` writes: the writer's COPY (PostgresConnection+Ingest.swift) but its arrival.
+COLUMNS_LIST="id, account_id, card_id, amount_minor, currency, merchant_id, mcc, country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session, decision, decision_score, decision_rules, decision_ruleset, decision_degraded"
 createdb vigil_copy_baseline
 PGDATABASE=vigil_copy_baseline "$VIGIL" migrate >/dev/null
 t0=$(now_ms)

@@ -93,6 +93,7 @@ extension DetectionStore {
             FROM transactions t
             WHERE t.received_at > (SELECT through FROM entity_checkpoints WHERE id = 1)
               AND NOT t.late
+              AND NOT EXISTS (SELECT 1 FROM pending_evaluations e WHERE e.transaction_id = t.id)
             ORDER BY t.received_at, t.event_time
             """)
         return rows.compactMap { row in

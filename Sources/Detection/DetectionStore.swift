@@ -167,9 +167,10 @@ public enum DetectionStore {
             """
             SELECT id, event_time, account_id, card_id, amount_minor, currency, merchant_id, mcc, country, channel,
                    device_id, ip, latitude, longitude
-            FROM transactions
+            FROM transactions t
             WHERE event_time > (SELECT max(event_time) FROM transactions) - make_interval(secs => \(seconds))
               AND NOT late
+              AND NOT EXISTS (SELECT 1 FROM pending_evaluations p WHERE p.transaction_id = t.id)
             ORDER BY event_time, received_at
             """)
         var result: [Transaction] = []
@@ -205,6 +206,7 @@ public enum DetectionStore {
             WHERE t.received_at > (SELECT through FROM profile_checkpoints WHERE id = 1)
               AND (p.checkpoint_through IS NULL OR t.received_at > p.checkpoint_through)
               AND NOT t.late
+              AND NOT EXISTS (SELECT 1 FROM pending_evaluations e WHERE e.transaction_id = t.id)
             ORDER BY t.received_at, t.event_time
             """)
         return rows.compactMap { row in
@@ -224,6 +226,37 @@ public enum DetectionStore {
             channel: channel, deviceID: try row.decodeIfPresent(10), ip: try row.decodeIfPresent(11),
             latitude: try row.decodeIfPresent(12), longitude: try row.decodeIfPresent(13)
         )
+    }
+
+    /// A transaction stored with the fallback decision whose evaluation had not committed
+    /// when the process stopped: what it was answered, and the line it came from.
+    public struct PendingEvaluation: Sendable {
+        public var transaction: Transaction
+        public var rawLine: [UInt8]
+        public var session: Int64?
+        public var decision: TransactionDecision
+    }
+
+    /// The pending evaluations (``PendingEvaluation``), in the order they were stored. The
+    /// state rebuild leaves them out (see `recentTransactions` and the checkpoint replays):
+    /// they are evaluated afresh, as if they had just arrived.
+    public static func pendingEvaluations(from db: PostgresConnection) async throws -> [PendingEvaluation] {
+        let rows = try await db.query(
+            """
+            SELECT t.id, t.event_time, t.account_id, t.card_id, t.amount_minor, t.currency, t.merchant_id, t.mcc,
+                   t.country, t.channel, t.device_id, t.ip, t.latitude, t.longitude, t.raw::text, t.feed_session,
+                   t.decision, t.decision_degraded
+            FROM pending_evaluations e JOIN transactions t ON t.id = e.transaction_id
+            ORDER BY t.received_at, t.event_time
+            """)
+        return rows.compactMap { row in
+            guard let tx = try? transaction(from: row) else { return nil }
+            let outcome = row.text(16).flatMap(DecisionOutcome.init(rawValue:)) ?? .review
+            let reason = row.text(17).flatMap(DegradedReason.init(rawValue:)) ?? .budget
+            return PendingEvaluation(
+                transaction: tx, rawLine: Array((row.text(14) ?? "").utf8), session: try? row.decodeIfPresent(15, as: Int64.self),
+                decision: .fallback(outcome, reason: reason))
+        }
     }
 
     /// Which of `ids` are already stored.

@@ -1,4 +1,5 @@
 import Detection
+import FeedServer
 import Logging
 import PostgresStore
 import RuleLanguage
@@ -19,14 +20,19 @@ public final class DetectionBootstrap: Service, Sendable {
     private let rulesetFiles: [String]
     private let dirtyProfiles: DirtyProfiles?
     let dirtyEntities: DirtyEntities?
+    /// Where the pending evaluations found at start are handed to their partition's worker.
+    private let backlogs: [DetectionBacklog]
+    private let fallbacks: FallbackLedger?
     private let logger: Logger
 
     /// Creates the loader.
     public init(
         state: DetectionState, health: PipelineHealth, database: PostgresConfiguration,
         rulesetFiles: [String], dirtyProfiles: DirtyProfiles? = nil, dirtyEntities: DirtyEntities? = nil,
-        logger: Logger = Logger(label: "vigil.state")
+        backlogs: [DetectionBacklog] = [], fallbacks: FallbackLedger? = nil, logger: Logger = Logger(label: "vigil.state")
     ) {
+        self.backlogs = backlogs
+        self.fallbacks = fallbacks
         self.dirtyProfiles = dirtyProfiles
         self.dirtyEntities = dirtyEntities
         self.state = state
@@ -57,6 +63,7 @@ public final class DetectionBootstrap: Service, Sendable {
             try await recordRuleset(on: db)
             if !state.ready.isRaised {
                 try await loadState(db)
+                try await queuePendingEvaluations(db)
                 state.ready.raise()
                 health.setStateLoaded(true)
             }
@@ -82,6 +89,32 @@ public final class DetectionBootstrap: Service, Sendable {
         try await db.recordRulesetVersion(
             ruleset.version, files: rulesetFiles, ruleCount: ruleset.rules.count, texts: ruleset.texts,
             activation: RulesetActivation(author: RulesReloader.systemUser, how: "start"))
+    }
+
+    /// Hands the records answered with the fallback whose evaluation never committed (the
+    /// process stopped in between) to their partition's worker, ahead of anything new, as
+    /// if their fallback had just committed: they are evaluated once, and their hits and
+    /// alert stored, before the feed's records of the same partition.
+    private func queuePendingEvaluations(_ db: PostgresConnection) async throws {
+        guard let fallbacks, !backlogs.isEmpty else { return }
+        let pending = try await DetectionStore.pendingEvaluations(from: db)
+        guard !pending.isEmpty else { return }
+        let replies = ReplyQueue(capacity: 1)  // never answered again: the fallback was the answer
+        var byPartition = [[FeedRecord]](repeating: [], count: backlogs.count)
+        for (sequence, entry) in pending.enumerated() {
+            var record = FeedRecord(
+                payload: .transaction(entry.transaction), rawLine: entry.rawLine, peer: "pending evaluation",
+                replies: replies, sequence: UInt64(sequence), session: entry.session)
+            record.fallback = entry.decision
+            byPartition[state.partition(of: entry.transaction.accountID) % backlogs.count].append(record)
+        }
+        fallbacks.settle(pending.map { ($0.transaction.id, true) })
+        for (index, records) in byPartition.enumerated() where !records.isEmpty {
+            backlogs[index].pending.withLock { $0.input = records + $0.input }
+        }
+        logger.notice(
+            "evaluating records answered with the fallback before the last stop, whose evaluation had not committed",
+            metadata: ["records": "\(pending.count)"])
     }
 
     private func loadState(_ db: PostgresConnection) async throws {

@@ -50,11 +50,25 @@ enum DetectionWriter {
         var pendingAlerts: [(evaluation: Evaluation, alert: AlertRecord, rulesJSON: String, raw: [UInt8])] = []
         var evaluations: [Evaluation] = []
         evaluations.reserveCapacity(storedNow.count + lateEvaluations.count)
+        // Fallbacks stored now are evaluated after this commit: until that evaluation
+        // commits they are pending, so a crash in between loses no alert.
+        var pending: [String] = []
         for index in storedNow {
-            guard case .evaluated(let evaluation) = transactions[index].state else { continue }
-            evaluations.append(evaluation)
+            switch transactions[index].state {
+            case .evaluated(let evaluation): evaluations.append(evaluation)
+            case .replayed(let row) where transactions[index].record.fallback != nil: pending.append(row.transaction.id)
+            default: continue
+            }
         }
         evaluations += lateEvaluations
+        if !pending.isEmpty {
+            try db.execute(
+                "INSERT INTO pending_evaluations (transaction_id) SELECT unnest(\(PostgresTextArray(pending))::text[]) ON CONFLICT DO NOTHING")
+        }
+        if !lateEvaluations.isEmpty {
+            let done = lateEvaluations.map(\.row.transaction.id)
+            try db.execute("DELETE FROM pending_evaluations WHERE transaction_id = ANY(\(PostgresTextArray(done))::text[])")
+        }
         for evaluation in evaluations {
             let tx = evaluation.row.transaction
             let decision = evaluation.decision

@@ -97,6 +97,7 @@ public final class VigilServer: Sendable {
         // Losing PostgreSQL is an outage to wait out (capped backoff, /readyz 503), not a
         // crash: it never spends the restart intensity, which is kept for real crash loops.
         let isTransient: @Sendable (any Error) -> Bool = { ($0 as? PostgresError)?.isConnectionError == true }
+        let backlogs = (0..<workerCount).map { _ in DetectionBacklog() }
         var pipelineChildren = [
             // Started before the writer and stopped after it, with a last checkpoint.
             ChildSpec(
@@ -109,9 +110,8 @@ public final class VigilServer: Sendable {
                 name: "state", shutdownTimeout: .seconds(5),
                 service: DetectionBootstrap(
                     state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles,
-                    dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities)),
+                    dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, backlogs: backlogs, fallbacks: fallbacks)),
         ]
-        let backlogs = (0..<workerCount).map { _ in DetectionBacklog() }
         for index in 0..<workerCount {
             pipelineChildren.append(
                 ChildSpec(

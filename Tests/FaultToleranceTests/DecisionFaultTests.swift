@@ -111,4 +111,52 @@ extension FaultToleranceTests {
             #expect(stored.sorted() == expected)
         }
     }
+
+    @Test(
+        "12i. killed with -9 after fallback acks and before their evaluation: the next start evaluates them, each alert raised once",
+        .timeLimit(.minutes(3)))
+    func killBetweenFallbackAndEvaluation() async throws {
+        try await ScratchDatabase.with("fallbackkill") { database in
+            let rules = try decisionRulesFolder(database, ["d.rules": decisionFaultRules])
+            let amounts = ["20.00", "200.00", "2000.00"]
+            let lines = (0..<30).map { validLine("f-\($0)", account: "acc-f\($0 % 5)", amount: amounts[$0 % 3]) }
+            let serve = ["--rules", rules.path, "--no-require-tests", "--decision-budget", "50ms", "--decision-fallback", "review", "--workers", "1"]
+            // Detection (one worker, so every partition) holds its first batch for a minute:
+            // every record is stored and acked with the fallback, none evaluated yet.
+            let first = try await ServeProcess.start(
+                database: database, name: "stalled-detect", extra: serve, environment: ["VIGIL_TEST_FAULTS": "detect-stall=60000"])
+            let answered = try await decidedReplies(lines, port: first.feedPort)
+            #expect(answered.count == lines.count)
+            #expect(answered.allSatisfy { $0.decision?.outcome == .review && $0.decision?.degraded == .budget })
+            #expect(try await database.count("SELECT count(*) FROM pending_evaluations") == lines.count)
+            #expect(try await database.count("SELECT count(*) FROM alerts") == 0)
+            first.child.kill(SIGKILL)
+            _ = await first.child.waitForExit(timeout: .seconds(10))
+
+            // The next start evaluates them before anything new: their hits and alerts
+            // (saying the reply was a fallback) are stored, and nothing is pending.
+            let second = try await ServeProcess.start(
+                database: database, name: "after-kill", extra: serve, feedPort: first.feedPort, opsPort: first.opsPort)
+            let caughtUp = await eventually(timeout: .seconds(30), poll: .milliseconds(100)) {
+                (try? await database.count("SELECT count(*) FROM pending_evaluations")) == 0
+            }
+            #expect(caughtUp, "log:\n\(second.logTail)")
+            #expect(second.child.log.contains("evaluating records answered with the fallback before the last stop"))
+            #expect(try await database.count("SELECT count(*) FROM alerts WHERE decision = 'review' AND decision_degraded = 'budget'") == 20)
+            #expect(try await database.count("SELECT count(*) FROM rule_hits WHERE rule_id = 'large'") == 20)
+            #expect(try await database.count("SELECT count(*) FROM rule_hits WHERE rule_id = 'huge'") == 10)
+            // Every stored answer is still the fallback the sender was given.
+            #expect(try await database.count("SELECT count(*) FROM transactions WHERE decision = 'review' AND decision_degraded = 'budget'") == 30)
+            await second.stop()
+
+            // A third start finds nothing owed: no alert is raised twice.
+            let third = try await second.restart(name: "third")
+            defer { Task { await third.stop() } }
+            #expect(!third.child.log.contains("evaluating records answered with the fallback"))
+            let replayed = try await decidedReplies(Array(lines.prefix(3)), port: third.feedPort)
+            #expect(replayed.allSatisfy { $0.decision?.outcome == .review && $0.decision?.degraded == .budget })
+            #expect(try await database.count("SELECT count(*) FROM alerts") == 20)
+            #expect(try await database.count("SELECT count(*) FROM rule_hits") == 30)
+        }
+    }
 }

@@ -168,6 +168,8 @@ struct DecisionTests {
                 #expect(evaluated)
                 #expect(try await db.count("SELECT count(*) FROM rule_hits WHERE rule_id = 'large'") == 20)
                 #expect(try await db.count("SELECT count(*) FROM transactions WHERE decision_degraded = 'budget'") == 40)
+                // Every evaluation owed has committed: nothing is left for a restart to redo.
+                #expect(try await db.count("SELECT count(*) FROM pending_evaluations") == 0)
                 // A replay is answered with the stored fallback, not with the rules' review.
                 let again = try await sendForDecisions([lines[1]], port: port)
                 #expect(again.first?.decision?.degraded == .budget && again.first?.decision?.outcome == .block)

@@ -175,12 +175,14 @@ for n in $RULE_COUNTS; do
 import sys
 n = int(sys.argv[1])
 print('list bench_high_risk = ["KP", "IR", "SY", "CU"]\n')
+# Its own window, so a rename in the starter rules cannot stop the generated rules compiling.
+print('window bench_cards_per_device_24h = count_distinct card_id by device_id over 24h\n')
 shapes = [
     'amount_base > {a}.00 and window.txn_per_account_1h >= {k}',
     '(country ?? "") in bench_high_risk and amount_base > {a}.00',
     'present(profile.avg_amount) and amount_base > {m} * profile.avg_amount and profile.count >= 10',
     'channel == "transfer" and amount_base > {b}.00 and hour_of_day < {h}',
-    '(window.small_cnp_per_card_30m ?? 0) >= {k} and amount_base < 5.00 or (window.cards_per_device_24h ?? 0) > {d}',
+    '(window.small_cnp_per_card_30m ?? 0) >= {k} and amount_base < 5.00 or (window.bench_cards_per_device_24h ?? 0) > {d}',
 ]
 for i in range(n):
     cond = shapes[i % 5].format(a=100 + i, k=3 + i % 7, m=2 + i % 4, b=5000 + i, h=i % 24, d=2 + i % 3)

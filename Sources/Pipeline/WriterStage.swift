@@ -185,8 +185,7 @@ public final class WriterStage: Service, Sendable {
                 }
             }
             // Committed: a later record with one of these ids finds it stored. The ids are
-            // read by index (a closure over each item would copy it: a retain and release
-            // of everything it holds) and outside the table's lock.
+            // collected outside the table's lock.
             if let inFlight {
                 var ids: [String] = []
                 ids.reserveCapacity(batch.count)
@@ -217,9 +216,7 @@ public final class WriterStage: Service, Sendable {
         var position = 0
         var settled: [(id: String, storedNow: Bool)] = []
         for index in batch.indices {
-            // Only the record is read (its state is rejected exactly when its payload is):
-            // copying whole items, or binding their evaluation, cost a retain and release
-            // of every reference they hold.
+            // Only the record is read (its state is rejected exactly when its payload is).
             if case .lateEvaluation = batch[index].state { continue }  // answered with its fallback
             let record = batch[index].record
             guard let id = record.transactionID else {

@@ -10,9 +10,11 @@ extension Console {
             let alert: Int
             let shadow: Int
             let week: Int
-            /// fraud ÷ disposed over 7 days, "–" until something is disposed.
+            /// fraud ÷ (fraud + legitimate) of the last 7 days' alerts, "–" until one is judged.
             let precision: String
             let chart: String
+            /// Precision per day over 30 days; nil when no alert of the rule was disposed then.
+            let precisionChart: String?
         }
         struct VersionView {
             let name: String
@@ -40,6 +42,8 @@ extension Console {
         /// Open four-eyes proposals with their backtests.
         let proposals: [ProposalRow]
         let hasProposals: Bool
+        /// How many days the precision chart covers.
+        let days = RuleStats.days
     }
 
     /// `GET /console/rules` (and the page after a reload, with its outcome).
@@ -53,10 +57,16 @@ extension Console {
                 .init(name: $0.name, liveAt: RFC3339.format($0.liveAt), how: $0.how, author: $0.author, message: $0.message)
             },
             rules: stats.rules.map { rule in
-                .init(
+                let week = rule.lastWeek
+                return .init(
                     id: rule.id, alert: rule.alert, shadow: rule.shadow, week: rule.week,
-                    precision: rule.disposed == 0 ? "–" : "\(rule.fraud * 100 / rule.disposed)% of \(rule.disposed)",
-                    chart: HitChart.svg(alert: rule.alertByHour, shadow: rule.shadowByHour, label: "hits of \(rule.id) per hour, last 24 hours"))
+                    precision: week.judged == 0 ? "–" : "\(PrecisionChart.percent(week.fraud, of: week.judged))% of \(week.judged)",
+                    chart: HitChart.svg(alert: rule.alertByHour, shadow: rule.shadowByHour, label: "hits of \(rule.id) per hour, last 24 hours"),
+                    precisionChart: rule.precisionByDay.allSatisfy { $0 == nil }
+                        ? nil
+                        : PrecisionChart.svg(
+                            days: rule.precisionByDay,
+                            label: "precision of \(rule.id) per day of the alert (UTC), last \(RuleStats.days) days"))
             },
             diff: stats.diff.map { diff in
                 .init(

@@ -41,27 +41,9 @@ public enum HitChart {
 
     private static func value(_ values: [Int], _ index: Int) -> Int { index < values.count ? max(0, values[index]) : 0 }
 
-    private static func quoted(_ value: Double) -> String { "\"" + format(value) + "\"" }
+    private static func quoted(_ value: Double) -> String { SVGText.quoted(value) }
 
-    /// One decimal is plenty for pixels.
-    private static func format(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return tenths % 10 == 0 ? String(tenths / 10) : "\(tenths / 10).\(abs(tenths % 10))"
-    }
+    private static func format(_ value: Double) -> String { SVGText.format(value) }
 
-    /// Escapes text for SVG (XML) content and attributes.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    private static func escape(_ text: String) -> String { SVGText.escape(text) }
 }

@@ -4,7 +4,8 @@ import RuleLanguage
 import VigilCore
 
 /// The rules page's figures: hits per rule and hour over the last 24 hours (alert and
-/// shadow apart), 7-day totals, the live ruleset version and its diff from the one before.
+/// shadow apart), 7-day totals, precision per day over 30 days, the live ruleset version
+/// and its diff from the one before.
 public struct RuleStats: Sendable {
     /// One rule's counts.
     public struct Rule: Sendable, Equatable {
@@ -13,12 +14,32 @@ public struct RuleStats: Sendable {
         public var alertByHour: [Int]
         public var shadowByHour: [Int]
         public var week: Int
-        /// Over 7 days: hits on alerts investigators disposed, and of those disposed fraud.
-        public var disposed = 0
-        public var fraud = 0
+        /// Dispositions of the alerts this rule hit (alert or shadow mode), by the UTC day the
+        /// alert was raised: `RuleStats.days` days, oldest first, ending today; nil where
+        /// none of that day's alerts is disposed yet.
+        public var precisionByDay: [PrecisionChart.Day?] = Array(repeating: nil, count: RuleStats.days)
         public var alert: Int { alertByHour.reduce(0, +) }
         public var shadow: Int { shadowByHour.reduce(0, +) }
+
+        init(id: String) {
+            self.id = id
+            self.alertByHour = Array(repeating: 0, count: 24)
+            self.shadowByHour = Array(repeating: 0, count: 24)
+            self.week = 0
+        }
+
+        /// The last 7 days of `precisionByDay` (today and the 6 before) added up.
+        public var lastWeek: PrecisionChart.Day {
+            precisionByDay.suffix(7).compactMap { $0 }.reduce(into: PrecisionChart.Day(date: "")) { total, day in
+                total.fraud += day.fraud
+                total.legitimate += day.legitimate
+                total.inconclusive += day.inconclusive
+            }
+        }
     }
+
+    /// How many UTC days the precision chart covers, today included.
+    public static let days = 30
 
     /// The live version and how it became live.
     public struct Version: Sendable {
@@ -49,7 +70,7 @@ public struct RuleStats: Sendable {
             let id: String = try row.decode(0)
             let hoursAgo: Int = try row.decode(2)
             guard (0..<24).contains(hoursAgo) else { continue }
-            var rule = byRule[id] ?? Rule(id: id, alertByHour: Array(repeating: 0, count: 24), shadowByHour: Array(repeating: 0, count: 24), week: 0)
+            var rule = byRule[id] ?? Rule(id: id)
             let count: Int = try row.decode(3)
             if try row.decode(1, as: String.self) == "shadow" {
                 rule.shadowByHour[23 - hoursAgo] += count
@@ -60,25 +81,11 @@ public struct RuleStats: Sendable {
         }
         for row in try await db.query("SELECT rule_id, count(*) FROM rule_hits WHERE created_at >= now() - interval '7 days' GROUP BY 1") {
             let id: String = try row.decode(0)
-            var rule = byRule[id] ?? Rule(id: id, alertByHour: Array(repeating: 0, count: 24), shadowByHour: Array(repeating: 0, count: 24), week: 0)
+            var rule = byRule[id] ?? Rule(id: id)
             rule.week = try row.decode(1)
             byRule[id] = rule
         }
-        // Precision from investigators' dispositions (docs/api.md): fraud ÷ disposed.
-        for row in try await db.query(
-            """
-            SELECT h.rule_id, count(*), count(*) FILTER (WHERE c.disposition = 'fraud')
-              FROM rule_hits h JOIN alerts a ON a.transaction_id = h.transaction_id JOIN cases c ON c.id = a.case_id
-             WHERE h.created_at >= now() - interval '7 days' AND c.disposition IS NOT NULL
-             GROUP BY 1
-            """)
-        {
-            let id: String = try row.decode(0)
-            guard var rule = byRule[id] else { continue }
-            rule.disposed = try row.decode(1)
-            rule.fraud = try row.decode(2)
-            byRule[id] = rule
-        }
+        try await readPrecision(into: &byRule, on: db)
         var stats = RuleStats(rules: byRule.values.sorted { $0.id < $1.id }, version: nil, diff: nil, diffNote: "")
         let live = try await db.query("SELECT version, live_at, author, how, message FROM ruleset_activations ORDER BY id DESC LIMIT 1")
         guard let current = live.first else {

@@ -159,13 +159,14 @@ extension Templates {
         </section>
         {{/hasProposals}}
         <section class="card">
-          <h2>Hits, last 24 hours</h2>
+          <h2>Hits and precision</h2>
+          <p class="muted">Hits over the last 24 hours. Precision is the share of a rule's alerts that investigators closed as fraud, of those closed as fraud or legitimate (inconclusive ones are left out), by the UTC day the alert was raised: recent days fill in as cases are closed; a day with nothing disposed is a gap, not 0%.</p>
           <div class="table-wrap">
           <table class="rules" id="rules">
-            <thead><tr><th>Rule</th><th class="num">Live (alert)</th><th class="num">Shadow</th><th class="num">7 days</th><th class="num" title="fraud ÷ disposed, over 7 days">Precision</th><th>Per hour <span class="legend"><i class="l-alert"></i>alert <i class="l-shadow"></i>shadow</span></th></tr></thead>
+            <thead><tr><th>Rule</th><th class="num">Live (alert)</th><th class="num">Shadow</th><th class="num">7 days</th><th class="num" title="fraud ÷ (fraud + legitimate) of the alerts raised in the last 7 UTC days and disposed so far; inconclusive ones are left out">Precision, 7 days</th><th>Hits per hour <span class="legend"><i class="l-alert"></i>alert <i class="l-shadow"></i>shadow</span></th><th title="by the UTC day the alert was raised; hover a day for its counts">Precision per day, {{days}} days <span class="legend"><i class="l-precision"></i>precision <i class="l-disposed"></i>disposed</span></th></tr></thead>
             <tbody>
             {{#rules}}
-            <tr><td><code>{{id}}</code></td><td class="num">{{alert}}</td><td class="num">{{shadow}}</td><td class="num">{{week}}</td><td class="num precision">{{precision}}</td><td>{{{chart}}}</td></tr>
+            <tr><td><code>{{id}}</code></td><td class="num">{{alert}}</td><td class="num">{{shadow}}</td><td class="num">{{week}}</td><td class="num precision">{{precision}}</td><td>{{{chart}}}</td><td class="precision-day">{{#precisionChart}}{{{precisionChart}}}{{/precisionChart}}{{^precisionChart}}<span class="muted">none disposed in {{days}} days</span>{{/precisionChart}}</td></tr>
             {{/rules}}
             </tbody>
           </table>

@@ -65,7 +65,7 @@ enum Assets {
         .diff .add { color:#1b6e2a; background:#e9f7ec; } .diff .del { color:#9b1c1c; background:#fcecec; } .diff .head { color:var(--muted); }
         .flash { background:#eef3fb; padding:8px; border-radius:4px; white-space:pre-wrap; }
         .legend i { display:inline-block; width:10px; height:10px; margin:0 3px 0 8px; } .l-alert { background:#c4461b; } .l-shadow { background:#8a94a6; }
-        .l-precision { background:#1f5fbf; height:3px; vertical-align:middle; } .l-disposed { background:#e3e8ef; border:1px solid #d9dee5; }
+        .legend .l-precision { background:#1f5fbf; height:3px; vertical-align:middle; } .l-disposed { background:#e3e8ef; border:1px solid #d9dee5; }
         .big { font-size:28px; font-weight:700; margin:0; }
         .state-ok { color:#2f9e44; } .state-failing { color:var(--high); } .state-disabled { color:var(--muted); }
         .keys { margin-top:16px; } kbd { border:1px solid var(--line); border-radius:3px; padding:0 4px; background:#fff; }

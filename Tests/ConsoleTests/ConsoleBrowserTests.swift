@@ -62,8 +62,20 @@ struct ConsoleBrowserTests {
                     _ = first
                     try await browser.screenshot(to: Self.screenshots.appendingPathComponent("queue.png"))
 
-                    // Keyboard: j selects the first row, Enter opens it.
+                    // Keyboard: / goes to the filters (and j there is the select's, not the queue's); j, j, k
+                    // select the second row and back to the first; Enter opens it.
+                    let selected =
+                        "return Array.from(document.querySelectorAll('#queue tbody tr')).findIndex(r => r.getAttribute('aria-selected') === 'true');"
+                    try await browser.pressKeys("/")
+                    #expect(try await browser.execute("return document.activeElement.id;") as? String == "filter-severity")
                     try await browser.pressKeys("j")
+                    #expect(try await browser.execute(selected) as? Int == -1)
+                    _ = try await browser.execute("document.activeElement.blur();")
+                    try await browser.pressKeys("j")
+                    try await browser.pressKeys("j")
+                    #expect(try await browser.execute(selected) as? Int == 1)
+                    try await browser.pressKeys("k")
+                    #expect(try await browser.execute(selected) as? Int == 0)
                     try await browser.pressKeys("\u{E007}")
                     try await waitUntil("the alert page") { try await browser.currentURL().contains("/console/alerts/") }
                     let hits = try await browser.text(of: try await browser.element("#hits"))
@@ -110,11 +122,22 @@ struct ConsoleBrowserTests {
                     #expect(large["disposed"] == .int(1) && large["precision"] == .raw("1.0000"), "\(large.text)")
                     try await browser.screenshot(to: Self.screenshots.appendingPathComponent("case-closed.png"))
 
+                    // Four weeks of dispositions before today, so the precision chart has a history.
+                    try await PostgresConnection.withConnection(database) { db in try await DispositionHistory.store(Self.history, on: db) }
                     try await browser.navigate(origin + "/console/rules")
                     let rules = try await browser.text(of: try await browser.element("#rules"))
                     #expect(rules.contains("large_amount"))
                     #expect(rules.contains("100% of 1"), "the disposition shows as the rule's precision: \(rules)")
                     #expect(try await browser.find("#rules svg.chart rect") != nil)
+                    let points = try await browser.execute("return document.querySelectorAll('#rules svg.precision-chart circle').length;") as? Int
+                    // A point per rule and day with an alert judged fraud or legitimate: the history's, and today's
+                    // case closed as fraud above, which holds both alerts of acc-c (large_amount, card_not_present),
+                    // with shadow_everything's hits on them.
+                    var judged: Set<String> = ["large_amount/0", "card_not_present/0", "shadow_everything/0"]
+                    for alert in Self.history where alert.disposition == .fraud || alert.disposition == .legitimate {
+                        for hit in alert.hits { judged.insert("\(hit.rule)/\(alert.daysAgo)") }
+                    }
+                    #expect(points == judged.count)
                     #expect(try await browser.find("#reload-rules") != nil)
                     try await browser.screenshot(to: Self.screenshots.appendingPathComponent("rules.png"))
 
@@ -130,6 +153,17 @@ struct ConsoleBrowserTests {
                     let overflow = try await browser.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1;") as? Bool
                     #expect(overflow == true)
                     try await browser.screenshot(to: Self.screenshots.appendingPathComponent("queue-narrow.png"))
+                    // The alert page on a narrow screen: the cards stack, nothing is wider than the page.
+                    try await browser.click(try await browser.element("#queue tbody tr[data-id] a"))
+                    _ = try await browser.element("#hits")
+                    let alertOverflow = try await browser.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1;") as? Bool
+                    #expect(alertOverflow == true)
+                    try await browser.screenshot(to: Self.screenshots.appendingPathComponent("alert-narrow.png"))
+                    // The rules page on a narrow screen: its wide table scrolls in its card, the page does not.
+                    try await browser.navigate(origin + "/console/rules")
+                    _ = try await browser.element("#rules")
+                    let rulesOverflow = try await browser.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1;") as? Bool
+                    #expect(rulesOverflow == true)
                 }
             }
         }
@@ -173,6 +207,25 @@ struct ConsoleBrowserTests {
                 #expect(reloads == 0)
             }
         }
+    }
+
+    /// Dispositions of `card_not_present` and `large_amount` alerts on the 29 days before
+    /// today, with gaps (days with nothing disposed) and a spread of outcomes; none for
+    /// `large_amount` in the last 7 days, so its 7-day figure is the alert closed in the test.
+    static let history: [DispositionHistory.Alert] = (1...29).flatMap { day -> [DispositionHistory.Alert] in
+        guard day % 6 != 4 else { return [] }
+        let outcomes: [Disposition] = [.fraud, .fraud, .legitimate, .fraud, .inconclusive, .legitimate, .fraud]
+        var alerts = (0..<(1 + day % 3)).map { index in
+            DispositionHistory.Alert(
+                id: "tx-history-cnp-\(day)-\(index)", daysAgo: day, hits: [("card_not_present", "alert"), ("shadow_everything", "shadow")],
+                disposition: outcomes[(day * 3 + index) % outcomes.count])
+        }
+        if day >= 7 && day % 2 == 1 {
+            alerts.append(
+                .init(
+                    id: "tx-history-large-\(day)", daysAgo: day, hits: [("large_amount", "alert")], disposition: day % 5 == 0 ? .legitimate : .fraud))
+        }
+        return alerts
     }
 
     /// The metrics `/metrics` renders, as `vigil serve` collects them. Bootstrapped once per

@@ -2,7 +2,8 @@ import Cases
 import PostgresStore
 import VigilCore
 
-/// Alerts raised on past days and disposed, for the rules page's precision over time: each
+/// Alerts raised on past days and disposed, for the rules page's precision over time (low
+/// severity, so they sort below a test's live alerts in the queue): each
 /// stored as the writer stores it (transaction, alert, rule hits; the case trigger opens
 /// its case), then closed through `CaseStore.apply`, the path the console and the API take.
 enum DispositionHistory {
@@ -24,7 +25,7 @@ enum DispositionHistory {
             let rules =
                 "["
                 + alert.hits.filter { $0.mode == "alert" }.map {
-                    "{\"rule\":\(JSONText.quoted($0.rule)),\"severity\":\"high\",\"score\":70,\"reason\":\"r\"}"
+                    "{\"rule\":\(JSONText.quoted($0.rule)),\"severity\":\"low\",\"score\":20,\"reason\":\"r\"}"
                 }
                 .joined(separator: ",") + "]"
             try await db.execute(
@@ -35,7 +36,7 @@ enum DispositionHistory {
             let caseID = try await db.query(
                 """
                 INSERT INTO alerts (transaction_id, account_id, amount_minor, currency, severity, total_score, rules, ruleset_version, created_at)
-                VALUES (\(tx), \(account), 90000, 'EUR', 'high', 70, \(PostgresJSON(rules))::jsonb, 'rs-history', now() - \(ago)::interval)
+                VALUES (\(tx), \(account), 90000, 'EUR', 'low', 20, \(PostgresJSON(rules))::jsonb, 'rs-history', now() - \(ago)::interval)
                 RETURNING case_id
                 """
             ).first?.decode(0, as: Int64.self)
@@ -43,7 +44,7 @@ enum DispositionHistory {
                 try await db.execute(
                     """
                     INSERT INTO rule_hits (transaction_id, rule_id, mode, severity, score, reason, ruleset_version, created_at)
-                    VALUES (\(tx), \(hit.rule), \(hit.mode), 'high', 70, 'r', 'rs-history', now() - \(ago)::interval)
+                    VALUES (\(tx), \(hit.rule), \(hit.mode), 'low', 20, 'r', 'rs-history', now() - \(ago)::interval)
                     """)
             }
             if let disposition = alert.disposition, let caseID {

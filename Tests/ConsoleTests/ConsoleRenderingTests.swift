@@ -10,6 +10,8 @@ struct ConsoleRenderingTests {
         #expect(MoneyText.format(minorUnits: 5, currency: "EUR") == "0.05 EUR")
         #expect(MoneyText.format(minorUnits: 1_234_567, currency: "JPY") == "1,234,567 JPY")
         #expect(MoneyText.format(minorUnits: 1_250, currency: "KWD") == "1.250 KWD")
+        #expect(MoneyText.format(minorUnits: 1_234_005, currency: "BHD") == "1,234.005 BHD")
+        #expect(MoneyText.format(minorUnits: 7, currency: "JPY") == "7 JPY")
         #expect(MoneyText.format(minorUnits: -100_000_000, currency: "USD") == "-1,000,000.00 USD")
         #expect(MoneyText.format(minorUnits: 42, currency: "XXZ") == "42 (minor units) XXZ")
     }

@@ -15,7 +15,7 @@ extension RuleStats {
     /// The query starts from the disposed cases, a number bounded by what investigators
     /// close, never from the feed's volume of alerts or hits: `last_alert_at` is at least the
     /// time of every alert of its case, so the repeated window on it only lets the index of
-    /// migration 0026 (disposed cases by `last_alert_at`) find them.
+    /// migration 0022 (disposed cases by `last_alert_at`) find them.
     static func readPrecision(into byRule: inout [String: Rule], on db: PostgresConnection) async throws {
         let rows = try await db.query(
             """

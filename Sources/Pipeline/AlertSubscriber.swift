@@ -1,21 +1,20 @@
 import HTTPAPI
 import NIOCore
-import NIOPosix
 import Synchronization
 
 /// One `/alerts/stream` client: its bounded queue (a ``SubscriberBuffer``), the consumer
 /// parked waiting for events, and the way to close its connection.
 ///
-/// The publisher's side (`offer`) takes one lock and at most resumes one continuation; the
-/// consumer's side (`next`) reads stored alerts when resuming and hands queued batches to
-/// the connection.
+/// The publisher's side (`offer`, once per flush) takes one lock and at most resumes one
+/// continuation; the consumer's side (`next`) reads stored alerts when resuming and hands
+/// queued batches to the connection: a subscriber that keeps up gets the flush's shared
+/// buffer itself, written with one write and one flush.
 final class AlertSubscriber: EventStreamSource {
     private struct State {
         var buffer: SubscriberBuffer
         var waiter: CheckedContinuation<Void, Never>?
         var closeConnection: (@Sendable () -> Void)?
         var ended = false
-        var lastWrite: ContinuousClock.Instant?
     }
 
     let id: Int
@@ -27,14 +26,12 @@ final class AlertSubscriber: EventStreamSource {
     private let replay: AlertReplayReader?
     private let onEnd: @Sendable (AlertSubscriber, _ replayed: Int) -> Void
     private let replayedCount = Mutex(0)
-    private let flushInterval: Duration
 
     init(
-        id: Int, peer: String, capacity: Int, flushInterval: Duration, resumeAfter: Int64?, replay: AlertReplayReader?,
+        id: Int, peer: String, capacity: Int, resumeAfter: Int64?, replay: AlertReplayReader?,
         onEnd: @escaping @Sendable (AlertSubscriber, _ replayed: Int) -> Void
     ) {
         self.id = id
-        self.flushInterval = flushInterval
         self.peer = peer
         self.resumedAfter = resumeAfter
         self.replay = replay
@@ -82,14 +79,10 @@ final class AlertSubscriber: EventStreamSource {
     }
 
     func next() async -> [ByteBuffer]? {
-        if let last = state.withLock({ $0.lastWrite }), ContinuousClock.now - last < flushInterval {
-            await linger(until: last + flushInterval)
-        }
         while true {
             if Task.isCancelled { finish() }
             switch state.withLock({ $0.buffer.take() }) {
             case .send(let chunks):
-                state.withLock { $0.lastWrite = .now }
                 return chunks
             case .overflow(let lastSent):
                 return [ServerSentEvent.overflow(lastSent: lastSent, buffered: state.withLock { $0.buffer.capacity })]
@@ -131,39 +124,6 @@ final class AlertSubscriber: EventStreamSource {
                     return true
                 }
                 if !parked { continuation.resume() }
-            }
-        } onCancel: {
-            self.finish()
-        }
-    }
-
-    /// Lets batches gather until `deadline`, or until half the buffer is used, or the end.
-    private func linger(until deadline: ContinuousClock.Instant) async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let lingering = state.withLock { state -> Bool in
-                    guard state.buffer.linger() else { return false }
-                    state.waiter = continuation
-                    return true
-                }
-                guard lingering else {
-                    continuation.resume()
-                    return
-                }
-                // An event-loop timer: cheaper than a task per subscriber per write.
-                let delay = deadline - ContinuousClock.now
-                MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
-                    in: .nanoseconds(
-                        Int64(delay.components.seconds) * 1_000_000_000
-                            + delay.components.attoseconds / 1_000_000_000)
-                ) {
-                    let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                        guard state.buffer.stopLingering() else { return nil }
-                        defer { state.waiter = nil }
-                        return state.waiter
-                    }
-                    waiter?.resume()
-                }
             }
         } onCancel: {
             self.finish()

@@ -13,16 +13,16 @@ struct SSEBatch: Sendable {
 
     /// Serializes `alerts` (sorted by id here, so slicing by id is a prefix cut).
     init(_ alerts: [CommittedAlert]) {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(alerts.count * 400)
+        var out: [UInt8] = []
+        out.reserveCapacity(alerts.count * 512)
         var events: [(id: Int64, end: Int)] = []
         events.reserveCapacity(alerts.count)
         for alert in alerts.sorted(by: { $0.id < $1.id }) {
-            buffer.writeString(alert.serverSentEvent)
-            events.append((alert.id, buffer.writerIndex))
+            alert.appendServerSentEvent(to: &out)
+            events.append((alert.id, out.count))
         }
         self.events = events
-        self.bytes = buffer
+        self.bytes = ByteBuffer(bytes: out)
     }
 
     /// Number of events.
@@ -68,18 +68,42 @@ enum ServerSentEvent {
 
 extension CommittedAlert {
     /// The alert as one server-sent event; its `id:` is the alert's id, which orders alerts.
-    /// Every string goes through `JSONText.quoted`, which escapes control characters (so
-    /// no raw CR or LF can end the `data:` line) and U+2028/U+2029.
-    var serverSentEvent: String {
-        let rules =
-            "["
-            + rules.map { "{\"rule\":\(JSONText.quoted($0.ruleID)),\"score\":\($0.score),\"reason\":\(JSONText.quoted($0.reason))}" }.joined(
-                separator: ",") + "]"
-        let data =
-            "{\"alert_id\":\(id),\"transaction_id\":\(JSONText.quoted(transactionID)),\"account_id\":\(JSONText.quoted(accountID)),"
-            + "\"amount\":\(JSONText.quoted(amount.decimalString)),\"currency\":\(JSONText.quoted(amount.currency.code)),"
-            + "\"severity\":\(JSONText.quoted(severity.rawValue)),\"total_score\":\(totalScore),\"rules\":\(rules),"
-            + "\"ruleset_version\":\(JSONText.quoted(rulesetVersion))}"
-        return "event: alert.created\nid: \(id)\ndata: \(data)\n\n"
+    /// Every string goes through `JSONText.appendQuoted`, which escapes control characters
+    /// (so no raw CR or LF can end the `data:` line) and U+2028/U+2029. Written straight
+    /// into the batch's bytes: no intermediate strings.
+    func appendServerSentEvent(to out: inout [UInt8]) {
+        func raw(_ text: StaticString) {
+            text.withUTF8Buffer { out.append(contentsOf: $0) }
+        }
+        func number(_ value: some BinaryInteger) { out.append(contentsOf: String(value).utf8) }
+        raw("event: alert.created\nid: ")
+        number(id)
+        raw("\ndata: {\"alert_id\":")
+        number(id)
+        raw(",\"transaction_id\":")
+        JSONText.appendQuoted(transactionID, to: &out)
+        raw(",\"account_id\":")
+        JSONText.appendQuoted(accountID, to: &out)
+        raw(",\"amount\":")
+        JSONText.appendQuoted(amount.decimalString, to: &out)
+        raw(",\"currency\":")
+        JSONText.appendQuoted(amount.currency.code, to: &out)
+        raw(",\"severity\":")
+        JSONText.appendQuoted(severity.rawValue, to: &out)
+        raw(",\"total_score\":")
+        number(totalScore)
+        raw(",\"rules\":[")
+        for (index, hit) in rules.enumerated() {
+            raw(index == 0 ? "{\"rule\":" : ",{\"rule\":")
+            JSONText.appendQuoted(hit.ruleID, to: &out)
+            raw(",\"score\":")
+            number(hit.score)
+            raw(",\"reason\":")
+            JSONText.appendQuoted(hit.reason, to: &out)
+            raw("}")
+        }
+        raw("],\"ruleset_version\":")
+        JSONText.appendQuoted(rulesetVersion, to: &out)
+        raw("}\n\n")
     }
 }

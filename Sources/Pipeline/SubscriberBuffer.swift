@@ -46,9 +46,6 @@ struct SubscriberBuffer {
     private(set) var queued = 0
     /// The consumer is parked waiting for events.
     private(set) var waiting = false
-    /// The consumer is letting a few batches gather before its next write (fewer wake-ups
-    /// and writes per subscriber); woken early once half the buffer is used.
-    private(set) var lingering = false
     private var batches: [SSEBatch] = []
     private var greeted = false
     private var overflowTaken = false
@@ -68,9 +65,8 @@ struct SubscriberBuffer {
         }
         guard batch.count > 0 else { return .ignored }
         if queued > 0 && queued + batch.count > capacity {
-            let wake = waiting || lingering
+            let wake = waiting
             waiting = false
-            lingering = false
             phase = .overflowed
             batches = []
             queued = 0
@@ -78,11 +74,8 @@ struct SubscriberBuffer {
         }
         batches.append(batch)
         queued += batch.count
-        let wake = waiting || (lingering && queued >= capacity / 2)
-        if wake {
-            waiting = false
-            lingering = false
-        }
+        let wake = waiting
+        waiting = false
         return .queued(wake: wake)
     }
 
@@ -109,8 +102,9 @@ struct SubscriberBuffer {
             queued = 0
             guard var joined = chunks.first else { return .wait }
             guard chunks.count > 1 else { return .send(chunks) }
-            // One buffer per write: a copy of a few kilobytes costs less than one trip
-            // through the channel pipeline (and one HTTP chunk) per batch.
+            // Only a subscriber behind by more than one flush gets here. One buffer per
+            // write: a copy costs less than one trip through the channel pipeline (and
+            // one HTTP chunk) per batch.
             joined = ByteBuffer()
             joined.reserveCapacity(chunks.reduce(0) { $0 + $1.readableBytes })
             for var chunk in chunks { joined.writeBuffer(&chunk) }
@@ -127,20 +121,6 @@ struct SubscriberBuffer {
         default:
             return false
         }
-    }
-
-    /// Starts lingering unless half the buffer is already used or the stream is not live;
-    /// `false` means take now.
-    mutating func linger() -> Bool {
-        guard phase == .live, queued < capacity / 2 else { return false }
-        lingering = true
-        return true
-    }
-
-    /// The linger time is up; returns whether the consumer was still lingering (wake it).
-    mutating func stopLingering() -> Bool {
-        defer { lingering = false }
-        return lingering
     }
 
     /// A page of stored alerts (ids ascending) was handed to the client. `exhausted`:
@@ -163,9 +143,8 @@ struct SubscriberBuffer {
 
     /// Ends the stream (the client left, or shutdown). Returns whether the consumer was waiting.
     mutating func finish() -> Bool {
-        let wake = waiting || lingering
+        let wake = waiting
         waiting = false
-        lingering = false
         phase = .finished
         batches = []
         queued = 0

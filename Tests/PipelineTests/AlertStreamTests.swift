@@ -180,6 +180,68 @@ struct AlertStreamTests {
     }
 }
 
+extension AlertStreamTests {
+    @Test("an alert's event bytes: every string escaped, the fields in their documented order")
+    func eventBytes() throws {
+        let currency = try #require(Currency(code: "EUR"))
+        let hit = RuleHitRecord(ruleID: "r\"1", mode: .alert, severity: .high, score: 40, reason: "a\nb\u{2028}c", onError: false)
+        let alert = CommittedAlert(
+            id: 7, transactionID: "t-7", accountID: "acc\\1", amount: Money(minorUnits: -1205, currency: currency), severity: .high,
+            totalScore: 55, rules: [hit, hit], rulesetVersion: "v1")
+        let batch = SSEBatch([alert])
+        let rule = #"{"rule":"r\"1","score":40,"reason":"a\nb\u2028c"}"#
+        #expect(
+            text(batch.bytes)
+                == "event: alert.created\nid: 7\ndata: "
+                + #"{"alert_id":7,"transaction_id":"t-7","account_id":"acc\\1","amount":"-12.05","currency":"EUR","severity":"high","#
+                + #""total_score":55,"rules":["# + rule + "," + rule + #"],"ruleset_version":"v1"}"# + "\n\n")
+        #expect(text(SSEBatch([]).bytes).isEmpty)
+    }
+
+    @Test(
+        "alerts published within a flush interval reach a subscriber as one buffer (one wake-up, one write); half a buffer pending flushes at once",
+        .timeLimit(.minutes(1)))
+    func publishingCoalescesPerFlush() async throws {
+        let currency = try #require(Currency(code: "EUR"))
+        func alerts(_ ids: ClosedRange<Int64>) -> [CommittedAlert] {
+            ids.map {
+                CommittedAlert(
+                    id: $0, transactionID: "t\($0)", accountID: "a", amount: Money(minorUnits: 100, currency: currency), severity: .low,
+                    totalScore: 1, rules: [], rulesetVersion: "v")
+            }
+        }
+        func ids(_ chunks: [ByteBuffer]?) -> [Int64] {
+            (chunks ?? []).map(text).joined().split(separator: "\n").compactMap { $0.hasPrefix("id: ") ? Int64($0.dropFirst(4)) : nil }
+        }
+        let broadcaster = AlertBroadcaster(limits: .init(maxSubscribers: 1, bufferEvents: 8, flushInterval: .seconds(2)))
+        let subscriber = try #require(broadcaster.subscribe(peer: "test", lastEventID: nil))
+        #expect(broadcaster.subscribe(peer: "test", lastEventID: nil) == nil)
+        _ = await subscriber.next()  // the greeting
+        broadcaster.publish(alerts(1...1))  // after a quiet spell: at once
+        #expect(ids(await subscriber.next()) == [1])
+        // Three commits inside one interval: one buffer (a single chunk), in id order.
+        broadcaster.publish(alerts(2...2))
+        broadcaster.publish(alerts(3...3))
+        broadcaster.publish(alerts(4...4))
+        let coalesced = await subscriber.next()
+        #expect(coalesced?.count == 1)
+        #expect(ids(coalesced) == [2, 3, 4])
+        // Half the buffer (4 of 8) pending goes without waiting for the interval, however long.
+        let patient = AlertBroadcaster(limits: .init(maxSubscribers: 1, bufferEvents: 8, flushInterval: .seconds(3600)))
+        let second = try #require(patient.subscribe(peer: "test", lastEventID: nil))
+        _ = await second.next()
+        patient.publish(alerts(1...1))
+        #expect(ids(await second.next()) == [1])
+        patient.publish(alerts(2...3))
+        patient.publish(alerts(4...5))
+        #expect(ids(await second.next()) == [2, 3, 4, 5])
+        subscriber.finish()
+        second.finish()
+        #expect(await subscriber.next() == nil)
+        #expect(broadcaster.subscriberCount == 0 && patient.subscriberCount == 0)
+    }
+}
+
 private func text(_ buffer: ByteBuffer) -> String { String(buffer: buffer) }
 
 /// One HTTP/1.0 request on a fresh connection; the raw response, read until the server

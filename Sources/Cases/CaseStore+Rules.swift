@@ -32,7 +32,9 @@ extension CaseStore {
                     "dispositions",
                     .object([("fraud", .int(fraud)), ("legitimate", .int(legitimate)), ("inconclusive", .int(inconclusive))])
                 ),
-                ("disposed", .int(disposed)), ("precision", disposed == 0 ? .null : .raw(ratio(fraud, disposed))),
+                ("disposed", .int(disposed)),
+                // Inconclusive dispositions say nothing either way, so they are left out (as in the console).
+                ("precision", fraud + legitimate == 0 ? .null : .raw(ratio(fraud, fraud + legitimate))),
             ])
         }
         return .object([("from", .time(from)), ("to", .time(to)), ("rules", .array(rules))])

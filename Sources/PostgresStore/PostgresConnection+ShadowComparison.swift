@@ -13,17 +13,22 @@ public struct ShadowComparison: Sendable, Codable, Equatable {
     /// Hits on transactions whose live alert investigators disposed as fraud, and disposed at all.
     public var fraud = 0
     public var disposed = 0
-    /// fraud ÷ disposed, nil until something is disposed: the rule's precision as far as
+    /// Of those, disposed as legitimate (false positives); `disposed - fraud - legitimate`
+    /// were inconclusive.
+    public var legitimate = 0
+    /// fraud ÷ (fraud + legitimate), nil until one is judged either way (inconclusive
+    /// dispositions are left out, as in the API and the console): the rule's precision as far as
     /// the live alerts it overlaps were judged (a hit with no live alert has no disposition).
-    public var precision: Double? { disposed == 0 ? nil : Double(fraud) / Double(disposed) }
+    public var precision: Double? { fraud + legitimate == 0 ? nil : Double(fraud) / Double(fraud + legitimate) }
 
     /// Creates the figures of one rule.
-    public init(rule: String, hits: Int, overlapWithAlerts: Int, wouldAdd: Int, fraud: Int = 0, disposed: Int = 0) {
+    public init(rule: String, hits: Int, overlapWithAlerts: Int, wouldAdd: Int, fraud: Int = 0, legitimate: Int = 0, disposed: Int = 0) {
         self.rule = rule
         self.hits = hits
         self.overlapWithAlerts = overlapWithAlerts
         self.wouldAdd = wouldAdd
         self.fraud = fraud
+        self.legitimate = legitimate
         self.disposed = disposed
     }
 }
@@ -44,7 +49,8 @@ extension PostgresConnection {
         let rules = try query(
             """
             SELECT h.rule_id, count(*), count(a.transaction_id), count(*) FILTER (WHERE a.transaction_id IS NULL),
-                   count(*) FILTER (WHERE c.disposition = 'fraud'), count(c.disposition)
+                   count(*) FILTER (WHERE c.disposition = 'fraud'), count(c.disposition),
+                   count(*) FILTER (WHERE c.disposition = 'legitimate')
             FROM rule_hits h
             JOIN transactions t ON t.id = h.transaction_id
             LEFT JOIN alerts a ON a.transaction_id = h.transaction_id
@@ -55,7 +61,7 @@ extension PostgresConnection {
         ).map { row in
             ShadowComparison(
                 rule: try row.decode(0), hits: try row.decode(1), overlapWithAlerts: try row.decode(2), wouldAdd: try row.decode(3),
-                fraud: try row.decode(4), disposed: try row.decode(5))
+                fraud: try row.decode(4), legitimate: try row.decode(6), disposed: try row.decode(5))
         }
         let totals = try query(
             """

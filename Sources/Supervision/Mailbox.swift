@@ -171,6 +171,17 @@ public final class Mailbox<Element: Sendable>: Sendable {
         }
     }
 
+    /// Takes one buffered element without waiting: for a consumer that runs on its own
+    /// schedule (an event-loop timer) rather than suspending in ``next(maxCount:)``.
+    public func poll() -> MailboxPoll<Element> {
+        let (result, wakeups) = self.state.withLock { state -> (MailboxPoll<Element>, MailboxState<Element>.Wakeups) in
+            if let element = state.take(1).first { return (.element(element), state.settle()) }
+            return (state.isFinished ? .finished : .empty, MailboxState<Element>.Wakeups())
+        }
+        wakeups.resume()
+        return result
+    }
+
     /// Takes up to `maxCount` buffered elements without waiting (possibly none).
     func takeAvailable(maxCount: Int) -> [Element] {
         let (batch, wakeups) = self.state.withLock { state in
@@ -208,4 +219,14 @@ public final class Mailbox<Element: Sendable>: Sendable {
             wakeups.1.resume()
         }
     }
+}
+
+/// What ``Mailbox/poll()`` found.
+public enum MailboxPoll<Element: Sendable>: Sendable {
+    /// The oldest buffered element, now taken.
+    case element(Element)
+    /// Nothing buffered yet; the mailbox is still open.
+    case empty
+    /// Finished and drained: nothing will come.
+    case finished
 }

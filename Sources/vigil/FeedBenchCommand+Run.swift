@@ -25,6 +25,7 @@ struct BenchRun: Sendable {
     private enum Outcome: Sendable {
         case produced(Int)
         case connection(BenchStats, String?)
+        case connections([BenchConnectionOutcome])
     }
 
     func run(generator: FeedGenerator) async -> BenchResult {
@@ -37,14 +38,18 @@ struct BenchRun: Sendable {
             group.addTask {
                 .produced(await BenchProducer(plan: plan, mailboxes: mailboxes).run(generator: generator))
             }
-            for mailbox in mailboxes {
-                group.addTask {
-                    defer { mailbox.finish() }
-                    let connection = BenchConnection(plan: plan, mailbox: mailbox, t0: t0)
-                    do {
-                        return .connection(try await connection.run(), nil)
-                    } catch {
-                        return .connection(BenchStats(), "\(error)")
+            if plan.rate != nil {
+                group.addTask { .connections(await BenchOpenLoop(plan: plan, mailboxes: mailboxes, t0: t0).run()) }
+            } else {
+                for mailbox in mailboxes {
+                    group.addTask {
+                        defer { mailbox.finish() }
+                        let connection = BenchConnection(plan: plan, mailbox: mailbox, t0: t0)
+                        do {
+                            return .connection(try await connection.run(), nil)
+                        } catch {
+                            return .connection(BenchStats(), "\(error)")
+                        }
                     }
                 }
             }
@@ -57,10 +62,17 @@ struct BenchRun: Sendable {
                     result.stats.merge(stats)
                     if let error { result.connectionErrors.append(error) }
                     open -= 1
-                    if open == 0 {
-                        result.elapsedNanos = benchNow() &- t0
-                        group.cancelAll()
+                case .connections(let outcomes):
+                    for outcome in outcomes {
+                        result.stats.merge(outcome.stats)
+                        if let error = outcome.error { result.connectionErrors.append(error) }
                     }
+                    open = 0
+                }
+                if open == 0 {
+                    result.elapsedNanos = benchNow() &- t0
+                    group.cancelAll()
+                    open = -1
                 }
             }
         }
@@ -68,18 +80,12 @@ struct BenchRun: Sendable {
     }
 }
 
-/// One feed connection of a run: open loop (two tasks: a sender on the timetable and a
-/// reply reader) or closed loop (one task alternating between topping up the window and
-/// reading replies).
+/// One closed-loop feed connection: one task alternating between topping up the window
+/// and reading replies (the open loop is ``BenchOpenLoop``).
 struct BenchConnection: Sendable {
     let plan: BenchPlan
     let mailbox: Mailbox<BenchChunk>
     let t0: UInt64
-
-    /// Send times of unanswered records, shared by the sender and the reader (open loop).
-    final class Shared: Sendable {
-        let state = Mutex<(queue: BenchTimeQueue, senderDone: Bool)>((BenchTimeQueue(capacity: 4096), false))
-    }
 
     func run() async throws -> BenchStats {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -105,75 +111,8 @@ struct BenchConnection: Sendable {
         defer { stopper.cancel() }
         return try await channel.executeThenClose { inbound, outbound in
             try await Self.sleep(until: t0)
-            if plan.rate == nil {
-                return try await closedLoop(inbound: inbound, outbound: outbound)
-            }
-            let shared = Shared()
-            return try await withThrowingTaskGroup(of: BenchStats.self) { group in
-                group.addTask { try await sendOnTimetable(outbound: outbound, shared: shared) }
-                group.addTask { try await readReplies(inbound: inbound, shared: shared) }
-                var total = BenchStats()
-                while let part = try await group.next() { total.merge(part) }
-                return total
-            }
+            return try await closedLoop(inbound: inbound, outbound: outbound)
         }
-    }
-
-    /// Open loop: sends each record at its scheduled time (or, when late, at once with the
-    /// others due), never waiting for replies.
-    private func sendOnTimetable(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, shared: Shared) async throws -> BenchStats {
-        var stats = BenchStats()
-        defer {
-            outbound.finish()
-            shared.state.withLock { $0.senderDone = true }
-        }
-        chunks: while let chunk = try await mailbox.next(maxCount: 1)?.first {
-            var position = 0
-            while position < chunk.count {
-                let now = benchNow() &- t0
-                if now >= plan.sendUntil { break chunks }
-                let due = chunk.intended[position]
-                if due > now {
-                    try await Task.sleep(nanoseconds: due - now)
-                    continue
-                }
-                var end = position + 1
-                while end < chunk.count, chunk.intended[end] <= now { end += 1 }
-                shared.state.withLock { state in
-                    for i in position..<end { state.queue.push(chunk.intended[i]) }
-                }
-                do {
-                    try await outbound.write(ByteBuffer(bytes: chunk.bytes[chunk.start(of: position)..<chunk.ends[end - 1]]))
-                } catch  where benchNow() &- t0 >= plan.hardStop {
-                    break chunks  // still blocked by backpressure when the run was cut off
-                }
-                stats.sent += end - position
-                for i in position..<end where chunk.intended[i] >= plan.measureFrom { stats.sentInWindow += 1 }
-                position = end
-            }
-        }
-        return stats
-    }
-
-    /// Open loop: matches each reply with the oldest unanswered record (replies come in order).
-    private func readReplies(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, shared: Shared) async throws -> BenchStats {
-        var stats = BenchStats()
-        var scanner = BenchReplyScanner(iso8583: plan.iso8583)
-        do {
-            for try await buffer in inbound {
-                let now = benchNow() &- t0
-                buffer.withUnsafeReadableBytes { bytes in
-                    scanner.scan(bytes) { kind in
-                        let sentAt = shared.state.withLock { $0.queue.pop() } ?? now
-                        stats.record(kind, sentAt: sentAt, now: now, plan: plan)
-                    }
-                }
-                if shared.state.withLock({ $0.senderDone && $0.queue.isEmpty }) { break }
-            }
-        } catch  where benchNow() &- t0 >= plan.hardStop {
-            // Closed at the hard stop: what was counted stands; the rest is "unanswered".
-        }
-        return stats
     }
 
     /// Closed loop: keeps the window full, measuring each record from its actual send.

@@ -20,7 +20,7 @@ extension DetectionStore {
         }
 
         /// Before every stored row.
-        public static let start = TailPosition(receivedAt: Timestamp(microsecondsSinceEpoch: .min / 2), arrival: .min, id: "")
+        public static let start = TailPosition(receivedAt: Timestamp(microsecondsSinceEpoch: 0), arrival: .min, id: "")
 
         public static func < (lhs: TailPosition, rhs: TailPosition) -> Bool {
             (lhs.receivedAt, lhs.arrival, lhs.id) < (rhs.receivedAt, rhs.arrival, rhs.id)

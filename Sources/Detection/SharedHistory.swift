@@ -76,6 +76,13 @@ public final class SharedHistory: Sendable {
         shard(key).table.withLock { $0.load(key.id, stats) }
     }
 
+    /// Forgets every history (a state load that failed part-way starts again from nothing).
+    public func removeAll() {
+        for kind in shards {
+            for shard in kind { shard.table.withLock { $0 = EntityTable(capacity: $0.capacity) } }
+        }
+    }
+
     /// Entries held per kind.
     public func count(_ kind: EntityKind) -> Int {
         shards[Self.index(kind)].reduce(0) { total, shard in total + shard.table.withLock { $0.count } }

@@ -77,6 +77,11 @@ public final class SharedWindows: Sendable {
         }
     }
 
+    /// A copy of every shard's state, for comparisons in tests.
+    public func shardStates() -> [WindowState] {
+        shards.flatMap { window in window.map { shard in shard.state.withLock { $0 } } }
+    }
+
     /// Keys held over all shared windows.
     public var keyCount: Int {
         shards.reduce(0) { total, window in total + window.reduce(0) { $0 + $1.state.withLock { $0.keyCount } } }

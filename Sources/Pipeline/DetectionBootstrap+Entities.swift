@@ -6,7 +6,7 @@ extension DetectionBootstrap {
     /// Loads the stored card, device and merchant histories and replays into them the
     /// transactions stored since their checkpoint that their rows do not include yet, so
     /// they are what an uninterrupted run would hold. Returns the transactions replayed.
-    func loadEntities(_ db: PostgresConnection) async throws -> Int {
+    func loadEntities(_ db: PostgresConnection, markDirty: Bool = true) async throws -> Int {
         let history = state.history
         var included: [EntityKey: Timestamp] = [:]
         for stored in try await DetectionStore.loadEntities(from: db) {
@@ -30,7 +30,7 @@ extension DetectionBootstrap {
             }
         }
         // Their rows are still behind: checkpoint them like any changed history.
-        if let dirtyEntities, let through = since.last?.receivedAt {
+        if markDirty, let dirtyEntities, let through = since.last?.receivedAt {
             dirtyEntities.addReplayed(replayed.map { ($0.key, $0.value.stats, $0.value.since) }, through: through)
         }
         return since.count

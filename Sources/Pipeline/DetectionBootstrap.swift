@@ -18,19 +18,25 @@ public final class DetectionBootstrap: Service, Sendable {
     private let health: PipelineHealth
     private let database: PostgresConfiguration
     private let rulesetFiles: [String]
-    private let dirtyProfiles: DirtyProfiles?
+    let dirtyProfiles: DirtyProfiles?
     let dirtyEntities: DirtyEntities?
     /// Where the pending evaluations found at start are handed to their partition's worker.
     private let backlogs: [DetectionBacklog]
     private let fallbacks: FallbackLedger?
-    private let logger: Logger
+    /// With `--ha`: the standby loads state at once and keeps it current (see ``StandbyTail``).
+    let leadership: Leadership?
+    let tail: StandbyTail
+    let logger: Logger
 
     /// Creates the loader.
     public init(
         state: DetectionState, health: PipelineHealth, database: PostgresConfiguration,
         rulesetFiles: [String], dirtyProfiles: DirtyProfiles? = nil, dirtyEntities: DirtyEntities? = nil,
-        backlogs: [DetectionBacklog] = [], fallbacks: FallbackLedger? = nil, logger: Logger = Logger(label: "vigil.state")
+        backlogs: [DetectionBacklog] = [], fallbacks: FallbackLedger? = nil, leadership: Leadership? = nil,
+        tailInterval: Duration = .milliseconds(250), logger: Logger = Logger(label: "vigil.state")
     ) {
+        self.leadership = leadership
+        self.tail = StandbyTail(interval: tailInterval)
         self.backlogs = backlogs
         self.fallbacks = fallbacks
         self.dirtyProfiles = dirtyProfiles
@@ -60,27 +66,36 @@ public final class DetectionBootstrap: Service, Sendable {
                 logger.warning(
                     "a rules list is read from the lists table but has no row there; it is empty until one is added", metadata: ["list": "\(name)"])
             }
+            if let leadership, !state.ready.isRaised {
+                // A standby keeps state warm until it leads; it writes nothing meanwhile.
+                guard try await standBy(db, leadership: leadership, baseCurrency: baseCurrency) else { return }
+            }
             try await recordRuleset(on: db)
             if !state.ready.isRaised {
-                try await loadState(db)
+                if leadership == nil { try await loadState(db) }
                 try await queuePendingEvaluations(db)
                 state.ready.raise()
                 health.setStateLoaded(true)
             }
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let notes = try await db.waitForNotifications(timeout: .milliseconds(500))
-                guard !notes.isEmpty else { continue }
-                let started = ContinuousClock.now
-                let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
-                state.reference.replace(with: snapshot)
-                logger.info(
-                    "reference data reloaded",
-                    metadata: [
-                        "tables": "\(Set(notes.map(\.payload)).sorted().joined(separator: ","))",
-                        "accounts": "\(snapshot.accounts.count)", "took": "\(ContinuousClock.now - started)",
-                    ])
+                try await reloadReference(db, baseCurrency: baseCurrency, waiting: .milliseconds(500))
             }
         }
+    }
+
+    /// Waits up to `waiting` for a change to the reference tables and swaps in a fresh snapshot after one.
+    func reloadReference(_ db: PostgresConnection, baseCurrency: String, waiting: Duration) async throws {
+        let notes = try await db.waitForNotifications(timeout: waiting)
+        guard !notes.isEmpty else { return }
+        let started = ContinuousClock.now
+        let snapshot = try await DetectionStore.loadReference(from: db, baseCurrency: baseCurrency)
+        state.reference.replace(with: snapshot)
+        logger.info(
+            "reference data reloaded",
+            metadata: [
+                "tables": "\(Set(notes.map(\.payload)).sorted().joined(separator: ","))",
+                "accounts": "\(snapshot.accounts.count)", "took": "\(ContinuousClock.now - started)",
+            ])
     }
 
     /// Records the ruleset in force in `ruleset_versions` (idempotent).
@@ -117,7 +132,9 @@ public final class DetectionBootstrap: Service, Sendable {
             metadata: ["records": "\(pending.count)"])
     }
 
-    private func loadState(_ db: PostgresConnection) async throws {
+    /// Loads profiles, histories and windows as a start does. `markDirty`: hand what it
+    /// replayed past the checkpoints to the checkpointer (a standby does that when it leads).
+    func loadState(_ db: PostgresConnection, markDirty: Bool = true) async throws {
         let started = ContinuousClock.now
         let profiles = try await DetectionStore.loadProfiles(from: db)
         for (account, profile) in profiles {
@@ -142,11 +159,11 @@ public final class DetectionBootstrap: Service, Sendable {
             }
             // Their rows are still behind: checkpoint them like any changed profile, or a
             // second crash after the marker moved on would lose what was replayed.
-            if let dirtyProfiles, let through = sinceCheckpoint.last?.receivedAt {
+            if markDirty, let dirtyProfiles, let through = sinceCheckpoint.last?.receivedAt {
                 dirtyProfiles.addReplayed(replayed.map { ($0.key, $0.value.profile, $0.value.since) }, through: through)
             }
         }
-        let entityReplay = try await loadEntities(db)
+        let entityReplay = try await loadEntities(db, markDirty: markDirty)
         let span = state.longestWindow
         let recent = span > .zero ? try await DetectionStore.recentTransactions(from: db, span: span) : []
         let ruleset = state.rules.ruleset

@@ -125,6 +125,17 @@ public final class DetectionState: Sendable {
         return fresh.sorted()
     }
 
+    /// Empties profiles, windows and histories, keeping the ruleset and reference data: a
+    /// standby's state load that failed part-way starts again from nothing.
+    func removeLoadedState() {
+        let specs = rules.ruleset.windows
+        for partition in partitions {
+            partition.state.withLock { $0 = PartitionMemory(specs: specs.filter { $0.key == .accountID }) }
+        }
+        sharedBox.withLock { $0 = SharedWindows(specs: specs.filter { $0.key != .accountID }) }
+        history.removeAll()
+    }
+
     /// The partition that owns `account` (stable across runs).
     public func partition(of account: String) -> Int {
         var value: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -45,6 +45,8 @@ public final class VigilServer: Sendable {
     public let inFlight: InFlightIDs
     /// With `--ha`: whether this node leads (nil: it always does).
     public let leadership: Leadership?
+    /// Loads detection state (and, on an `--ha` standby, keeps it current).
+    let bootstrap: DetectionBootstrap
     /// With `--ha`: takes and renews the lease (first in the group, so it stops last).
     let leaseKeeper: LeaseKeeper?
     let supervisors: [Supervisor]
@@ -98,6 +100,10 @@ public final class VigilServer: Sendable {
         // crash: it never spends the restart intensity, which is kept for real crash loops.
         let isTransient: @Sendable (any Error) -> Bool = { ($0 as? PostgresError)?.isConnectionError == true }
         let backlogs = (0..<workerCount).map { _ in DetectionBacklog() }
+        let bootstrap = DetectionBootstrap(
+            state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles,
+            dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, backlogs: backlogs, fallbacks: fallbacks,
+            leadership: leadership)
         var pipelineChildren = [
             // Started before the writer and stopped after it, with a last checkpoint.
             ChildSpec(
@@ -106,11 +112,7 @@ public final class VigilServer: Sendable {
                     dirty: dirtyProfiles, entities: dirtyEntities, database: configuration.database,
                     interval: configuration.profileCheckpointInterval, leadership: leadership)),
             ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer),
-            ChildSpec(
-                name: "state", shutdownTimeout: .seconds(5),
-                service: DetectionBootstrap(
-                    state: detection, health: health, database: configuration.database, rulesetFiles: rulesetFiles,
-                    dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, backlogs: backlogs, fallbacks: fallbacks)),
+            ChildSpec(name: "state", shutdownTimeout: .seconds(5), service: bootstrap),
         ]
         for index in 0..<workerCount {
             pipelineChildren.append(
@@ -138,8 +140,10 @@ public final class VigilServer: Sendable {
             pipelineChildren.append(ChildSpec(name: "reversals", shutdownTimeout: configuration.shutdownTimeout, service: iso8583.reversals))
         }
         if let leadership {
-            // A standby runs none of the pipeline: no writer, checkpoints or webhook delivery.
+            // A standby runs none of the pipeline but the state, which it keeps warm (and
+            // writes nothing): no writer, detection, checkpoints or webhook delivery.
             pipelineChildren = pipelineChildren.map { child in
+                guard child.name != "state" else { return child }
                 var child = child
                 child.service = LeaderOnly(service: child.service, leadership: leadership)
                 return child
@@ -208,6 +212,7 @@ public final class VigilServer: Sendable {
         self.iso20022 = iso20022
         self.ops = ops
         self.health = health
+        self.bootstrap = bootstrap
         self.writer = writer
         self.detection = detection
         self.inFlight = inFlight

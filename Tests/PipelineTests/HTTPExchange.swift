@@ -13,6 +13,19 @@ struct HTTPExchange: Sendable {
     var headers: [String: String]
     var body: String
 
+    /// `send` on a thread of its own. On two cores Swift's cooperative pool has two threads,
+    /// and a `recv` waiting on one of them starves a server under test in this process: a
+    /// loaded machine then sees it answer after the receive timeout.
+    static func offPool(
+        port: Int, method: String = "GET", path: String, headers: [String] = [], body: String = ""
+    ) async throws -> HTTPExchange {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try send(port: port, method: method, path: path, headers: headers, body: body) })
+            }
+        }
+    }
+
     static func send(
         port: Int, method: String = "GET", path: String, headers: [String] = [], body: String = ""
     ) throws -> HTTPExchange {

@@ -75,14 +75,34 @@ step "an investigator works the queue over the API (docs/api.md)"
 ANALYST_TOKEN=$("$VIGIL" tokens create --name "demo-analyst-$$" --role analyst --expires 1d)
 api() { curl -sf -H "Authorization: Bearer $ANALYST_TOKEN" "$@"; }
 echo "open cases: $("$VIGIL" cases list --status open --limit 500 --json | grep -o '"id":[0-9]*,"account_id"' | wc -l) on the first page"
-first_case=$(api "http://127.0.0.1:$OPS_PORT/api/v1/cases?status=open&severity=high&limit=1" | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2)
-if [ -n "$first_case" ]; then
-    api -X POST -d '{"assignee":"demo-analyst"}' "http://127.0.0.1:$OPS_PORT/api/v1/cases/$first_case/assign" > /dev/null
-    api -X POST -d '{"text":"customer confirms the card was stolen"}' "http://127.0.0.1:$OPS_PORT/api/v1/cases/$first_case/notes" > /dev/null
+# What really happened is the customer's word; in the demo it is the generator's labels.
+# The investigator takes a one-alert high-severity case on a labeled fraud transaction and
+# one on a transaction the labels call legitimate (a false positive), so `feed score`
+# below can compare the dispositions with the labels.
+grep -o '"transaction_ids":\[[^]]*\]' "$OUT/feed.ndjson.labels.ndjson" | grep -o '"[^"]*"' | tr -d '"' | grep -v '^transaction_ids$' \
+    > "$OUT/fraud-ids.txt"
+read -r fraud_case legitimate_case < <(psql -X -q -At -F' ' <<SQL
+CREATE TEMP TABLE labeled_fraud (id text PRIMARY KEY);
+\\copy labeled_fraud FROM '$OUT/fraud-ids.txt'
+SELECT coalesce((SELECT min(c.id) FROM cases c JOIN alerts a ON a.case_id = c.id
+                  WHERE c.status = 'open' AND c.alert_count = 1 AND c.severity = 'high'
+                    AND a.transaction_id IN (SELECT id FROM labeled_fraud))::text, '-'),
+       coalesce((SELECT min(c.id) FROM cases c JOIN alerts a ON a.case_id = c.id JOIN transactions t ON t.id = a.transaction_id
+                  WHERE c.status = 'open' AND c.alert_count = 1 AND t.id NOT LIKE 'iso-%'
+                    AND a.transaction_id NOT IN (SELECT id FROM labeled_fraud))::text, '-');
+SQL
+)
+if [ "${fraud_case:--}" != "-" ]; then
+    api -X POST -d '{"assignee":"demo-analyst"}' "http://127.0.0.1:$OPS_PORT/api/v1/cases/$fraud_case/assign" > /dev/null
+    api -X POST -d '{"text":"customer confirms the card was stolen"}' "http://127.0.0.1:$OPS_PORT/api/v1/cases/$fraud_case/notes" > /dev/null
     echo "closed: $(api -X POST -d '{"disposition":"fraud","reason":"confirmed by the customer"}' \
-        "http://127.0.0.1:$OPS_PORT/api/v1/cases/$first_case/close")"
+        "http://127.0.0.1:$OPS_PORT/api/v1/cases/$fraud_case/close")"
     echo "a second close is refused: $(curl -s -H "Authorization: Bearer $ANALYST_TOKEN" -X POST -d '{"disposition":"fraud"}' \
-        "http://127.0.0.1:$OPS_PORT/api/v1/cases/$first_case/close")"
+        "http://127.0.0.1:$OPS_PORT/api/v1/cases/$fraud_case/close")"
+fi
+if [ "${legitimate_case:--}" != "-" ]; then
+    echo "closed: $(api -X POST -d '{"disposition":"legitimate","reason":"the customer made this payment"}' \
+        "http://127.0.0.1:$OPS_PORT/api/v1/cases/$legitimate_case/close")"
 fi
 "$VIGIL" cases list --limit 5
 

@@ -69,7 +69,10 @@ public enum Backtest {
                 case .live: try await StoredOutcomes.load(from: db, from: from, to: to)
                 case .ruleset: nil
                 }
-            var replay = Replay(candidate: candidate, baseline: baseline, stored: stored, timeline: timeline, options: options, from: from, to: to)
+            let reversals = try await DetectionStore.countedReversals(from: db)
+            var replay = Replay(
+                candidate: candidate, baseline: baseline, stored: stored, timeline: timeline, reversals: reversals, options: options, from: from,
+                to: to)
             replay.labels = try await StoredOutcomes.labels(from: db, from: from, to: to)
             replay.report.from = RFC3339.format(from)
             replay.report.to = RFC3339.format(to)

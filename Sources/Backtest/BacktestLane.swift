@@ -29,6 +29,11 @@ struct BacktestLane {
             allowedLatenessMicroseconds: context.allowedLatenessMicroseconds)
     }
 
+    /// Counts one reversal of a transaction with these entities, as the live writer did after its commit.
+    func countReversal(_ keys: [EntityKey]) {
+        for key in keys { history.addReversal(key) }
+    }
+
     /// Decides one stored transaction, with the lateness the live run decided.
     mutating func decide(_ stored: StoredTransaction) -> Decision {
         detector.detect(stored.transaction, memory: &memory, context: context, late: stored.late)

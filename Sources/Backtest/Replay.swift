@@ -59,6 +59,9 @@ struct Replay {
     private var reference: ReferenceSnapshot
     private let changes: [ReferenceChange]
     private var nextChange = 0
+    /// Counted reversals, oldest first, and the next one not yet applied.
+    private let reversals: [DetectionStore.CountedReversal]
+    private var nextReversal = 0
     private var zones = ZoneCache()
     private let from: Timestamp
     private let to: Timestamp
@@ -73,9 +76,10 @@ struct Replay {
 
     init(
         candidate ruleset: CompiledRuleset, baseline: BacktestBaseline, stored: StoredOutcomes?, timeline: ReferenceTimeline,
-        options: BacktestOptions, from: Timestamp, to: Timestamp
+        reversals: [DetectionStore.CountedReversal] = [], options: BacktestOptions, from: Timestamp, to: Timestamp
     ) {
         self.to = to
+        self.reversals = reversals
         let lateness = options.allowedLateness.components
         let latenessMicros = max(0, lateness.seconds &* 1_000_000 &+ lateness.attoseconds / 1_000_000_000_000)
         candidate = BacktestLane(ruleset: ruleset, reference: timeline.initial, allowedLatenessMicroseconds: latenessMicros)
@@ -104,6 +108,7 @@ struct Replay {
     mutating func consume(_ row: StoredTransaction) throws {
         seen += 1
         advanceReference(to: row.receivedAt)
+        advanceReversals(to: row.receivedAt)
         let mine = LaneOutcome(candidate.decide(row))
         let theirs: LaneOutcome
         if let decision = baselineLane?.decide(row) {
@@ -139,6 +144,16 @@ struct Replay {
         guard changed else { return }
         candidate.use(reference)
         baselineLane?.use(reference)
+    }
+
+    /// Counts the reversals received before `arrival` in both sides' histories (what the
+    /// live run had counted when the transaction came in; forward only, like reference data).
+    private mutating func advanceReversals(to arrival: Timestamp) {
+        while nextReversal < reversals.count, reversals[nextReversal].receivedAt < arrival {
+            candidate.countReversal(reversals[nextReversal].keys)
+            baselineLane?.countReversal(reversals[nextReversal].keys)
+            nextReversal += 1
+        }
     }
 
     private mutating func tally(_ tx: Transaction, mine: LaneOutcome, theirs: LaneOutcome) {

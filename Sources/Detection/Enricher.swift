@@ -146,9 +146,10 @@ public enum Enricher {
         return updates
     }
 
-    /// Writes one history's five fields (count, first seen, average, maximum, hourly rate).
+    /// Writes one history's six fields (count, first seen, average, maximum, hourly rate, reversals).
     private static func put(_ record: inout EvaluationRecord, _ s: EntityStats?, at time: Timestamp, _ f: HistoryFields) {
         record[f.count] = .int(s?.count ?? 0)
+        record[f.reversals] = .int(s?.reversals ?? 0)
         record[f.hourlyRate] = .decimal(.zero)
         guard let s else { return }
         if let first = s.firstSeen { record[f.firstSeen] = .timestamp(first.microsecondsSinceEpoch) }
@@ -160,17 +161,18 @@ public enum Enricher {
     }
 }
 
-/// The five fields of one entity kind's history (a struct, not an array: no allocation per call).
+/// The six fields of one entity kind's history (a struct, not an array: no allocation per call).
 struct HistoryFields {
-    let count, firstSeen, avgAmount, maxAmount, hourlyRate: Field
+    let count, firstSeen, avgAmount, maxAmount, hourlyRate, reversals: Field
     static let card = HistoryFields(
-        count: .cardCount, firstSeen: .cardFirstSeen, avgAmount: .cardAvgAmount, maxAmount: .cardMaxAmount, hourlyRate: .cardHourlyRate)
+        count: .cardCount, firstSeen: .cardFirstSeen, avgAmount: .cardAvgAmount, maxAmount: .cardMaxAmount, hourlyRate: .cardHourlyRate,
+        reversals: .cardReversals)
     static let device = HistoryFields(
         count: .deviceCount, firstSeen: .deviceFirstSeen, avgAmount: .deviceAvgAmount, maxAmount: .deviceMaxAmount,
-        hourlyRate: .deviceHourlyRate)
+        hourlyRate: .deviceHourlyRate, reversals: .deviceReversals)
     static let merchant = HistoryFields(
         count: .merchantCount, firstSeen: .merchantFirstSeen, avgAmount: .merchantAvgAmount, maxAmount: .merchantMaxAmount,
-        hourlyRate: .merchantHourlyRate)
+        hourlyRate: .merchantHourlyRate, reversals: .merchantReversals)
 }
 
 /// The card's, device's and merchant's histories after a transaction (nil: not counted).

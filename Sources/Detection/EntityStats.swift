@@ -27,11 +27,12 @@ public struct EntityKey: Sendable, Hashable {
 ///
 /// Like ``AccountProfile``, statistics are binary floating point (compared with generous
 /// factors); every value has a defined start so a first-seen entity never divides by zero.
-/// Stored compactly (48 bytes, no optionals: absent times are `Int64.min`), because a
+/// Stored compactly (56 bytes, no optionals: absent times are `Int64.min`), because a
 /// portfolio has a few of these per account; see docs/detection.md ("Profile size").
 public struct EntityStats: Sendable, Hashable {
     private var storedCount: UInt32 = 0
     private var storedAmountCount: UInt32 = 0
+    private var storedReversals: UInt32 = 0
     /// Running mean of `amount_base` (major units), 0 before any amount.
     public var mean: Double = 0
     /// Largest `amount_base`, 0 before any amount.
@@ -54,6 +55,14 @@ public struct EntityStats: Sendable, Hashable {
     public var amountCount: Int64 {
         get { Int64(storedAmountCount) }
         set { storedAmountCount = UInt32(clamping: newValue) }
+    }
+
+    /// Earlier transactions with this entity that a counted ISO 8583 reversal reversed
+    /// (each original once; see docs/iso8583.md, "Reversals in rules"). Not changed by
+    /// ``observe(amountBase:time:)``: reversals are counted when their own commit says so.
+    public var reversals: Int64 {
+        get { Int64(storedReversals) }
+        set { storedReversals = UInt32(clamping: newValue) }
     }
 
     /// Event time of the first transaction counted.

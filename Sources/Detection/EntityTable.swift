@@ -64,6 +64,30 @@ public struct EntityTable: Sendable {
         return (before, after)
     }
 
+    /// Counts one reversed transaction of `id` (a history it does not hold yet is created,
+    /// with no transaction counted, so the count does not depend on what was evicted or
+    /// late). Does not change what was seen recently: a reversal is not a transaction.
+    public mutating func addReversal(_ id: String) {
+        if let index = slots.index(forKey: id) {
+            slots.values[index].stats.reversals += 1
+        } else {
+            setReversals(id, 1)
+        }
+    }
+
+    /// Sets the count of reversed transactions of `id` (at start, from the stored reversals).
+    public mutating func setReversals(_ id: String, _ count: Int64) {
+        if let index = slots.index(forKey: id) {
+            slots.values[index].stats.reversals = count
+        } else {
+            var stats = EntityStats()
+            stats.reversals = count
+            clock &+= 1
+            slots[id] = Slot(stats: stats, touched: clock)
+            if slots.count > capacity { evictOldest() }
+        }
+    }
+
     /// Puts a stored history back (at start); loaded entries count as seen in load order.
     public mutating func load(_ id: String, _ stats: EntityStats) {
         clock &+= 1

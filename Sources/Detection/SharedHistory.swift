@@ -71,6 +71,17 @@ public final class SharedHistory: Sendable {
         shard(key).table.withLock { $0.stats(key.id) }
     }
 
+    /// Counts one reversed transaction of `key` (the reversal writer, after its commit).
+    public func addReversal(_ key: EntityKey) {
+        shard(key).table.withLock { $0.addReversal(key.id) }
+    }
+
+    /// Sets the count of reversed transactions of `key` (at start and at a takeover,
+    /// from the stored reversals: the same numbers the live counting reached).
+    public func setReversals(_ key: EntityKey, _ count: Int64) {
+        shard(key).table.withLock { $0.setReversals(key.id, count) }
+    }
+
     /// Puts a stored history back (at start).
     public func load(_ key: EntityKey, _ stats: EntityStats) {
         shard(key).table.withLock { $0.load(key.id, stats) }

@@ -35,4 +35,16 @@ extension DetectionBootstrap {
         }
         return since.count
     }
+
+    /// Sets every card's, device's and merchant's `reversals` from the counted reversals
+    /// stored (the live writer counts each after its commit; this is the same sum). Run
+    /// last before detection starts, after a start's load or a standby's final catch-up,
+    /// while the reversal writer still waits for the state: nothing counts meanwhile.
+    /// Returns the entities set.
+    @discardableResult
+    func loadReversals(_ db: PostgresConnection) async throws -> Int {
+        let counts = try await DetectionStore.reversalCounts(from: db)
+        for (key, count) in counts { state.history.setReversals(key, count) }
+        return counts.count
+    }
 }

@@ -73,6 +73,9 @@ public final class DetectionBootstrap: Service, Sendable {
             try await recordRuleset(on: db)
             if !state.ready.isRaised {
                 if leadership == nil { try await loadState(db) }
+                // A start and a takeover alike: reversals are counted from their rows.
+                let reversed = try await loadReversals(db)
+                if reversed > 0 { logger.info("reversal counts loaded", metadata: ["entities": "\(reversed)"]) }
                 try await queuePendingEvaluations(db)
                 state.ready.raise()
                 health.setStateLoaded(true)

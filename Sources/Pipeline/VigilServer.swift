@@ -94,7 +94,7 @@ public final class VigilServer: Sendable {
             notEvaluated: configuration.decisions.notEvaluated)
         let feed = FeedServer(configuration: configuration.feed, sink: sink)
         // Same ingest path, limits and TLS as the feed; its reversals have a store of their own.
-        let iso8583 = Self.iso8583Listener(configuration, sink: sink, health: health)
+        let iso8583 = Self.iso8583Listener(configuration, sink: sink, health: health, detection: detection, leadership: leadership)
         let restartPolicy = RestartIntensity(maxRestarts: configuration.maxRestarts, period: configuration.restartPeriod)
         // Losing PostgreSQL is an outage to wait out (capped backoff, /readyz 503), not a
         // crash: it never spends the restart intensity, which is kept for real crash loops.

@@ -32,6 +32,8 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
     case cardCount, cardFirstSeen, cardAvgAmount, cardMaxAmount, cardHourlyRate
     case deviceCount, deviceFirstSeen, deviceAvgAmount, deviceMaxAmount, deviceHourlyRate
     case merchantCount, merchantFirstSeen, merchantAvgAmount, merchantMaxAmount, merchantHourlyRate
+    // Enrichment: earlier transactions of the card, device and merchant reversed by ISO 8583 0400/0420
+    case cardReversals, deviceReversals, merchantReversals
 
     /// Name, type and documentation of one field.
     public struct Info: Sendable {
@@ -163,19 +165,20 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
         case .cardAvgAmount, .deviceAvgAmount, .merchantAvgAmount: Field.entityInfo(field, "avg_amount")
         case .cardMaxAmount, .deviceMaxAmount, .merchantMaxAmount: Field.entityInfo(field, "max_amount")
         case .cardHourlyRate, .deviceHourlyRate, .merchantHourlyRate: Field.entityInfo(field, "hourly_rate")
+        case .cardReversals, .deviceReversals, .merchantReversals: Field.entityInfo(field, "reversals")
         }
     }
 
     /// The card, device or merchant a history field describes, by the case's name.
     private static func entity(of field: Field) -> (name: String, key: String) {
         switch field {
-        case .cardCount, .cardFirstSeen, .cardAvgAmount, .cardMaxAmount, .cardHourlyRate: ("card", "card_id")
-        case .deviceCount, .deviceFirstSeen, .deviceAvgAmount, .deviceMaxAmount, .deviceHourlyRate: ("device", "device_id")
+        case .cardCount, .cardFirstSeen, .cardAvgAmount, .cardMaxAmount, .cardHourlyRate, .cardReversals: ("card", "card_id")
+        case .deviceCount, .deviceFirstSeen, .deviceAvgAmount, .deviceMaxAmount, .deviceHourlyRate, .deviceReversals: ("device", "device_id")
         default: ("merchant", "merchant_id")
         }
     }
 
-    /// Catalog entries of the entity-history fields (the same five for card, device and merchant).
+    /// Catalog entries of the entity-history fields (the same six for card, device and merchant).
     private static func entityInfo(_ field: Field, _ stat: String) -> Info {
         let (entity, key) = entity(of: field)
         let name = "\(entity).\(stat)"
@@ -188,6 +191,11 @@ public enum Field: Int, Sendable, Hashable, CaseIterable {
             return f(name, .money, optional: true, "Mean `amount_base` of earlier transactions with this `\(key)`; absent when first seen.")
         case "max_amount":
             return f(name, .money, optional: true, "Largest earlier `amount_base` with this `\(key)`; absent when first seen.")
+        case "reversals":
+            return f(
+                name, .int,
+                "Earlier transactions with this `\(key)` reversed by an ISO 8583 0400/0420 stored after them, each once (0 when none or no `\(key)`)."
+            )
         default:
             return f(
                 name, .decimal,

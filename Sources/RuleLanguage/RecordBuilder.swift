@@ -73,7 +73,7 @@ public struct RecordBuilder: Sendable {
         if case .absent = record[.amountBase] { record[.amountBase] = record[.amount] }
         if case .absent = record[.profileCount] { record[.profileCount] = .int(0) }
         if case .absent = record[.profileChannelCount] { record[.profileChannelCount] = .int(0) }
-        for count in [Field.cardCount, .deviceCount, .merchantCount] {
+        for count in [Field.cardCount, .deviceCount, .merchantCount, .cardReversals, .deviceReversals, .merchantReversals] {
             if case .absent = record[count] { record[count] = .int(0) }
         }
         for rate in [Field.profileHourlyRate, .profileDailyRate, .cardHourlyRate, .deviceHourlyRate, .merchantHourlyRate] {

@@ -102,4 +102,55 @@ struct EntityHistoryTests {
         #expect(shared.count(.device) <= 256)
         #expect(shared.evicted(.device) == 5_000 - shared.count(.device))
     }
+
+    @Test(
+        "reversals: 0 when none or no id; counted once per call, kept by later transactions, created for an unseen entity, set absolutely at a load")
+    func reversalCounts() {
+        let history = SharedHistory()
+        var record = EvaluationRecord(windowCount: 0)
+        Enricher.fillHistory(&record, transaction: tx("t1", minute: 0, device: nil), amountBase: nil, history: history, update: true)
+        for field in [Field.cardReversals, .deviceReversals, .merchantReversals] { #expect(record[field] == .int(0)) }
+        // t1 reversed: its card and merchant (it had no device) count one each.
+        history.addReversal(EntityKey(.card, "card-1"))
+        history.addReversal(EntityKey(.merchant, "m-1"))
+        record.reset()
+        Enricher.fillHistory(&record, transaction: tx("t2", minute: 1), amountBase: nil, history: history, update: true)
+        #expect(record[.cardReversals] == .int(1))
+        #expect(record[.merchantReversals] == .int(1))
+        #expect(record[.deviceReversals] == .int(0))
+        // Counting a transaction leaves the reversals as they were; a late record reads them.
+        #expect(history.stats(EntityKey(.card, "card-1"))?.reversals == 1)
+        #expect(history.stats(EntityKey(.card, "card-1"))?.count == 2)
+        record.reset()
+        Enricher.fillHistory(&record, transaction: tx("late", minute: -90), amountBase: nil, history: history, update: false)
+        #expect(record[.cardReversals] == .int(1))
+        // A transaction without a card reads 0.
+        record.reset()
+        Enricher.fillHistory(&record, transaction: tx("t3", minute: 2, card: nil), amountBase: nil, history: history, update: true)
+        #expect(record[.cardReversals] == .int(0))
+        // An entity the history does not hold (evicted, or only in late records) starts one
+        // with no transaction counted, so its first transaction reads like a first-seen one.
+        history.addReversal(EntityKey(.device, "dev-9"))
+        history.addReversal(EntityKey(.device, "dev-9"))
+        let device = history.stats(EntityKey(.device, "dev-9"))
+        #expect(device?.reversals == 2)
+        #expect(device?.count == 0)
+        #expect(device?.firstSeen == nil)
+        record.reset()
+        Enricher.fillHistory(&record, transaction: tx("t4", minute: 3, device: "dev-9"), amountBase: nil, history: history, update: true)
+        #expect(record[.deviceReversals] == .int(2))
+        #expect(record[.deviceCount] == .int(0))
+        #expect(record[.deviceFirstSeen] == .absent)
+        #expect(record[.deviceHourlyRate] == .decimal(.zero))
+        #expect(history.stats(EntityKey(.device, "dev-9"))?.count == 1)
+        // A load sets the count from the stored rows, whatever was held (idempotent).
+        history.setReversals(EntityKey(.card, "card-1"), 3)
+        history.setReversals(EntityKey(.card, "card-1"), 3)
+        history.setReversals(EntityKey(.card, "card-new"), 1)
+        #expect(history.stats(EntityKey(.card, "card-1"))?.reversals == 3)
+        #expect(history.stats(EntityKey(.card, "card-1"))?.count == 3, "t1, t2 and t4")
+        #expect(history.stats(EntityKey(.card, "card-new"))?.reversals == 1)
+        let total: Int64 = history.all().values.reduce(0) { $0 + $1.reversals }
+        #expect(total == 7, "card-1 3, m-1 1, dev-9 2, card-new 1")
+    }
 }

@@ -20,7 +20,10 @@ struct SendScheduleTests {
         for rate in [3.0, 7.0, 4999.0, 5000.0, 1250.3] {
             let odd = SendSchedule(rate: rate, count: 2000)
             for index in 0..<2000 {
-                guard let due = odd.dueTime(of: index) else { Issue.record("no due time for \(index)"); return }
+                guard let due = odd.dueTime(of: index) else {
+                    Issue.record("no due time for \(index)")
+                    return
+                }
                 #expect(odd.dueCount(after: due) == index + 1)
                 if index > 0 { #expect(odd.dueCount(after: due - .nanoseconds(1)) == index) }
             }

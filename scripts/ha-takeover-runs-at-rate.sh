@@ -38,7 +38,7 @@ trap cleanup EXIT
 ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/readyz")" = 200 ]; }
 answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/readyz")" != 000 ]; }
 sql() { "$PSQL" -XAtq -c "$1"; }
-admin() { PGDATABASE=$ADMIN_DB "$PSQL" -XAtq -c "$1"; }
+admin() { PGDATABASE=$ADMIN_DB PGOPTIONS="-c client_min_messages=warning" "$PSQL" -XAtq -c "$1"; }
 now() { date +%s.%N; }
 # waitfor SECONDS INTERVAL COMMAND...: polls until COMMAND succeeds; fails after SECONDS.
 waitfor() {
@@ -64,6 +64,7 @@ for run in $(seq 1 "$RUNS"); do
     # shellcheck disable=SC2086
     "$V" serve --ha --ha-node rate-a --feed-host 127.0.0.1 --feed-port 17400 --ops-port 17401 ${SERVE_OPTS:-} >"$W/a.log" 2>&1 &
     A=$!
+    disown "$A"  # killed on purpose: no "Killed" line from the shell
     waitfor 120 0.1 ready 17401 || exit 1
     # shellcheck disable=SC2086
     "$V" serve --ha --ha-node rate-b --feed-host 127.0.0.1 --feed-port 17402 --ops-port 17403 ${SERVE_OPTS:-} >"$W/b.log" 2>&1 &
@@ -86,7 +87,6 @@ for run in $(seq 1 "$RUNS"); do
     wait "$S"
     sent_status=$?
     S=
-    { wait "$A"; } 2>/dev/null
     A=
     # The earliest first reply from the node moved to, after the kill: the new leader's first ack.
     first=$(grep -o 'first reply after moving at unix time [0-9.]*' "$W/send.err" | awk -v t0="$t0" '$NF > t0 { print $NF }' | sort -n | head -1)

@@ -22,10 +22,15 @@ struct FeedSendCommand: AsyncParsableCommand {
     var host: String = "127.0.0.1"
     @Option(help: "Server feed port (for addresses without one).")
     var port: Int = 7400
-    @Option(help: "Seconds to keep moving between several --host addresses looking for the leader before giving up.")
+    @Option(help: "Seconds to keep moving between several --host addresses looking for the leader, after the last answer, before giving up.")
     var failoverTimeout: Double = 30
     @Option(help: "Parallel connections.")
     var connections: Int = 4
+    @Option(
+        help:
+            "Records per second in all (shared by the connections) on a steady timetable: records held up by a takeover go out at once when it ends, then the rest on time. 0: as fast as the acks allow."
+    )
+    var rate: Double = 0
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
     @OptionGroup var tls: FeedTLSOptions
@@ -33,6 +38,7 @@ struct FeedSendCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard connections > 0 else { throw CleanExit.failure("vigil feed send: --connections must be at least 1") }
+        guard rate >= 0, rate.isFinite else { throw CleanExit.failure("vigil feed send: --rate must be 0 (unpaced) or more records a second") }
         let clientTLS = try tls.make(command: "feed send")
         let iso8583 = try format.packager(command: "feed send")
         var unconvertible = 0
@@ -76,15 +82,17 @@ struct FeedSendCommand: AsyncParsableCommand {
             }
         }
         let started = ContinuousClock.now
+        let allRecords = counts.reduce(0, +)
         let sender = FailoverSender(
-            addresses: addresses, tls: clientTLS, iso8583: iso8583, deadline: started + .milliseconds(Int64(max(0, failoverTimeout) * 1000)),
-            command: "feed send")
+            addresses: addresses, tls: clientTLS, iso8583: iso8583, started: started,
+            failoverTimeout: .milliseconds(Int64(max(0, failoverTimeout) * 1000)), command: "feed send")
         let tallies: [Tally]
         do {
             tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
                 for (index, payload) in partitions.enumerated() where counts[index] > 0 {
                     let recordEnds = ends[index]
-                    group.addTask { try await sender.send(payload: payload, ends: recordEnds) }
+                    let schedule = SendSchedule.share(ofTotal: rate, records: counts[index], ofAll: allRecords)
+                    group.addTask { try await sender.send(payload: payload, ends: recordEnds, schedule: schedule) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }

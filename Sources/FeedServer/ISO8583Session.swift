@@ -87,9 +87,9 @@ final class ISO8583Session: Sendable {
         }
     }
 
-    /// Decodes one frame read at `now`; `line` turns a mapped feed line into a record
-    /// (the feed's card-number policy and validation).
-    func decode(_ frame: FeedFrame, now: Timestamp, line: ([UInt8]) -> (FeedRecord.Payload, [UInt8])) -> DecodedFrame {
+    /// Decodes one frame read at `now`; `record` turns a mapped transaction and its line into
+    /// a record (the feed's card-number policy and validation).
+    func decode(_ frame: FeedFrame, now: Timestamp, record: (ISO8583Mapper.Mapped) -> (FeedRecord.Payload, [UInt8])) -> DecodedFrame {
         let bytes: [UInt8]
         switch frame {
         case .line(let buffer):
@@ -117,9 +117,9 @@ final class ISO8583Session: Sendable {
         }
         switch ISO8583Mapper.kind(of: message.mti) {
         case .transaction:
-            switch ISO8583Mapper.line(for: message, now: now) {
+            switch ISO8583Mapper.map(message, now: now) {
             case .success(let mapped):
-                let (payload, raw) = line(mapped)
+                let (payload, raw) = record(mapped)
                 if case .rejected = payload {
                     return DecodedFrame(outcome: .record(payload, raw: decoder.redacted(frame: bytes)), respondTo: message)
                 }

@@ -248,4 +248,3 @@ extension AlertStreamTests {
 }
 
 private func text(_ buffer: ByteBuffer) -> String { String(buffer: buffer) }
-

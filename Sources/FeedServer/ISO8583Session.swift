@@ -72,17 +72,17 @@ final class ISO8583Session: Sendable {
         guard let request else { return }
         let code = wire.codes.code(for: reply)
         guard let response = ISO8583Mapper.response(to: request, code: code) else { return }
-        if let bytes = try? wire.packager.encode(response) {
-            out.append(contentsOf: bytes)
+        do {
+            try wire.packager.encode(response, into: &out)
             return
-        }
+        } catch {}
         // An echoed field did not fit the dialect (it was malformed): answer with the MTI,
         // the correlation fields and the code only.
         var minimal = ISO8583Message(mti: response.mti)
         for field in [7, 11, 37, 41, 42, 39] { minimal[field] = response[field] }
-        if let bytes = try? wire.packager.encode(minimal) {
-            out.append(contentsOf: bytes)
-        } else {
+        do {
+            try wire.packager.encode(minimal, into: &out)
+        } catch {
             logger.warning("an ISO 8583 response could not be packed; none sent", metadata: ["mti": "\(response.mtiText)"])
         }
     }

@@ -198,7 +198,7 @@ public enum ISO8583Mapper {
     static func country(_ message: ISO8583Message) -> String? {
         guard let location = message[43], location.count >= 40 else { return nil }
         let code = location[38..<40]
-        return ISO3166.isAssigned(code) ? String(decoding: code, as: UTF8.self) : nil
+        return ISO3166.isAssigned(location[38], location[39]) ? String(decoding: code, as: UTF8.self) : nil
     }
 
     /// Field 7 (MMDDhhmmss, UTC, no year) as the timestamp closest to `now`.

@@ -62,8 +62,9 @@ public enum FeedEncoder {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, written digit by digit (RFC3339.format builds Strings).
-    static func appendTimestamp(_ t: Timestamp, to out: inout [UInt8]) {
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, written digit by digit (RFC3339.format builds Strings);
+    /// the same text as `RFC3339.format` for years 0 to 9999.
+    public static func appendTimestamp(_ t: Timestamp, to out: inout [UInt8]) {
         let (date, time) = RFC3339.components(t)
         let year = UInt64(clamping: max(0, min(date.year, 9999)))
         JSONWriter.appendDecimal(year, width: 4, to: &out)
@@ -82,8 +83,9 @@ public enum FeedEncoder {
         out.append(UInt8(ascii: "Z"))
     }
 
-    /// Minor units as a decimal with exactly the currency's fraction digits.
-    static func appendAmount(_ money: Money, to out: inout [UInt8]) {
+    /// Minor units as a decimal with exactly the currency's fraction digits (the text of
+    /// `Money.decimalString`).
+    public static func appendAmount(_ money: Money, to out: inout [UInt8]) {
         if money.minorUnits < 0 { out.append(UInt8(ascii: "-")) }
         let scale = UInt64(money.currency.minorUnitsPerMajor)
         let magnitude = money.minorUnits.magnitude

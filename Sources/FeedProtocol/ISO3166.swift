@@ -26,7 +26,7 @@ public enum ISO3166 {
 
     /// Whether two bytes form an assigned upper-case alpha-2 code.
     @inline(__always)
-    static func isAssigned(_ a: UInt8, _ b: UInt8) -> Bool {
+    public static func isAssigned(_ a: UInt8, _ b: UInt8) -> Bool {
         let x = a &- 65
         let y = b &- 65
         guard x < 26, y < 26 else { return false }

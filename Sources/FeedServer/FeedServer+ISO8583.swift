@@ -12,7 +12,9 @@ extension FeedServer {
     /// What the reader does with one frame; nil for a frame that needs nothing (a blank line).
     func decodeFrame(_ frame: FeedFrame, now: Timestamp, iso: ISO8583Session?) -> DecodedFrame? {
         if let iso {
-            return iso.decode(frame, now: now) { decodeLine($0, now: now) }
+            return iso.decode(frame, now: now) { mapped in
+                Self.record(fromLine: mapped.line, built: mapped.transaction, decoder: decoder, panPolicy: configuration.panPolicy, now: now)
+            }
         }
         switch frame {
         case .line(let buffer):

@@ -11,11 +11,17 @@ extension FeedServer {
 
     /// A line's record and the bytes to store, through the card-number policy and the
     /// decoder: what every way in (the feed, ISO 8583, ISO 20022) does with a protocol v1 line.
-    public static func record(fromLine line: [UInt8], decoder: FeedDecoder, panPolicy: PANPolicy, now: Timestamp) -> (FeedRecord.Payload, [UInt8]) {
+    ///
+    /// `built` is the transaction the way in already made from the same members (ISO 8583):
+    /// taken as it is when the line needs no card-number rewrite and the decoder accepts it
+    /// unchanged, so the line is not parsed a second time; otherwise the line is decoded.
+    public static func record(
+        fromLine line: [UInt8], built: Transaction? = nil, decoder: FeedDecoder, panPolicy: PANPolicy, now: Timestamp
+    ) -> (FeedRecord.Payload, [UInt8]) {
         var raw = line
         switch panPolicy.apply(to: line) {
         case .clean:
-            break
+            if let built, decoder.accepts(built, now: now) { return (.transaction(built), line) }
         case .tokenized(let rewritten):
             raw = rewritten
         case .refused(let masked, let shown):

@@ -72,24 +72,24 @@ final class ISO8583Session: Sendable {
         guard let request else { return }
         let code = wire.codes.code(for: reply)
         guard let response = ISO8583Mapper.response(to: request, code: code) else { return }
-        if let bytes = try? wire.packager.encode(response) {
-            out.append(contentsOf: bytes)
+        do {
+            try wire.packager.encode(response, into: &out)
             return
-        }
+        } catch {}
         // An echoed field did not fit the dialect (it was malformed): answer with the MTI,
         // the correlation fields and the code only.
         var minimal = ISO8583Message(mti: response.mti)
         for field in [7, 11, 37, 41, 42, 39] { minimal[field] = response[field] }
-        if let bytes = try? wire.packager.encode(minimal) {
-            out.append(contentsOf: bytes)
-        } else {
+        do {
+            try wire.packager.encode(minimal, into: &out)
+        } catch {
             logger.warning("an ISO 8583 response could not be packed; none sent", metadata: ["mti": "\(response.mtiText)"])
         }
     }
 
-    /// Decodes one frame read at `now`; `line` turns a mapped feed line into a record
-    /// (the feed's card-number policy and validation).
-    func decode(_ frame: FeedFrame, now: Timestamp, line: ([UInt8]) -> (FeedRecord.Payload, [UInt8])) -> DecodedFrame {
+    /// Decodes one frame read at `now`; `record` turns a mapped transaction and its line into
+    /// a record (the feed's card-number policy and validation).
+    func decode(_ frame: FeedFrame, now: Timestamp, record: (ISO8583Mapper.Mapped) -> (FeedRecord.Payload, [UInt8])) -> DecodedFrame {
         let bytes: [UInt8]
         switch frame {
         case .line(let buffer):
@@ -117,9 +117,9 @@ final class ISO8583Session: Sendable {
         }
         switch ISO8583Mapper.kind(of: message.mti) {
         case .transaction:
-            switch ISO8583Mapper.line(for: message, now: now) {
+            switch ISO8583Mapper.map(message, now: now) {
             case .success(let mapped):
-                let (payload, raw) = line(mapped)
+                let (payload, raw) = record(mapped)
                 if case .rejected = payload {
                     return DecodedFrame(outcome: .record(payload, raw: decoder.redacted(frame: bytes)), respondTo: message)
                 }

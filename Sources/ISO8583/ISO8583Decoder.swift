@@ -32,6 +32,7 @@ public struct ISO8583Decoder: Sendable {
     public func redacted(frame: [UInt8]) -> [UInt8] {
         let header = min(packager.headerSize, frame.count)
         var cursor = Cursor(bytes: Array(frame[header...]), base: header)
+        cursor.ranges = [Range<Int>?](repeating: nil, count: 129)
         var walked = frame.count
         do {
             _ = try cursor.message(packager)
@@ -75,8 +76,8 @@ private struct Cursor {
     /// The first content error (decoding went on past it).
     var contentError: ISO8583DecodeError?
     var presence = [Bool](repeating: false, count: 129)
-    /// Where each field's content lies in the body (for redaction).
-    var ranges = [Range<Int>?](repeating: nil, count: 129)
+    /// Where each field's content lies in the body: kept only when redacting (empty otherwise).
+    var ranges: [Range<Int>?] = []
 
     init(bytes: [UInt8], base: Int) {
         self.bytes = bytes
@@ -223,7 +224,7 @@ private struct Cursor {
                     "field \(field) (\(spec.name)) is of type \(spec.type.rawValue) but byte \(offset + bad) is \(Self.show([value[bad]]))")
             }
         }
-        ranges[field] = position..<position + wire
+        if !ranges.isEmpty { ranges[field] = position..<position + wire }
         position += wire
         message[field] = value
     }

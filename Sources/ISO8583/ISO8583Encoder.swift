@@ -14,40 +14,54 @@ extension ISO8583Packager {
     /// their length are padded with leading zeros and other fixed fields with trailing
     /// spaces (binary with zero bytes), as jPOS does.
     public func encode(_ message: ISO8583Message) throws(ISO8583EncodeError) -> [UInt8] {
-        var out: [UInt8] = [0, 0, 0, 0].prefix(headerSize).map { $0 }
+        var out: [UInt8] = []
         out.reserveCapacity(256)
+        try encode(message, into: &out)
+        return out
+    }
+
+    /// Appends `message`'s frame to `out` (which is left as it was when the message cannot
+    /// be packed): a connection's responses go into one buffer without a copy each.
+    public func encode(_ message: ISO8583Message, into out: inout [UInt8]) throws(ISO8583EncodeError) {
         guard message.mti.count == 4, message.mti.allSatisfy({ $0 &- 0x30 < 10 }) else {
             throw ISO8583EncodeError(field: nil, message: "the MTI must be 4 ASCII digits")
         }
+        let start = out.count
+        for _ in 0..<headerSize { out.append(0) }
         out.append(contentsOf: message.mti)
-        let secondary = message.needsSecondaryBitmap
-        var primary: UInt64 = secondary ? 1 << 63 : 0
+        var primary: UInt64 = 0
         var extended: UInt64 = 0
-        for field in message.presentFields {
+        for field in 2...128 where message[field] != nil {
             if field <= 64 { primary |= 1 << UInt64(64 - field) } else { extended |= 1 << UInt64(128 - field) }
         }
+        if extended != 0 { primary |= 1 << 63 }
         appendBitmap(primary, to: &out)
-        if secondary { appendBitmap(extended, to: &out) }
-        for field in message.presentFields {
-            guard let value = message[field] else { continue }
-            try appendField(field, value, to: &out)
+        if extended != 0 { appendBitmap(extended, to: &out) }
+        do {
+            for field in 2...128 {
+                guard let value = message[field] else { continue }
+                try appendField(field, value, to: &out)
+            }
+        } catch {
+            out.removeSubrange(start...)
+            throw error
         }
-        let body = out.count - headerSize
+        let body = out.count - start - headerSize
         guard body <= maximumBodyLength else {
+            out.removeSubrange(start...)
             throw ISO8583EncodeError(field: nil, message: "the message is \(body) bytes, more than the \(lengthHeader.rawValue) header can count")
         }
         switch lengthHeader {
         case .binary2:
-            out[0] = UInt8(body >> 8)
-            out[1] = UInt8(body & 0xFF)
+            out[start] = UInt8(body >> 8)
+            out[start + 1] = UInt8(body & 0xFF)
         case .ascii4:
             var rest = body
             for index in (0..<4).reversed() {
-                out[index] = UInt8(0x30 + rest % 10)
+                out[start + index] = UInt8(0x30 + rest % 10)
                 rest /= 10
             }
         }
-        return out
     }
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
@@ -71,34 +85,43 @@ extension ISO8583Packager {
         if spec.type != .b, let bad = value.first(where: { !spec.allows($0) }) {
             throw ISO8583EncodeError(field: field, message: "byte \(bad) is not allowed in a field of type \(spec.type.rawValue)")
         }
-        var content = value
+        // Padding of a short fixed field: leading zeros (n) or trailing spaces or zero bytes.
+        var leading = 0
+        var trailing = 0
+        var pad: UInt8 = 0x20
         switch spec.length {
         case .fixed:
             let missing = spec.max - value.count
             if missing > 0 {
                 switch spec.type {
-                case .n: content = [UInt8](repeating: 0x30, count: missing) + value
-                case .b: content = value + [UInt8](repeating: 0, count: missing)
-                default: content = value + [UInt8](repeating: 0x20, count: missing)
+                case .n: (leading, pad) = (missing, 0x30)
+                case .b: (trailing, pad) = (missing, 0)
+                default: trailing = missing
                 }
             }
         case .llvar, .lllvar:
             let digits = spec.length.prefixDigits
-            var prefix = [UInt8](repeating: 0x30, count: digits)
+            var divisor = 1
+            for _ in 1..<digits { divisor *= 10 }
             var rest = value.count
-            for index in (0..<digits).reversed() {
-                prefix[index] = UInt8(0x30 + rest % 10)
-                rest /= 10
+            while divisor > 0 {
+                out.append(UInt8(0x30 + (rest / divisor) % 10))
+                rest %= divisor
+                divisor /= 10
             }
-            out.append(contentsOf: prefix)
         }
         if spec.type == .b && binary == .hex {
-            for byte in content {
+            func hex(_ byte: UInt8) {
                 out.append(Self.hexDigits[Int(byte >> 4)])
                 out.append(Self.hexDigits[Int(byte & 0xF)])
             }
+            for _ in 0..<leading { hex(pad) }
+            for byte in value { hex(byte) }
+            for _ in 0..<trailing { hex(pad) }
         } else {
-            out.append(contentsOf: content)
+            for _ in 0..<leading { out.append(pad) }
+            out.append(contentsOf: value)
+            for _ in 0..<trailing { out.append(pad) }
         }
     }
 

@@ -1,8 +1,9 @@
 import FeedProtocol
 import VigilCore
 
-/// Turns ISO 8583 requests into Vigil's own record: a protocol v1 line (JSON), which then
-/// takes exactly the path an NDJSON line takes (card-number policy, validation, storage).
+/// Turns ISO 8583 requests into Vigil's own record: a `Transaction` and the protocol v1 line
+/// (JSON) stored as its raw form, which takes the path an NDJSON line takes (card-number
+/// policy, validation, storage) without being parsed again when it is clean.
 ///
 /// The mapping is documented field by field in `docs/iso8583.md`. The line carries the
 /// v1 members Vigil evaluates, plus an `iso8583` object with the message's own identifiers
@@ -58,9 +59,25 @@ public enum ISO8583Mapper {
         return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
     }
 
+    /// A transaction request as Vigil takes it: the transaction to evaluate and the protocol
+    /// v1 line stored as its raw record (decoding the line gives the same transaction).
+    public struct Mapped: Sendable {
+        /// The transaction, built from the fields (not parsed back from `line`).
+        public var transaction: Transaction
+        /// The line stored in `transactions.raw`, with the `iso8583` identifiers.
+        public var line: [UInt8]
+    }
+
     /// The protocol v1 line for transaction request `message` received at `now`, or why
     /// there can be none (a rejection naming the ISO field).
     public static func line(for message: ISO8583Message, now: Timestamp) -> Result<[UInt8], FeedRejection> {
+        map(message, now: now).map(\.line)
+    }
+
+    /// Transaction request `message` received at `now` as a transaction and its line, or why
+    /// it cannot be one (a rejection naming the ISO field). Building the transaction here
+    /// spares the listener a second parse of the line it would otherwise decode.
+    public static func map(_ message: ISO8583Message, now: Timestamp) -> Result<Mapped, FeedRejection> {
         guard let id = transactionID(message) else {
             return .failure(
                 FeedRejection(
@@ -79,7 +96,7 @@ public enum ISO8583Mapper {
                     code: .invalidCurrency, recordID: id, field: "iso8583.49",
                     message: "field 49 (currency) must be an ISO 4217 numeric code such as 978 (EUR) or 840 (USD)"))
         }
-        guard let amountDigits = message[4], let minor = Int64(String(decoding: amountDigits, as: UTF8.self)) else {
+        guard let amountDigits = message[4], let minor = integer(amountDigits) else {
             return .failure(
                 FeedRejection(
                     code: .missingField, recordID: id, field: "iso8583.4",
@@ -92,26 +109,60 @@ public enum ISO8583Mapper {
                     code: .missingField, recordID: id, field: "iso8583.2",
                     message: "a card number (field 2 or the PAN of track 2, field 35) or an account (field 102) is required"))
         }
+        let transaction = Transaction(
+            id: id, timestamp: timestamp, accountID: account, cardID: card, amount: Money(minorUnits: minor, currency: currency),
+            merchantID: field(message, 42), mcc: field(message, 18), country: country(message), channel: channel(message))
         var out: [UInt8] = []
-        out.reserveCapacity(512)
-        out.append(UInt8(ascii: "{"))
-        member("id", id, &out, first: true)
-        member("timestamp", RFC3339.format(timestamp), &out)
+        out.reserveCapacity(640)
+        append("{\"id\":", &out)
+        JSONText.appendQuoted(id, to: &out)
+        append(",\"timestamp\":\"", &out)
+        FeedEncoder.appendTimestamp(timestamp, to: &out)
+        out.append(UInt8(ascii: "\""))
         member("account_id", account, &out)
         if let card { member("card_id", card, &out) }
-        member("amount", Money(minorUnits: minor, currency: currency).decimalString, &out)
+        append(",\"amount\":\"", &out)
+        FeedEncoder.appendAmount(transaction.amount, to: &out)
+        out.append(UInt8(ascii: "\""))
         member("currency", currency.code, &out)
-        if let merchant = field(message, 42) { member("merchant_id", merchant, &out) }
-        if let mcc = field(message, 18) { member("mcc", mcc, &out) }
-        if let country = country(message) { member("country", country, &out) }
-        member("channel", channel(message).rawValue, &out)
+        if let merchant = transaction.merchantID { member("merchant_id", merchant, &out) }
+        if let mcc = transaction.mcc { member("mcc", mcc, &out) }
+        if let country = transaction.country { member("country", country, &out) }
+        member("channel", transaction.channel.rawValue, &out)
         append(",\"iso8583\":{", &out)
         member("mti", message.mtiText, &out, first: true)
         for (number, name) in echoedFields {
-            if let value = field(message, number) { member(name, value, &out) }
+            if let value = message[number] { echo(name, value, &out) }
         }
         append("}}", &out)
-        return .success(out)
+        return .success(Mapped(transaction: transaction, line: out))
+    }
+
+    /// Digits as a number, as `Int64(String)` reads them (without making the `String` when
+    /// they are plain digits).
+    static func integer(_ bytes: [UInt8]) -> Int64? {
+        guard !bytes.isEmpty, bytes.count <= 18, bytes.allSatisfy({ $0 &- 0x30 < 10 }) else {
+            return Int64(String(decoding: bytes, as: UTF8.self))
+        }
+        return bytes.reduce(0) { $0 * 10 + Int64($1 - 0x30) }
+    }
+
+    /// Member `name` with a field's text (trailing spaces dropped; nothing when blank): the
+    /// bytes copied as they are when they need no escaping, else as ``member(_:_:_:first:)`` writes them.
+    static func echo(_ name: String, _ value: [UInt8], _ out: inout [UInt8]) {
+        var end = value.count
+        while end > 0, value[end - 1] == 0x20 { end -= 1 }
+        guard end > 0 else { return }
+        let text = value[..<end]
+        guard text.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else {
+            member(name, String(decoding: text, as: UTF8.self), &out)
+            return
+        }
+        append(",\"", &out)
+        out.append(contentsOf: name.utf8)
+        append("\":\"", &out)
+        out.append(contentsOf: text)
+        out.append(UInt8(ascii: "\""))
     }
 
     /// Fields copied into the line's `iso8583` object (identifiers only; no card data).
@@ -147,7 +198,7 @@ public enum ISO8583Mapper {
     static func country(_ message: ISO8583Message) -> String? {
         guard let location = message[43], location.count >= 40 else { return nil }
         let code = location[38..<40]
-        return ISO3166.isAssigned(code) ? String(decoding: code, as: UTF8.self) : nil
+        return ISO3166.isAssigned(location[38], location[39]) ? String(decoding: code, as: UTF8.self) : nil
     }
 
     /// Field 7 (MMDDhhmmss, UTC, no year) as the timestamp closest to `now`.

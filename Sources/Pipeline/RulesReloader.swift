@@ -123,15 +123,17 @@ public final class RulesReloader: Sendable {
     }
 }
 
-/// Reloads the rules, and the feed's TLS certificate and key, on every SIGHUP.
+/// Reloads the rules, and the TLS certificate and key of the feed and of the ISO 8583
+/// listener (which serves the feed's files), on every SIGHUP.
 public struct ReloadOnHangup: Service {
     let reloader: RulesReloader
-    let feed: FeedServer?
+    /// The listeners whose TLS files are read again.
+    let listeners: [FeedServer]
 
     /// Creates the signal listener.
-    public init(reloader: RulesReloader, feed: FeedServer? = nil) {
+    public init(reloader: RulesReloader, feed: FeedServer? = nil, iso8583: FeedServer? = nil) {
         self.reloader = reloader
-        self.feed = feed
+        self.listeners = [feed, iso8583].compactMap { $0 }
     }
 
     public func run() async throws {
@@ -139,7 +141,7 @@ public struct ReloadOnHangup: Service {
         try await cancelWhenGracefulShutdown {
             for await _ in signals {
                 _ = await reloader.reload()
-                Self.reloadTLS(of: feed)
+                for listener in listeners { Self.reloadTLS(of: listener) }
             }
         }
     }

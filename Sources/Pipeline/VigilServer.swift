@@ -199,7 +199,8 @@ public final class VigilServer: Sendable {
         let opsSupervisor = Supervisor(
             configuration: .init(name: "ops", intensity: restartPolicy, isTransient: isTransient),
             children: [
-                ChildSpec(name: "http", service: ops), ChildSpec(name: "sighup", service: ReloadOnHangup(reloader: reloader, feed: feed)),
+                ChildSpec(name: "http", service: ops),
+                ChildSpec(name: "sighup", service: ReloadOnHangup(reloader: reloader, feed: feed, iso8583: iso8583?.listener)),
                 ChildSpec(
                     name: "revoked-streams",
                     service: RevokedStreamCloser(database: configuration.database, streams: ops.streams, logger: httpLogger)),

@@ -37,6 +37,7 @@ struct BenchProducer: Sendable {
         var produced = 0
         var nextFlush = Self.flushIntervalNanos
         var dead = [Bool](repeating: false, count: mailboxes.count)
+        var frame: [UInt8] = []
         do {
             while !Task.isCancelled, let record = iterator.next() {
                 var tx = record.transaction
@@ -44,11 +45,15 @@ struct BenchProducer: Sendable {
                 var hash = StableHash()
                 hash.combine(tx.accountID)
                 let target = Int(hash.value % UInt64(mailboxes.count))
-                // ISO 8583 frames instead of lines; a record the dialect cannot carry is skipped.
-                var frame: [UInt8]?
+                // ISO 8583 frames instead of lines (packed into one reused buffer); a record
+                // the dialect cannot carry is skipped.
                 if let packager = plan.iso8583 {
-                    frame = try? packager.encode(ISO8583RequestBuilder.request(for: tx))
-                    if frame == nil { continue }
+                    frame.removeAll(keepingCapacity: true)
+                    do {
+                        try packager.encode(ISO8583RequestBuilder.request(for: tx), into: &frame)
+                    } catch {
+                        continue
+                    }
                 }
                 if let interval {
                     let due = UInt64(Double(produced) * interval)
@@ -59,7 +64,7 @@ struct BenchProducer: Sendable {
                     }
                     pending[target].intended.append(due)
                 }
-                if let frame {
+                if plan.iso8583 != nil {
                     pending[target].bytes.append(contentsOf: frame)
                 } else {
                     FeedEncoder.append(tx, to: &pending[target].bytes)

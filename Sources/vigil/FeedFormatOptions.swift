@@ -25,15 +25,14 @@ struct FeedFormatOptions: ParsableArguments {
 }
 
 /// Splits ISO 8583 reply bytes into frames and classifies each by its field 39:
-/// `00` an ack, any other code a nack `iso8583_39_<code>`.
+/// `00` an ack, any other code a nack `iso8583_39_<code>`. Field 39 is located, not decoded
+/// with the rest: the client shares the machine with the server it measures.
 struct ISO8583ReplyScanner {
     let packager: ISO8583Packager
-    let decoder: ISO8583Decoder
     private var buffer: [UInt8] = []
 
     init(packager: ISO8583Packager) {
         self.packager = packager
-        self.decoder = ISO8583Decoder(packager: packager)
     }
 
     mutating func scan(_ bytes: UnsafeRawBufferPointer, _ body: (BenchReplyKind) -> Void) {
@@ -43,14 +42,16 @@ struct ISO8583ReplyScanner {
         while buffer.count - start >= header, let length = packager.bodyLength(header: buffer[start..<start + header]),
             buffer.count - start >= header + length
         {
-            body(Self.classify(buffer[(start + header)..<(start + header + length)], decoder))
+            body(Self.classify(buffer[(start + header)..<(start + header + length)], packager))
             start += header + length
         }
         buffer.removeFirst(start)
     }
 
-    static func classify(_ frame: ArraySlice<UInt8>, _ decoder: ISO8583Decoder) -> BenchReplyKind {
-        guard let message = try? decoder.decode(body: frame), let code = message.text(39) else { return .unparsed }
-        return code == "00" ? .ack(duplicate: false) : .nack(code: "iso8583_39_\(code)")
+    static func classify(_ frame: ArraySlice<UInt8>, _ packager: ISO8583Packager) -> BenchReplyKind {
+        guard let range = packager.locate(field: 39, in: frame) else { return .unparsed }
+        let code = frame[range]
+        if code.elementsEqual("00".utf8) { return .ack(duplicate: false) }
+        return .nack(code: "iso8583_39_\(String(decoding: code, as: UTF8.self))")
     }
 }

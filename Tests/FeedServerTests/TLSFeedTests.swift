@@ -2,6 +2,7 @@ import Crypto
 import FeedProtocol
 import FeedServer
 import Foundation
+import ISO8583
 import NIOCore
 import Synchronization
 import Testing
@@ -118,6 +119,46 @@ struct TLSFeedTests {
             try Data("not a key".utf8).write(to: URL(fileURLWithPath: liveKey))
             #expect(throws: FeedServerError.self) { try server.reloadTLS() }
             #expect(await sendOne(port: port, tls: trustsSecond, id: "after-bad-reload") == [.ack(id: "after-bad-reload", duplicate: false)])
+        }
+    }
+    @Test("The ISO 8583 listener serves the feed's TLS files and reloads them as the feed does (SIGHUP reloads both)")
+    func iso8583ListenerReloads() async throws {
+        let certificates = try TestCertificates.make()
+        defer { certificates.remove() }
+        let live = certificates.path("live.pem")
+        let liveKey = certificates.path("live.key")
+        try FileManager.default.copyItem(atPath: certificates.path("server.pem"), toPath: live)
+        try FileManager.default.copyItem(atPath: certificates.path("server.key"), toPath: liveKey)
+        let packager = try iso87()
+        let configure: (inout FeedServerConfiguration) -> Void = {
+            $0.wire = .iso8583(ISO8583Wire(packager: packager))
+            $0.tls = FeedTLSConfiguration(certificatePath: live, privateKeyPath: liveKey)
+        }
+        try await withFeedServer(sink: RecordingSink(.answer), configure: configure) { port, server, _ in
+            #expect(server.transport == .tls)
+            let trustsFirst = try FeedClientTLS(caPath: certificates.path("ca.pem"), certificatePath: nil, keyPath: nil)
+            let trustsSecond = try FeedClientTLS(caPath: certificates.path("other-ca.pem"), certificatePath: nil, keyPath: nil)
+            #expect(await isoAnswered(port: port, tls: trustsFirst, packager: packager, stan: "000001"))
+            try FileManager.default.removeItem(atPath: live)
+            try FileManager.default.removeItem(atPath: liveKey)
+            try FileManager.default.copyItem(atPath: certificates.path("server2.pem"), toPath: live)
+            try FileManager.default.copyItem(atPath: certificates.path("server2.key"), toPath: liveKey)
+            try server.reloadTLS()
+            #expect(await isoAnswered(port: port, tls: trustsSecond, packager: packager, stan: "000002"))
+            #expect(await !isoAnswered(port: port, tls: trustsFirst, packager: packager, stan: "000003"))
+        }
+    }
+
+    /// Whether a 0200 sent over a new TLS connection gets its 0210.
+    private func isoAnswered(port: Int, tls: FeedClientTLS, packager: ISO8583Packager, stan: String) async -> Bool {
+        do {
+            return try await FeedClient.withConnection(host: "127.0.0.1", port: port, tls: tls, iso8583: packager) { connection in
+                try await connection.send(bytes: try packager.encode(financialRequest(stan: stan)))
+                _ = try await connection.nextReply()
+                return connection.lastResponse?.mtiText == "0210"
+            }
+        } catch {
+            return false
         }
     }
 }

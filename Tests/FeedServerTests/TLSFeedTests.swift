@@ -90,10 +90,7 @@ struct TLSFeedTests {
     func reloadKeepsOpenConnections() async throws {
         let certificates = try TestCertificates.make()
         defer { certificates.remove() }
-        let live = certificates.path("live.pem")
-        let liveKey = certificates.path("live.key")
-        try FileManager.default.copyItem(atPath: certificates.path("server.pem"), toPath: live)
-        try FileManager.default.copyItem(atPath: certificates.path("server.key"), toPath: liveKey)
+        let (live, liveKey) = try installLive("server", from: certificates)
         let sink = RecordingSink(.answer)
         try await withFeedServer(sink: sink, configure: { $0.tls = FeedTLSConfiguration(certificatePath: live, privateKeyPath: liveKey) }) {
             port, server, _ in
@@ -104,10 +101,7 @@ struct TLSFeedTests {
                 try await open.send(lines: [validLine("before")])
                 #expect(try await open.replies(count: 1) == [.ack(id: "before", duplicate: false)])
                 // New certificate (another CA) on disk, then the reload SIGHUP triggers.
-                try FileManager.default.removeItem(atPath: live)
-                try FileManager.default.removeItem(atPath: liveKey)
-                try FileManager.default.copyItem(atPath: certificates.path("server2.pem"), toPath: live)
-                try FileManager.default.copyItem(atPath: certificates.path("server2.key"), toPath: liveKey)
+                _ = try installLive("server2", from: certificates)
                 try server.reloadTLS()
                 #expect(await sendOne(port: port, tls: trustsSecond, id: "after") == [.ack(id: "after", duplicate: false)])
                 #expect(await sendOne(port: port, tls: trustsFirst, id: "old-trust").isEmpty)
@@ -121,14 +115,12 @@ struct TLSFeedTests {
             #expect(await sendOne(port: port, tls: trustsSecond, id: "after-bad-reload") == [.ack(id: "after-bad-reload", duplicate: false)])
         }
     }
+
     @Test("The ISO 8583 listener serves the feed's TLS files and reloads them as the feed does (SIGHUP reloads both)")
     func iso8583ListenerReloads() async throws {
         let certificates = try TestCertificates.make()
         defer { certificates.remove() }
-        let live = certificates.path("live.pem")
-        let liveKey = certificates.path("live.key")
-        try FileManager.default.copyItem(atPath: certificates.path("server.pem"), toPath: live)
-        try FileManager.default.copyItem(atPath: certificates.path("server.key"), toPath: liveKey)
+        let (live, liveKey) = try installLive("server", from: certificates)
         let packager = try iso87()
         let configure: (inout FeedServerConfiguration) -> Void = {
             $0.wire = .iso8583(ISO8583Wire(packager: packager))
@@ -139,14 +131,22 @@ struct TLSFeedTests {
             let trustsFirst = try FeedClientTLS(caPath: certificates.path("ca.pem"), certificatePath: nil, keyPath: nil)
             let trustsSecond = try FeedClientTLS(caPath: certificates.path("other-ca.pem"), certificatePath: nil, keyPath: nil)
             #expect(await isoAnswered(port: port, tls: trustsFirst, packager: packager, stan: "000001"))
-            try FileManager.default.removeItem(atPath: live)
-            try FileManager.default.removeItem(atPath: liveKey)
-            try FileManager.default.copyItem(atPath: certificates.path("server2.pem"), toPath: live)
-            try FileManager.default.copyItem(atPath: certificates.path("server2.key"), toPath: liveKey)
+            _ = try installLive("server2", from: certificates)
             try server.reloadTLS()
             #expect(await isoAnswered(port: port, tls: trustsSecond, packager: packager, stan: "000002"))
             #expect(await !isoAnswered(port: port, tls: trustsFirst, packager: packager, stan: "000003"))
         }
+    }
+
+    /// Makes `NAME.pem` and `NAME.key` the server's live certificate files (`live.pem`,
+    /// `live.key`, replaced if there), as an operator does before a reload.
+    private func installLive(_ name: String, from certificates: TestCertificates) throws -> (certificate: String, key: String) {
+        let live = (certificate: certificates.path("live.pem"), key: certificates.path("live.key"))
+        for (source, target) in [(certificates.path("\(name).pem"), live.certificate), (certificates.path("\(name).key"), live.key)] {
+            try? FileManager.default.removeItem(atPath: target)
+            try FileManager.default.copyItem(atPath: source, toPath: target)
+        }
+        return live
     }
 
     /// Whether a 0200 sent over a new TLS connection gets its 0210.

@@ -63,6 +63,17 @@ json.dump({
 }, open(sys.argv[1], "w"))
 EOF
 
+# --- the database as a running one would be -----------------------------------------------
+# A throwaway cluster has no WAL segments to recycle, so it creates and zero-fills a 16 MB
+# segment every few seconds under load while a commit waits (60-140 ms ack bursts at
+# 5,000/s; docs/benchmarks.md, "Ack latency with decisions"). A production database that
+# has run through a few checkpoints recycles its segments instead. BENCH_WAL_INIT_ZERO=on
+# measures the fresh cluster as it is.
+if [ "${BENCH_WAL_INIT_ZERO:-off}" = "off" ]; then
+    psql -X -q -c "ALTER SYSTEM SET wal_init_zero = off" -c "SELECT pg_reload_conf()" >/dev/null
+fi
+log "wal_init_zero: $(psql -XAt -c 'SHOW wal_init_zero')"
+
 # --- schema and reference data -----------------------------------------------------------
 log "migrating and seeding"
 "$VIGIL" migrate >/dev/null

@@ -71,6 +71,38 @@ import VigilCore
         #expect(!FeedDecoder().accepts(quoted, now: now))
     }
 
+    /// `accepts` restates part of the decoder's checks; if it ever lets through what the
+    /// decoder would refuse, or decode differently, a record would skip validation. On
+    /// random values of every field the mapping reads (odd characters, lengths, amounts,
+    /// times), whenever it accepts, the decoder decodes the stored line to the same
+    /// transaction.
+    @Test func acceptedOnlyWhatTheDecoderDecodesTheSame() throws {
+        let base = try request(Golden.authorisationRequest)
+        let decoder = FeedDecoder()
+        var random = SplitMix(state: 20_261_202)
+        let texts: [[UInt8]] = [
+            Array("T1".utf8), Array("MERCHANT-1     ".utf8), Array("A\"B".utf8), Array("back\\slash".utf8), Array("tab\there".utf8),
+            Array("  ".utf8), [], Array("caf\u{e9}".utf8), [0x7F, 0x41], Array(repeating: UInt8(ascii: "x"), count: 300), Array("5411".utf8),
+            Array("54a1".utf8), Array("0000".utf8), Array("999999999999".utf8), Array("000000000001".utf8), Array("000000000000".utf8),
+            Array("1201120000".utf8), Array("0301101530".utf8), Array("1301120000".utf8), Array("1131235959".utf8),
+        ]
+        let fields = [4, 7, 11, 18, 37, 41, 42, 43, 102]
+        var accepted = 0
+        for _ in 0..<3_000 {
+            var message = base
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let field = fields.randomElement(using: &random)!
+                var value = texts.randomElement(using: &random)!
+                if field == 43 { value = Array("SHOP NAME                BERLIN       ".utf8.prefix(38)) + Array(value.prefix(2)) }
+                message[field] = value.isEmpty && Bool.random(using: &random) ? nil : value
+            }
+            guard case .success(let mapped) = ISO8583Mapper.map(message, now: now), decoder.accepts(mapped.transaction, now: now) else { continue }
+            accepted += 1
+            #expect(try decoder.decode(mapped.line, now: now) == mapped.transaction, "\(String(decoding: mapped.line, as: UTF8.self))")
+        }
+        #expect(accepted > 100, "the random messages should mostly be acceptable ones")
+    }
+
     @Test func encodingIntoABufferAppendsTheSameBytesOrNothing() throws {
         let packager = try shippedPackager()
         let message = try request(Golden.authorisationRequest)

@@ -79,19 +79,81 @@ public enum Backtest {
             try await BacktestSource.prepare(db, until: to)
             let total = try await BacktestSource.count(db)
             let started = ContinuousClock.now
-            let state = Mutex(replay)
             progress?(0, total)
-            try await BacktestSource.stream(db) { bytes in
-                let done = try state.withLock { replay in
-                    try replay.consume(StoredTransaction(copyRow: bytes))
-                    return replay.seen
-                }
-                if done % 16_384 == 0 { progress?(done, total) }
-            }
-            replay = state.withLock { $0 }
+            replay = try await replayInStages(replay, from: db, total: total, progress: progress)
             progress?(replay.seen, total)
             let elapsed = ContinuousClock.now - started
             return replay.finish(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
+    }
+
+    /// Rows handed from stage to stage at a time.
+    static let chunkSize = 1_024
+
+    /// The replay in stages on threads of their own, joined by bounded hand-overs: the
+    /// connection's thread reads and parses the COPY into chunks of rows; the candidate's
+    /// lane decides them and tallies; a baseline ruleset's lane, when there is one,
+    /// decides the same chunks alongside and hands over its outcomes. Each lane sees every
+    /// row in the order read, so the result is the one a single thread would give.
+    static func replayInStages(
+        _ replay: Replay, from db: PostgresConnection, total: Int, progress: (@Sendable (Int, Int) -> Void)?
+    ) async throws -> Replay {
+        var replay = replay
+        let baselineLane = replay.takeBaselineLane()
+        let rows = Handover<[StoredTransaction]>(capacity: 8)
+        let baselineRows = baselineLane.map { _ in Handover<[StoredTransaction]>(capacity: 8) }
+        let baselineOutcomes = Handover<[LaneOutcome]>(capacity: 8)
+        async let baselineDone: Void = {
+            guard let baselineLane, let baselineRows else { return }
+            await onThread("vigil-backtest-baseline") {
+                var lane = baselineLane
+                while let chunk = baselineRows.take() { baselineOutcomes.put(chunk.map { lane.decide($0) }) }
+                baselineOutcomes.close()
+            }
+        }()
+        async let replayed: Replay = onThread("vigil-backtest-candidate") { [replay] in
+            var replay = replay
+            while let chunk = rows.take() {
+                let theirs = baselineRows == nil ? nil : baselineOutcomes.take()
+                for index in chunk.indices { replay.consume(chunk[index], baseline: theirs?[index]) }
+            }
+            return replay
+        }
+        let reader = Mutex<(chunk: [StoredTransaction], read: Int)>(([], 0))
+        let streamed: Result<Void, any Error>
+        do {
+            try await BacktestSource.stream(db) { bytes in
+                let row = try StoredTransaction(copyRow: bytes)
+                let (full, read) = reader.withLock { state -> ([StoredTransaction]?, Int) in
+                    if state.chunk.isEmpty { state.chunk.reserveCapacity(chunkSize) }
+                    state.chunk.append(row)
+                    state.read += 1
+                    guard state.chunk.count == chunkSize else { return (nil, state.read) }
+                    defer { state.chunk = [] }
+                    return (state.chunk, state.read)
+                }
+                if let full {
+                    rows.put(full)
+                    baselineRows?.put(full)
+                }
+                if read % 16_384 == 0 { progress?(read, total) }
+            }
+            streamed = .success(())
+        } catch {
+            streamed = .failure(error)
+        }
+        // The rest of the last chunk, then the end; on a failed read the lanes finish what
+        // they have and the error is reported.
+        let rest = reader.withLock { $0.chunk }
+        if case .success = streamed, !rest.isEmpty {
+            rows.put(rest)
+            baselineRows?.put(rest)
+        }
+        rows.close()
+        baselineRows?.close()
+        await baselineDone
+        let result = await replayed
+        try streamed.get()
+        return result
     }
 }

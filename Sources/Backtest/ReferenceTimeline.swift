@@ -89,7 +89,7 @@ public struct ReferenceTimeline: Sendable {
 }
 
 /// Time zones by name, created once each.
-struct ZoneCache {
+struct ZoneCache: Sendable {
     private var zones: [String: TimeZone] = [:]
 
     mutating func zone(_ name: String?) -> TimeZone? {

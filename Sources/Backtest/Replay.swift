@@ -50,19 +50,15 @@ struct StoredOutcomes: Sendable {
     }
 }
 
-/// The replay in progress: both sides' state and the tallies so far. Fed one stored
-/// transaction at a time, in event-time order.
-struct Replay {
+/// The replay in progress: the candidate's lane, the baseline (a lane of its own, or what
+/// the live run stored) and the tallies so far. Fed one stored transaction at a time, in
+/// the order the live pipeline decided them.
+struct Replay: Sendable {
     private var candidate: BacktestLane
+    /// The baseline ruleset's lane until `takeBaselineLane()` hands it to a thread of its own.
     private var baselineLane: BacktestLane?
+    private let baselineRules: [CompiledRule]?
     private let stored: StoredOutcomes?
-    private var reference: ReferenceSnapshot
-    private let changes: [ReferenceChange]
-    private var nextChange = 0
-    /// Counted reversals, oldest first, and the next one not yet applied.
-    private let reversals: [DetectionStore.CountedReversal]
-    private var nextReversal = 0
-    private var zones = ZoneCache()
     private let from: Timestamp
     private let to: Timestamp
     private let keepHits: Bool
@@ -79,16 +75,16 @@ struct Replay {
         reversals: [DetectionStore.CountedReversal] = [], options: BacktestOptions, from: Timestamp, to: Timestamp
     ) {
         self.to = to
-        self.reversals = reversals
         let lateness = options.allowedLateness.components
         let latenessMicros = max(0, lateness.seconds &* 1_000_000 &+ lateness.attoseconds / 1_000_000_000_000)
-        candidate = BacktestLane(ruleset: ruleset, reference: timeline.initial, allowedLatenessMicroseconds: latenessMicros)
+        candidate = BacktestLane(ruleset: ruleset, timeline: timeline, reversals: reversals, allowedLatenessMicroseconds: latenessMicros)
         if case .ruleset(let other) = baseline {
-            baselineLane = BacktestLane(ruleset: other, reference: timeline.initial, allowedLatenessMicroseconds: latenessMicros)
+            baselineLane = BacktestLane(ruleset: other, timeline: timeline, reversals: reversals, allowedLatenessMicroseconds: latenessMicros)
+            baselineRules = other.rules
+        } else {
+            baselineRules = nil
         }
         self.stored = stored
-        reference = timeline.initial
-        changes = timeline.changes
         self.from = from
         keepHits = options.keepHits
         report = BacktestReport(
@@ -97,25 +93,28 @@ struct Replay {
         report.referenceRecordedSince = timeline.recordedSince.map(RFC3339.format)
         if keepHits { report.hits = [] }
         for rule in ruleset.rules {
-            figures[rule.id] = .init(rule: rule.id, mode: rule.mode, inCandidate: true, inBaseline: baselineLane == nil)
+            figures[rule.id] = .init(rule: rule.id, mode: rule.mode, inCandidate: true, inBaseline: baselineRules == nil)
         }
-        for rule in baselineLane?.ruleset.rules ?? [] {
+        for rule in baselineRules ?? [] {
             figures[rule.id, default: .init(rule: rule.id, mode: rule.mode, inCandidate: false, inBaseline: true)].inBaseline = true
         }
     }
 
-    /// Replays one stored transaction.
-    mutating func consume(_ row: StoredTransaction) throws {
+    /// The baseline ruleset's lane, to run on another thread; `consume(_:baseline:)` is then
+    /// given its outcome for each row.
+    mutating func takeBaselineLane() -> BacktestLane? {
+        defer { baselineLane = nil }
+        return baselineLane
+    }
+
+    /// Replays one stored transaction; `baseline` is the baseline lane's outcome for it when
+    /// that lane runs elsewhere.
+    mutating func consume(_ row: StoredTransaction, baseline: LaneOutcome? = nil) {
         seen += 1
-        advanceReference(to: row.receivedAt)
-        advanceReversals(to: row.receivedAt)
-        let mine = LaneOutcome(candidate.decide(row))
-        let theirs: LaneOutcome
-        if let decision = baselineLane?.decide(row) {
-            theirs = LaneOutcome(decision)
-        } else {
-            theirs = stored?.outcome(of: row.transaction.id) ?? LaneOutcome(hits: [], alerted: false)
-        }
+        let mine = candidate.decide(row)
+        let theirs =
+            baseline ?? baselineLane?.decide(row) ?? stored?.outcome(of: row.transaction.id)
+            ?? LaneOutcome(hits: [], alerted: false)
         guard row.transaction.timestamp >= from else {
             report.warmupTransactions += 1
             return
@@ -128,32 +127,6 @@ struct Replay {
         }
         report.transactions += 1
         tally(row.transaction, mine: mine, theirs: theirs)
-    }
-
-    /// Applies the reference changes committed before `arrival` (what the live run had
-    /// loaded when the transaction came in).
-    private mutating func advanceReference(to arrival: Timestamp) {
-        var changed = false
-        while nextChange < changes.count, changes[nextChange].changedAt <= arrival {
-            let change = changes[nextChange]
-            reference.apply(change.table, remove: change.before, insert: change.after, zones: &zones)
-            nextChange += 1
-            changed = true
-            if report.transactions > 0 || report.warmupTransactions > 0 { report.referenceChanges += 1 }
-        }
-        guard changed else { return }
-        candidate.use(reference)
-        baselineLane?.use(reference)
-    }
-
-    /// Counts the reversals received before `arrival` in both sides' histories (what the
-    /// live run had counted when the transaction came in; forward only, like reference data).
-    private mutating func advanceReversals(to arrival: Timestamp) {
-        while nextReversal < reversals.count, reversals[nextReversal].receivedAt < arrival {
-            candidate.countReversal(reversals[nextReversal].keys)
-            baselineLane?.countReversal(reversals[nextReversal].keys)
-            nextReversal += 1
-        }
     }
 
     private mutating func tally(_ tx: Transaction, mine: LaneOutcome, theirs: LaneOutcome) {
@@ -203,7 +176,8 @@ struct Replay {
     /// The report, with rules in order and the most affected accounts.
     func finish(seconds: Double) -> BacktestReport {
         var result = report
-        let order = candidate.ruleset.rules.map(\.id) + (baselineLane?.ruleset.rules.map(\.id) ?? [])
+        result.referenceChanges = candidate.referenceChanges
+        let order = candidate.ruleset.rules.map(\.id) + (baselineRules?.map(\.id) ?? [])
         var listed: Set<String> = []
         for id in order where listed.insert(id).inserted {
             if let f = figures[id] { result.rules.append(f) }

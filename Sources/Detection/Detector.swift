@@ -47,7 +47,11 @@ public struct Detector: Sendable {
     /// folds it into the windows (unless it is late), evaluates every rule, and updates
     /// the account's profile in `memory`. `late`, when given, is taken as the record's
     /// lateness instead of deciding it (a backtest replays what the live run decided).
-    public mutating func detect(_ tx: Transaction, memory: inout PartitionMemory, context: DetectionContext, late given: Bool? = nil) -> Decision {
+    /// `explained: false` leaves out what only people read (each hit's rendered reason and
+    /// the alert's evidence); a backtest counts hits and needs neither.
+    public mutating func detect(
+        _ tx: Transaction, memory: inout PartitionMemory, context: DetectionContext, late given: Bool? = nil, explained: Bool = true
+    ) -> Decision {
         let ruleset = context.ruleset
         let lists = context.lists
         if record.windows.count != ruleset.windows.count { record = EvaluationRecord(for: ruleset) }
@@ -93,7 +97,9 @@ public struct Detector: Sendable {
                 onError = false
             }
             guard outcome.isHit else { continue }
-            let reason = onError ? "evaluation failed and the rule fails closed" : ruleset.renderReason(of: rule, record: record, lists: lists)
+            let reason =
+                onError
+                ? "evaluation failed and the rule fails closed" : explained ? ruleset.renderReason(of: rule, record: record, lists: lists) : ""
             hits.append(
                 RuleHitRecord(
                     ruleID: rule.id, mode: rule.mode, severity: rule.severity, score: rule.score,
@@ -105,7 +111,7 @@ public struct Detector: Sendable {
             hits: hits, alert: AlertRecord(raisedBy: hits), rulesetVersion: ruleset.version, profile: profile,
             late: late, evaluationErrors: errors, verdict: ruleset.policy.decide(hits, ruleset: ruleset.version))
         decision.entities = entities
-        if decision.alert != nil {
+        if explained, decision.alert != nil {
             decision.evidenceJSON = AlertEvidence.json(record: record, ruleset: ruleset, lists: lists, hits: hits)
         }
         return decision

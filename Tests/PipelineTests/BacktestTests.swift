@@ -118,6 +118,14 @@ struct BacktestTests {
             #expect(whole.rules.allSatisfy { $0.added == 0 && $0.removed == 0 })
             #expect(whole.alertsAdded == 0 && whole.alertsRemoved == 0)
             #expect(whole.referenceChanges >= blocked.count + 1)
+            // The same rules as a baseline ruleset: a second lane on its own thread, fed the
+            // same chunks (twelve of them here), with reference changes of its own, agrees
+            // row for row.
+            let itself = try await Backtest.run(
+                candidate: ruleset, baseline: .ruleset(ruleset), options: BacktestOptions(keepHits: true), database: database)
+            #expect(Set(itself.hits ?? []) == replayed && itself.alerts == whole.alerts && itself.baselineAlerts == whole.alerts)
+            #expect(itself.rules.allSatisfy { $0.added == 0 && $0.removed == 0 && $0.hits == $0.baselineHits })
+            #expect(itself.referenceChanges == whole.referenceChanges)
 
             let tail = try await Backtest.run(
                 candidate: ruleset, baseline: .live, options: BacktestOptions(from: middle, keepHits: true), database: database)

@@ -98,7 +98,7 @@ extension Assets {
             cell(row, grouped(a.amount) + " " + a.currency, "num");
             cell(row, ruleIDs.join(", "));
             var time = document.createElement("time");
-            time.setAttribute("datetime", new Date().toISOString());
+            time.setAttribute("datetime", a.created_at || new Date().toISOString());
             localize(time);
             cell(row).appendChild(time);
             var empty = document.getElementById("queue-empty");

@@ -37,7 +37,8 @@ actor AlertReplayReader {
         do {
             let rows = try await db.query(
                 """
-                SELECT id, transaction_id, account_id, amount_minor, currency, severity, total_score, rules::text, ruleset_version
+                SELECT id, transaction_id, account_id, amount_minor, currency, severity, total_score, rules::text, ruleset_version,
+                       created_at
                 FROM alerts WHERE id > \(after) ORDER BY id LIMIT \(Self.pageSize)
                 """)
             var alerts: [CommittedAlert] = []
@@ -53,7 +54,8 @@ actor AlertReplayReader {
                     CommittedAlert(
                         id: try row.decode(0), transactionID: try row.decode(1), accountID: try row.decode(2),
                         amount: Money(minorUnits: try row.decode(3), currency: currency), severity: severity,
-                        totalScore: try row.decode(6), rules: Self.rules(fromJSON: try row.decode(7)), rulesetVersion: try row.decode(8)
+                        totalScore: try row.decode(6), rules: Self.rules(fromJSON: try row.decode(7)), rulesetVersion: try row.decode(8),
+                        createdAt: try row.decode(9)
                     ))
             }
             if !ids.isEmpty { return Page(alerts: alerts, ids: ids, exhausted: ids.count < Self.pageSize, newest: nil) }

@@ -16,6 +16,8 @@ public struct CommittedAlert: Sendable {
     public var rulesetVersion: String
     /// What the transaction's sender was answered (a fallback when `degraded` is set).
     public var decision: TransactionDecision? = nil
+    /// When it was stored (`alerts.created_at`: the start of the writer's database transaction).
+    public var createdAt: Timestamp? = nil
 }
 
 /// What one database transaction of the writer returns besides the records' outcomes:
@@ -126,11 +128,13 @@ enum DetectionWriter {
                                  \(PostgresTextArray(pending.map { $0.evaluation.row.decision?.degraded?.rawValue ?? "" }))::text[],
                                  \(PostgresTextArray(pending.map { $0.evaluation.decision.evidenceJSON ?? "" }))::text[])
                 AS batch(t, a, m, c, s, sc, r, v, d, dg, ev)
-            RETURNING id, transaction_id, case_id
+            RETURNING id, transaction_id, case_id, created_at
             """)
-        var ids: [String: (alert: Int64, case: Int64?)] = [:]
+        var ids: [String: (alert: Int64, case: Int64?, createdAt: Timestamp)] = [:]
         for row in rows {
-            ids[try row.decode(1, as: String.self)] = (try row.decode(0, as: Int64.self), try row.decodeIfPresent(2, as: Int64.self))
+            ids[try row.decode(1, as: String.self)] = (
+                try row.decode(0, as: Int64.self), try row.decodeIfPresent(2, as: Int64.self), try row.decode(3, as: Timestamp.self)
+            )
         }
         var alerts: [CommittedAlert] = []
         var hooked: [(alert: CommittedAlert, transactionJSON: String)] = []
@@ -140,7 +144,7 @@ enum DetectionWriter {
             let committed = CommittedAlert(
                 id: id.alert, caseID: id.case, transactionID: tx.id, accountID: tx.accountID, amount: tx.amount,
                 severity: entry.alert.severity, totalScore: entry.alert.totalScore, rules: entry.alert.hits,
-                rulesetVersion: entry.evaluation.decision.rulesetVersion, decision: entry.evaluation.row.decision
+                rulesetVersion: entry.evaluation.decision.rulesetVersion, decision: entry.evaluation.row.decision, createdAt: id.createdAt
             )
             alerts.append(committed)
             hooked.append((committed, String(decoding: entry.raw, as: UTF8.self)))

@@ -104,6 +104,11 @@ extension CommittedAlert {
         }
         raw("],\"ruleset_version\":")
         JSONText.appendQuoted(rulesetVersion, to: &out)
+        if let createdAt {
+            raw(",\"created_at\":\"")
+            out.append(contentsOf: RFC3339.format(createdAt).utf8)
+            raw("\"")
+        }
         raw("}\n\n")
     }
 }

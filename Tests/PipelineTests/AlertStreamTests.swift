@@ -92,6 +92,11 @@ struct AlertStreamTests {
                 #expect(!data.contains("\u{2028}") && !data.contains("\u{2029}"))
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any])
                 #expect(((object["rules"] as? [[String: Any]])?.first?["reason"] as? String)?.contains("\u{2028}") == true)
+                // When the alert was stored, as the queue shows it (not when the event arrived).
+                let created = try #require(object["created_at"] as? String)
+                let alertID = Int64(try #require(object["alert_id"] as? Int))
+                let storedAt = try await admin.query("SELECT created_at FROM alerts WHERE id = \(alertID)")
+                #expect(RFC3339.parse(created) == (try storedAt.first?.decode(0, as: Timestamp.self)))
                 await watcher.close()
                 await resumed.close()
             }
@@ -192,14 +197,15 @@ extension AlertStreamTests {
         let hit = RuleHitRecord(ruleID: "r\"1", mode: .alert, severity: .high, score: 40, reason: "a\nb\u{2028}c", onError: false)
         let alert = CommittedAlert(
             id: 7, transactionID: "t-7", accountID: "acc\\1", amount: Money(minorUnits: -1205, currency: currency), severity: .high,
-            totalScore: 55, rules: [hit, hit], rulesetVersion: "v1")
+            totalScore: 55, rules: [hit, hit], rulesetVersion: "v1", createdAt: Timestamp(microsecondsSinceEpoch: 1_795_000_000_123_456))
         let batch = SSEBatch([alert])
         let rule = #"{"rule":"r\"1","score":40,"reason":"a\nb\u2028c"}"#
         #expect(
             text(batch.bytes)
                 == "event: alert.created\nid: 7\ndata: "
                 + #"{"alert_id":7,"transaction_id":"t-7","account_id":"acc\\1","amount":"-12.05","currency":"EUR","severity":"high","#
-                + #""total_score":55,"rules":["# + rule + "," + rule + #"],"ruleset_version":"v1"}"# + "\n\n")
+                + #""total_score":55,"rules":["# + rule + "," + rule + #"],"ruleset_version":"v1","#
+                + #""created_at":"2026-11-18T11:06:40.123456Z"}"# + "\n\n")
         #expect(text(SSEBatch([]).bytes).isEmpty)
     }
 

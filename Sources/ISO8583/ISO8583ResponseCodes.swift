@@ -21,11 +21,15 @@ public struct ISO8583ResponseCodes: Sendable, Hashable {
     public var duplicate: String
     /// PostgreSQL refused to store the request: `96` (system malfunction).
     public var systemError: String
+    /// This node does not hold the lead (a standby, or a leader that lost its lease), so it
+    /// stores nothing: `91` (issuer or switch inoperative), which acquirers retry elsewhere
+    /// or later, where a format error would tell them the message itself was wrong.
+    public var unavailable: String
 
     /// Creates the codes; the defaults are the common ISO 8583:1987 meanings.
     public init(
         allow: String = "00", review: String = "00", block: String = "05", formatError: String = "30", duplicate: String = "94",
-        systemError: String = "96"
+        systemError: String = "96", unavailable: String = "91"
     ) {
         self.allow = allow
         self.review = review
@@ -33,6 +37,7 @@ public struct ISO8583ResponseCodes: Sendable, Hashable {
         self.formatError = formatError
         self.duplicate = duplicate
         self.systemError = systemError
+        self.unavailable = unavailable
     }
 
     /// The code for a decision.
@@ -59,6 +64,7 @@ public struct ISO8583ResponseCodes: Sendable, Hashable {
             switch rejection.code {
             case .idConflict: return duplicate
             case .storageRefused: return systemError
+            case .notLeader: return unavailable
             default: return formatError
             }
         }
@@ -69,7 +75,7 @@ public struct ISO8583ResponseCodes: Sendable, Hashable {
     public func validate() -> String? {
         let named = [
             ("allow", allow), ("review", review), ("block", block), ("format-error", formatError), ("duplicate", duplicate),
-            ("system-error", systemError),
+            ("system-error", systemError), ("unavailable", unavailable),
         ]
         for (name, code) in named where code.utf8.count != 2 || !code.utf8.allSatisfy({ $0 &- 0x30 < 10 || $0 &- 0x41 < 26 }) {
             return "the ISO 8583 response code for \(name) must be two digits or upper-case letters (field 39), not \"\(code)\""

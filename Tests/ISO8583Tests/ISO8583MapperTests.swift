@@ -111,6 +111,9 @@ import VigilCore
         #expect(codes.code(for: .nack(FeedRejection(code: .invalidAmount, message: "m"))) == "30")
         #expect(codes.code(for: .nack(FeedRejection(code: .idConflict, message: "m"))) == "94")
         #expect(codes.code(for: .nack(FeedRejection(code: .storageRefused, message: "m"))) == "96")
+        // Not stored because this node does not lead: retryable, never a format error.
+        #expect(codes.code(for: .nack(.notLeader(leader: "b:7402"))) == "91")
+        #expect(codes.code(for: .nack(.notLeader(leader: nil))) == "91")
         #expect(codes.code(for: .block) == "05")
         codes.block = "59"
         #expect(codes.code(for: .block) == "59")

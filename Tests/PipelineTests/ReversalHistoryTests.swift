@@ -161,3 +161,68 @@ struct ReversalHistoryTests {
         }
     }
 }
+
+extension ReversalHistoryTests {
+    /// Two `--ha` nodes with an ISO 8583 listener each, on one database.
+    static func haISO(_ node: String, packager: ISO8583Packager) -> (inout ServeConfiguration) -> Void {
+        { configuration in
+            configuration.highAvailability = HighAvailability(lease: .seconds(2), node: node, feedAddress: "\(node).example:7400")
+            configuration.feed.drainTimeout = .seconds(1)
+            var listener = configuration.feed
+            listener.port = 0
+            listener.wire = .iso8583(ISO8583Wire(packager: packager))
+            listener.metricsPrefix = "vigil_iso8583"
+            configuration.iso8583 = listener
+        }
+    }
+
+    @Test(
+        "a leader that lost its lease stores no reversal: a 0400 already on its connection is answered 91 (retry elsewhere), not stored, not counted; the new leader stores it"
+    )
+    func fencedReversal() async throws {
+        try await TestDatabase.withMigrated { database in
+            let packager = try iso87Packager()
+            let time = transmissionTime()
+            let ruleset = try compileRules(["r.rules": noRules])
+            let reversal = isoRequest(
+                "0400", stan: "000502", time: time, extra: [37: "612345000501", 90: "0200" + "000501" + time + "00000000000" + "00000000000"])
+            @Sendable func storedReversals() async throws -> Int {
+                try await PostgresConnection.withConnection(database) { try await $0.count("SELECT count(*)::int FROM reversals") }
+            }
+            try await withVigil(database: database, ruleset: ruleset, configure: Self.haISO("node-a", packager: packager)) { a, _ in
+                let leaderA = try #require(a.leadership)
+                try await waitUntil(within: .seconds(10), "node a to take the lease") { leaderA.isLeader }
+                let portA = try #require(await a.iso8583?.boundAddress()?.port)
+                try await withVigil(database: database, ruleset: ruleset, configure: Self.haISO("node-b", packager: packager)) { b, _ in
+                    let standby = try #require(b.leadership)
+                    try await waitUntil(within: .seconds(10), "node b to see node a lead") { standby.role == .standby(leader: "node-a.example:7400") }
+                    try await FeedClient.withConnection(host: "127.0.0.1", port: portA, iso8583: packager) { stale in
+                        #expect(try await exchange(stale, isoRequest("0200", stan: "000501", time: time), packager)?.text(39) == "00")
+                        // The lease ends now, as if node a had stopped renewing it; b takes over.
+                        try await PostgresConnection.withConnection(database) { db in
+                            _ = try await db.execute("UPDATE leader_lease SET expires_at = '-infinity'")
+                        }
+                        try await waitUntil(within: .seconds(10), "node b to take over") { standby.isLeader }
+                        try await waitUntil(within: .seconds(10), "node a to see it lost the lease") {
+                            if case .lost = leaderA.role { true } else { false }
+                        }
+                        // Node a's reversal writer is refused by the fencing check in its transaction.
+                        let answer = try await exchange(stale, reversal, packager)
+                        #expect(answer?.mtiText == "0410")
+                        #expect(answer?.text(39) == "91", "a node that does not lead answers 91, not \(answer?.text(39) ?? "nothing")")
+                    }
+                    #expect(try await storedReversals() == 0, "a fenced reversal must not commit")
+                    #expect(a.detection.history.stats(EntityKey(.merchant, "MERCHANT0000001"))?.reversals ?? 0 == 0)
+                    // The acquirer sends it again to the new leader: stored and counted there.
+                    let portB = try #require(await b.iso8583?.boundAddress()?.port)
+                    try await FeedClient.withConnection(host: "127.0.0.1", port: portB, iso8583: packager) { connection in
+                        let answer = try await exchange(connection, reversal, packager)
+                        #expect(answer?.mtiText == "0410" && answer?.text(39) == "00")
+                    }
+                    #expect(try await storedReversals() == 1)
+                    #expect(b.detection.history.stats(EntityKey(.merchant, "MERCHANT0000001"))?.reversals == 1)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Two server builds, A and B, alternately under the same load: each on its own database
+# (created, migrated and seeded by that binary, which is also its own load generator), so
+# an A/B of a change shares the machine's drift. Per round and binary: closed loop
+# (`--max`, 8 connections) and open loop at a fixed rate (10 connections).
+#
+#   scripts/with-postgres.sh scripts/bench-server-ab.sh VIGIL_A VIGIL_B [RULES_DIR]
+#
+# RULES_DIR (default: the repository's Rules/) must compile for both binaries: for an old
+# build, its own commit's rules (git worktree or `git archive`).
+# AB_ROUNDS (3), AB_MAX_SECONDS (20), AB_RATE (5000), AB_RATE_SECONDS (20). Prints one line
+# per run and writes the JSON of each under $BENCH_OUT (a temporary folder by default).
+set -euo pipefail
+
+A="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+B="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+RULES="${3:-$ROOT/Rules}"
+ROUNDS="${AB_ROUNDS:-3}"; MAX_SECONDS="${AB_MAX_SECONDS:-20}"; RATE="${AB_RATE:-5000}"; RATE_SECONDS="${AB_RATE_SECONDS:-20}"
+OUT="${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/vigil-server-ab.XXXXXX")}"
+mkdir -p "$OUT"
+START="$(date -u -d "$(date -u +%F) - 60 days" +%FT00:00:00Z)"
+GEN=(--seed 7 --accounts 200000 --start "$START")
+FEED_PORT=17450; OPS_PORT=17451
+SERVER=""
+trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null || true' EXIT
+
+for which in A B; do
+    bin=$A; [ "$which" = B ] && bin=$B
+    createdb "vigil_ab_$which"
+    PGDATABASE="vigil_ab_$which" "$bin" migrate >/dev/null
+    PGDATABASE="vigil_ab_$which" "$bin" feed bench "${GEN[@]}" --write-reference "$OUT/reference-$which.json" >/dev/null
+    PGDATABASE="vigil_ab_$which" "$bin" feed seed "$OUT/reference-$which.json" >/dev/null
+done
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), load before $(cut -d' ' -f1-3 /proc/loadavg)"
+
+run=0
+for round in $(seq 1 "$ROUNDS"); do
+    for which in A B; do
+        bin=$A; [ "$which" = B ] && bin=$B
+        PGDATABASE="vigil_ab_$which" "$bin" serve --feed-host 127.0.0.1 --feed-port "$FEED_PORT" --ops-host 127.0.0.1 \
+            --ops-port "$OPS_PORT" --rules "$RULES" --log-level warning >>"$OUT/serve-$which.log" 2>&1 &
+        SERVER=$!
+        for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$OPS_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+        if ! curl -sf "http://127.0.0.1:$OPS_PORT/readyz" >/dev/null 2>&1; then
+            echo "bench-server-ab: $bin did not become ready; the end of its log:" >&2; tail -20 "$OUT/serve-$which.log" >&2; exit 1
+        fi
+        for mode in max rate; do
+            run=$((run + 1))
+            if [ "$mode" = max ]; then args=(--max --connections 8 --duration "$MAX_SECONDS"); else args=(--rate "$RATE" --connections 10 --duration "$RATE_SECONDS"); fi
+            "$bin" feed bench --host 127.0.0.1 --port "$FEED_PORT" "${GEN[@]}" --run-id "ab$run" --time-offset-hours $((run * 48)) \
+                --warmup 2 --json "${args[@]}" >"$OUT/$which-$round-$mode.json"
+            python3 - "$OUT/$which-$round-$mode.json" "$which" "$round" "$mode" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
+import json, sys
+path, which, rnd, mode, load = sys.argv[1:6]
+r = json.load(open(path))
+lat = r["latency_us"]
+print(f"round {rnd} {which} {mode:>4}: {r['throughput_per_s']:>9,.0f} acks/s  p50 {lat['p50'] / 1000:8.1f} ms"
+      f"  p99 {lat['p99'] / 1000:8.1f} ms  p99.9 {lat['p99.9'] / 1000:8.1f} ms  nacked {r['nacked']}  unanswered {r['unanswered']}"
+      f"  load {load}")
+PY
+        done
+        kill -TERM "$SERVER"; wait "$SERVER" || true; SERVER=""
+    done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); raw results in $OUT"

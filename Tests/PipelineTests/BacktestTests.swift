@@ -194,6 +194,33 @@ struct BacktestTests {
         }
     }
 
+    @Test(
+        "a stored row the replay cannot read, deep in a multi-chunk period, stops the backtest with an error naming it: one lane and two, none left waiting",
+        .timeLimit(.minutes(1)))
+    func unreadableRowStopsEveryStage() async throws {
+        try await TestDatabase.withMigrated { database in
+            let ruleset = try #require(RulesetLoader.load(paths: [Self.rulesPath]).ruleset)
+            try await PostgresConnection.withConnection(database) { db in
+                // 5,000 rows (five chunks) in arrival order; the 3,000th has a currency no code knows.
+                try await db.execute(
+                    """
+                    INSERT INTO transactions (id, account_id, amount_minor, currency, channel, event_time, received_at, raw)
+                    SELECT 'bt-' || g, 'acc-' || (g % 50), 1000 + g, CASE WHEN g = 3000 THEN 'ZZZ' ELSE 'EUR' END, 'card_not_present',
+                           t, t, '{}'::jsonb
+                    FROM generate_series(1, 5000) g, LATERAL (SELECT timestamptz '2026-11-01' + g * interval '1 second' AS t) x
+                    """)
+            }
+            for baseline in [BacktestBaseline.live, .ruleset(ruleset)] {
+                do {
+                    _ = try await Backtest.run(candidate: ruleset, baseline: baseline, options: BacktestOptions(), database: database)
+                    Issue.record("a backtest over an unreadable row reported a result")
+                } catch let error as BacktestError {
+                    #expect("\(error)".contains("bt-3000") && "\(error)".contains("ZZZ"), "\(error)")
+                }
+            }
+        }
+    }
+
     @Test("an empty period replays nothing and says so; a reversed period is refused")
     func periods() async throws {
         try await TestDatabase.withMigrated { database in

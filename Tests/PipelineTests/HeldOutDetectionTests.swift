@@ -87,6 +87,33 @@ extension HeldOutDetectionTests {
     }
 }
 
+extension HeldOutDetectionTests {
+    /// Round 3: seeds first generated after the round-3 rules were committed (tuned on bank
+    /// 101-103 and stress 104 only). Their figures were read once, with those rules, and are
+    /// in docs/detection.md.
+    @Test(
+        "held out, measured offline: round-3 seeds never looked at before the rules were final",
+        arguments: [
+            ("bank", UInt64(221)), ("bank", UInt64(222)), ("bank", UInt64(223)), ("stress", UInt64(321)),
+            ("stress", UInt64(322)), ("unseen", UInt64(421)), ("unseen", UInt64(422)),
+        ])
+    func heldOutRound3(mix: String, seed: UInt64) throws {
+        let loaded = RulesetLoader.load(paths: [TestDatabase.repositoryRoot.appendingPathComponent("Rules").path])
+        let ruleset = try #require(loaded.ruleset, "the starter rules must compile")
+        let population = mix == "unseen" ? Self.unseenMix : try PopulationMix.load(mix)
+        let score = OfflineEvaluation(
+            ruleset: ruleset, configuration: GeneratorConfiguration(count: 60_000, seed: seed, population: population)
+        ).score
+        print("held out (round 3), \(mix) seed \(seed), offline:\n\(score.text)")
+        #expect(score.cases.total >= 50)
+        #expect(score.cases.rate >= HeldOutTargets.round3Recall, "caught \(score.cases.hits) of \(score.cases.total)")
+        #expect(score.legitimate.rate <= HeldOutTargets.falseAlertRate, "flagged \(score.legitimate.hits) of \(score.legitimate.total)")
+        for (name, tally) in score.byPopulation {
+            #expect(tally.rate <= HeldOutTargets.perPopulation, "\(name) flagged \(tally.hits) of \(tally.total)")
+        }
+    }
+}
+
 /// The thresholds the held-out test holds the rules to (see docs/detection.md).
 enum HeldOutTargets {
     /// Through the pipeline the issue's 95% is NOT met on bank 201 (94.0%; stress 301:
@@ -96,13 +123,15 @@ enum HeldOutTargets {
     /// Offline, seeds 202, 203, 302 and 401 (looked at by the session before the entity
     /// histories, never tuned on): 96.6-100%.
     static let offlineRecall = 0.96
-    /// Offline, seeds never looked at before the rules were final (bank 211-213, stress
-    /// 311-312, unseen 411-412): 92.8-97.8%, the issue's 95% NOT met on three of seven;
-    /// held at the lowest figure reached.
-    static let freshRecall = 0.92
+    /// Offline, the round-2 fresh seeds (bank 211-213, stress 311-312, unseen 411-412):
+    /// 92.8-97.8% with the round-2 rules, 93.8-100% with round 3's; the issue's 95% NOT met
+    /// on bank 213. Held at the lowest figure reached.
+    static let freshRecall = 0.93
+    /// Round 3 (bank 221-223, stress 321-322, unseen 421-422): the issue's target.
+    static let round3Recall = 0.95
     /// Issue target: at most 0.5% of legitimate transactions flagged.
     static let falseAlertRate = 0.005
-    /// Bank 213 flags 0.57% (0.53% with the rules before the histories; its business
+    /// Bank 213 flags 0.59% with the round-3 rules (0.57% round 2, 0.53% before the histories; its business
     /// accounts): the issue's 0.5% is NOT met there. Held at the figure reached for the
     /// fresh seeds only.
     static let freshFalseAlertRate = 0.006

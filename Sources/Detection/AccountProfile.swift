@@ -15,30 +15,52 @@ public struct AccountProfile: Sendable, Hashable {
     /// Running sum of squared deviations (Welford's M2).
     public var m2: Double = 0
     /// Largest `amount_base` seen.
-    public var maxAmount: DecimalValue?
+    public var maxAmount: DecimalValue? {
+        get { maxAmountUnits == .min ? nil : DecimalValue(units: maxAmountUnits) }
+        set { maxAmountUnits = newValue?.units ?? .min }
+    }
     public var lastCountry: String?
-    public var lastLatitude: Double?
-    public var lastLongitude: Double?
-    public var lastSeen: Timestamp?
+    public var lastLatitude: Double? {
+        get { Packed.double(lastLatitudeBits) }
+        set { lastLatitudeBits = Packed.bits(newValue) }
+    }
+    public var lastLongitude: Double? {
+        get { Packed.double(lastLongitudeBits) }
+        set { lastLongitudeBits = Packed.bits(newValue) }
+    }
+    public var lastSeen: Timestamp? {
+        get { Packed.time(lastSeenMicros) }
+        set { lastSeenMicros = Packed.micros(newValue) }
+    }
     /// Time of the last transaction that had a location (distance and speed use it:
     /// an online purchase in between must not shorten a trip's travel time).
-    public var lastLocatedAt: Timestamp?
-    /// Devices, cards, countries and merchants seen (each capped, newest kept).
-    public var devices: [String] = []
-    public var cards: [String] = []
-    public var countries: [String] = []
-    public var merchants: [String] = []
+    public var lastLocatedAt: Timestamp? {
+        get { Packed.time(lastLocatedAtMicros) }
+        set { lastLocatedAtMicros = Packed.micros(newValue) }
+    }
+    /// Devices, cards, countries and merchants seen (each kind capped, most recently used kept).
+    public var known = KnownEntities()
     /// Transactions by hour of day (account's zone), for `profile.hour_share`.
     public var hours = HourCounts()
     /// When the account's first counted transaction happened (event time).
-    public var firstSeen: Timestamp?
+    public var firstSeen: Timestamp? {
+        get { Packed.time(firstSeenMicros) }
+        set { firstSeenMicros = Packed.micros(newValue) }
+    }
     /// Exponentially decayed transaction rates (`profile.hourly_rate`, `profile.daily_rate`).
     public var rates = DecayedRates()
     /// Amount statistics per channel (`profile.channel_*`).
     public var channels = ChannelStats()
 
-    /// Most entries kept per known-set: enough for any real account, bounded for bots.
-    public static let setCap = 64
+    // The optional values above, stored without an `Optional`'s extra byte (which pads to
+    // 8 in this all-8-byte struct): 56 bytes less per profile, about 120 per account in the
+    // profiles' hash table (see docs/detection.md, "Profile size").
+    private var maxAmountUnits: Int64 = .min
+    private var lastLatitudeBits = Packed.none
+    private var lastLongitudeBits = Packed.none
+    private var lastSeenMicros: Int64 = .min
+    private var lastLocatedAtMicros: Int64 = .min
+    private var firstSeenMicros: Int64 = .min
 
     /// An empty profile (a new account).
     public init() {}
@@ -69,7 +91,7 @@ public struct AccountProfile: Sendable, Hashable {
         // the sets and statistics but does not move the last country or location back.
         if let country {
             if lastSeen.map({ time >= $0 }) ?? true { lastCountry = country }
-            Self.remember(country, in: &countries)
+            known.remember(.country, country)
         }
         if let latitude, let longitude, lastLocatedAt.map({ time >= $0 }) ?? true {
             lastLatitude = latitude
@@ -77,23 +99,12 @@ public struct AccountProfile: Sendable, Hashable {
             lastLocatedAt = time
         }
         if lastSeen.map({ time > $0 }) ?? true { lastSeen = time }
-        if let device { Self.remember(device, in: &devices) }
-        if let card { Self.remember(card, in: &cards) }
-        if let merchant { Self.remember(merchant, in: &merchants) }
+        if let device { known.remember(.device, device) }
+        if let card { known.remember(.card, card) }
+        if let merchant { known.remember(.merchant, merchant) }
         if (0..<24).contains(hour) { hours[hour] += 1 }
     }
 
-    static func remember(_ value: String, in list: inout [String]) {
-        if let index = list.firstIndex(of: value) {
-            if index != list.count - 1 {
-                list.remove(at: index)
-                list.append(value)
-            }
-            return
-        }
-        list.append(value)
-        if list.count > setCap { list.removeFirst(list.count - setCap) }
-    }
 }
 
 /// Exponentially decayed transaction counts with two time constants, from which the
@@ -109,7 +120,11 @@ public struct DecayedRates: Sendable, Hashable {
     public var week: Double = 0
     public var month: Double = 0
     /// Event time the counts are decayed to.
-    public var updatedAt: Timestamp?
+    public var updatedAt: Timestamp? {
+        get { Packed.time(updatedAtMicros) }
+        set { updatedAtMicros = Packed.micros(newValue) }
+    }
+    private var updatedAtMicros: Int64 = .min
 
     static let weekSeconds = 7.0 * 86_400, monthSeconds = 30.0 * 86_400
 
@@ -196,9 +211,10 @@ public struct ChannelStats: Sendable, Hashable {
 /// it goes out with and updated with every transaction, and an array here meant an
 /// allocation and a copy for each.
 public struct HourCounts: Sendable, Hashable {
-    /// 32-bit counts (saturating): 128 bytes less per profile than 64-bit ones, and no
-    /// account makes two billion transactions in one hour of the day.
-    private var counts = SIMD32<Int32>()
+    /// 32-bit counts (saturating): no account makes two billion transactions in one hour
+    /// of the day. Hours 0-15 and 16-23: 96 bytes, where one `SIMD32` held 8 unused lanes.
+    private var early = SIMD16<Int32>()
+    private var late = SIMD8<Int32>()
 
     /// All zero.
     public init() {}
@@ -206,17 +222,19 @@ public struct HourCounts: Sendable, Hashable {
     /// From 24 stored counts; any other number of values gives all zero.
     public init(_ values: [Int64]) {
         guard values.count == 24 else { return }
-        for (hour, value) in values.enumerated() { counts[hour] = Int32(clamping: value) }
+        for (hour, value) in values.enumerated() { self[hour] = value }
     }
 
     /// The count for `hour` (0–23).
     public subscript(hour: Int) -> Int64 {
-        get { Int64(counts[hour]) }
-        set { counts[hour] = Int32(clamping: newValue) }
+        get { Int64(hour < 16 ? early[hour] : late[hour - 16]) }
+        set {
+            if hour < 16 { early[hour] = Int32(clamping: newValue) } else { late[hour - 16] = Int32(clamping: newValue) }
+        }
     }
 
     /// The 24 counts, hour 0 first.
-    public var values: [Int64] { (0..<24).map { Int64(counts[$0]) } }
+    public var values: [Int64] { (0..<24).map { self[$0] } }
 }
 
 /// Great-circle distance in kilometres (haversine, mean Earth radius 6,371 km).
@@ -226,4 +244,21 @@ public func haversineKilometres(_ lat1: Double, _ lon1: Double, _ lat2: Double, 
     let dLon = (lon2 - lon1) * .pi / 180
     let a = sin(dLat / 2) * sin(dLat / 2) + cos(lat1 * .pi / 180) * cos(lat2 * .pi / 180) * sin(dLon / 2) * sin(dLon / 2)
     return 2 * r * asin(min(1, a.squareRoot()))
+}
+
+/// Optional values stored in 8 bytes: `Int64.min` microseconds for no time (no
+/// transaction is dated 292,000 years before 1970), one NaN bit pattern for no coordinate
+/// (coordinates are finite; compared by bit pattern, so equality stays reflexive).
+enum Packed {
+    static let none: UInt64 = 0x7ff8_0000_0000_5a5a
+
+    static func time(_ micros: Int64) -> Timestamp? {
+        micros == .min ? nil : Timestamp(microsecondsSinceEpoch: micros)
+    }
+
+    static func micros(_ time: Timestamp?) -> Int64 { time?.microsecondsSinceEpoch ?? .min }
+
+    static func double(_ bits: UInt64) -> Double? { bits == none ? nil : Double(bitPattern: bits) }
+
+    static func bits(_ value: Double?) -> UInt64 { value?.bitPattern ?? none }
 }

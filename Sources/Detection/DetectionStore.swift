@@ -55,6 +55,12 @@ public enum DetectionStore {
         return snapshot
     }
 
+    /// A fingerprint as 16 lowercase hex digits (how a checkpoint stores it).
+    static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+    }
+
     /// Reads every stored account profile.
     public static func loadProfiles(from db: PostgresConnection) async throws -> [String: AccountProfile] {
         var profiles: [String: AccountProfile] = [:]
@@ -63,7 +69,7 @@ public enum DetectionStore {
             SELECT account_id, txn_count, mean_amount_base::float8, m2_amount_base::float8, max_amount_base::text,
                    last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards,
                    known_countries, known_merchants, hour_counts, last_located_at,
-                   first_seen, rate_week, rate_month, rate_updated_at, channel_stats
+                   first_seen, rate_week, rate_month, rate_updated_at, channel_stats, known_fingerprints
             FROM account_profiles
             """)
         {
@@ -76,10 +82,26 @@ public enum DetectionStore {
             p.lastLatitude = try row.decodeIfPresent(6)
             p.lastLongitude = try row.decodeIfPresent(7)
             p.lastSeen = try row.decodeIfPresent(8)
-            p.devices = try row.decode(9, as: PostgresTextArray.self).elements
-            p.cards = try row.decode(10, as: PostgresTextArray.self).elements
-            p.countries = try row.decode(11, as: PostgresTextArray.self).elements
-            p.merchants = try row.decode(12, as: PostgresTextArray.self).elements
+            let fingerprinted: Bool = try row.decode(20)
+            let known: [(Int, String, KnownEntities.Kind)] = [
+                (9, "known_devices", .device), (10, "known_cards", .card), (11, "known_countries", .country),
+                (12, "known_merchants", .merchant),
+            ]
+            for (column, name, kind) in known {
+                for element in try row.decode(column, as: PostgresTextArray.self).elements {
+                    if fingerprinted {
+                        guard element.utf8.count == 16, let value = UInt64(element, radix: 16) else {
+                            let account: String = try row.decode(0)
+                            throw PostgresError(
+                                code: .decoding,
+                                message: "account_profiles.\(name) of \(account) holds \"\(element)\", not a 16-digit hex fingerprint")
+                        }
+                        p.known.remember(kind, fingerprint: value)
+                    } else {
+                        p.known.remember(kind, element)  // saved before migration 0024: the id itself
+                    }
+                }
+            }
             let hours = try row.decode(13, as: PostgresTextArray.self).elements.compactMap { Int64($0) }
             p.hours = HourCounts(hours)
             p.lastLocatedAt = try row.decodeIfPresent(14)
@@ -108,10 +130,9 @@ public enum DetectionStore {
             copy.append(encodable: p.lastLatitude)
             copy.append(encodable: p.lastLongitude)
             copy.append(encodable: p.lastSeen)
-            copy.append(encodable: PostgresTextArray(p.devices))
-            copy.append(encodable: PostgresTextArray(p.cards))
-            copy.append(encodable: PostgresTextArray(p.countries))
-            copy.append(encodable: PostgresTextArray(p.merchants))
+            for kind in [KnownEntities.Kind.device, .card, .country, .merchant] {
+                copy.append(encodable: PostgresTextArray(p.known.fingerprints(kind).map(Self.hex)))
+            }
             copy.append("{" + p.hours.values.map(String.init).joined(separator: ",") + "}")
             copy.append(encodable: p.lastLocatedAt)
             copy.append(encodable: through)
@@ -141,10 +162,11 @@ public enum DetectionStore {
             INSERT INTO account_profiles AS p (account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base,
                 last_country, last_latitude, last_longitude, last_seen, known_devices, known_cards, known_countries,
                 known_merchants, hour_counts, last_located_at, checkpoint_through, first_seen, rate_week, rate_month,
-                rate_updated_at, channel_stats, updated_at)
+                rate_updated_at, channel_stats, known_fingerprints, updated_at)
             SELECT account_id, txn_count, mean_amount_base, m2_amount_base, max_amount_base, last_country, last_latitude,
                 last_longitude, last_seen, known_devices, known_cards, known_countries, known_merchants, hour_counts,
-                last_located_at, checkpoint_through, first_seen, rate_week, rate_month, rate_updated_at, channel_stats, now()
+                last_located_at, checkpoint_through, first_seen, rate_week, rate_month, rate_updated_at, channel_stats, true,
+                now()
             FROM incoming_profiles
             ON CONFLICT (account_id) DO UPDATE SET txn_count = EXCLUDED.txn_count, mean_amount_base = EXCLUDED.mean_amount_base,
                 m2_amount_base = EXCLUDED.m2_amount_base, max_amount_base = EXCLUDED.max_amount_base,
@@ -155,7 +177,8 @@ public enum DetectionStore {
                 hour_counts = EXCLUDED.hour_counts, last_located_at = EXCLUDED.last_located_at,
                 checkpoint_through = EXCLUDED.checkpoint_through, first_seen = EXCLUDED.first_seen,
                 rate_week = EXCLUDED.rate_week, rate_month = EXCLUDED.rate_month,
-                rate_updated_at = EXCLUDED.rate_updated_at, channel_stats = EXCLUDED.channel_stats, updated_at = now()
+                rate_updated_at = EXCLUDED.rate_updated_at, channel_stats = EXCLUDED.channel_stats,
+                known_fingerprints = true, updated_at = now()
             """)
     }
 

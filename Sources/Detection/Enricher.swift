@@ -77,10 +77,10 @@ public enum Enricher {
             if let s = DecimalValue(approximating: (km / hours).rounded()) { record[.speedKmhFromLast] = .decimal(s) }
         }
         fillBaselines(&record, p, t)
-        record[.isNewDevice] = .bool(t.deviceID.map { !p.devices.contains($0) } ?? false)
-        record[.isNewCountry] = .bool(t.country.map { !p.countries.contains($0) } ?? false)
-        record[.isNewCard] = .bool(t.cardID.map { !p.cards.contains($0) } ?? false)
-        record[.isNewMerchant] = .bool(t.merchantID.map { !p.merchants.contains($0) } ?? false)
+        record[.isNewDevice] = .bool(t.deviceID.map { !p.known.contains(.device, $0) } ?? false)
+        record[.isNewCountry] = .bool(t.country.map { !p.known.contains(.country, $0) } ?? false)
+        record[.isNewCard] = .bool(t.cardID.map { !p.known.contains(.card, $0) } ?? false)
+        record[.isNewMerchant] = .bool(t.merchantID.map { !p.known.contains(.merchant, $0) } ?? false)
         return Derived(amountBase: amountBase, hour: hour)
     }
 

@@ -80,7 +80,10 @@ struct EnricherTests {
                 amountBase: nil, country: nil, latitude: nil, longitude: nil, time: Timestamp(secondsSinceEpoch: Int64(i)),
                 device: "d\(i)", card: nil, merchant: nil, hour: 0)
         }
-        #expect(profile.devices.count == AccountProfile.setCap)
-        #expect(profile.devices.last == "d999")
+        #expect(profile.known.count(.device) == KnownEntities.cap)
+        #expect(profile.known.contains(.device, "d999"))
+        #expect(profile.known.contains(.device, "d936"))
+        #expect(!profile.known.contains(.device, "d935"), "the least recently used are dropped")
+        #expect(!profile.known.contains(.card, "d999"), "each kind is its own set")
     }
 }

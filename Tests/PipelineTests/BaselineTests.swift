@@ -92,6 +92,47 @@ struct BaselineTests {
         #expect(uninterrupted.values.contains { $0.rates.week > 10 && $0.channels.summary(.cardNotPresent).count > 5 })
     }
 
+    @Test(
+        "a profile saved before migration 0024 (known ids, not fingerprints) loads with the same ids known; saved again it holds fingerprints; a damaged one is an error naming the account"
+    )
+    func profilesSavedBeforeFingerprints() async throws {
+        try await TestDatabase.withMigrated { database in
+            try await PostgresConnection.withConnection(database) { db in
+                try await db.execute(
+                    """
+                    INSERT INTO account_profiles (account_id, txn_count, known_devices, known_cards, known_countries, known_merchants)
+                    VALUES ('acc-old', 3, '{dev-1,dev-2}', '{card-1}', '{DE}', '{m-1}')
+                    """)
+                let old = try #require(try await DetectionStore.loadProfiles(from: db)["acc-old"])
+                #expect(old.known.contains(.device, "dev-1") && old.known.contains(.device, "dev-2"))
+                #expect(old.known.fingerprints(.device) == ["dev-1", "dev-2"].map(KnownEntities.fingerprint), "least recently used first")
+                #expect(old.known.contains(.card, "card-1") && old.known.contains(.country, "DE") && old.known.contains(.merchant, "m-1"))
+                #expect(!old.known.contains(.device, "card-1"))
+
+                try await db.transaction { db in try DetectionStore.saveProfiles(["acc-old": old], through: nil, on: db) }
+                let row = try #require(
+                    try await db.query(
+                        "SELECT known_fingerprints, known_devices::text FROM account_profiles WHERE account_id = 'acc-old'"
+                    ).first)
+                #expect(try row.decode(0, as: Bool.self))
+                let hex = ["dev-1", "dev-2"].map { id in
+                    let digits = String(KnownEntities.fingerprint(id), radix: 16)
+                    return String(repeating: "0", count: 16 - digits.count) + digits
+                }
+                #expect(try row.decode(1, as: String.self) == "{" + hex.joined(separator: ",") + "}")
+                #expect(try await DetectionStore.loadProfiles(from: db)["acc-old"] == old, "saved again, it reads back the same")
+
+                try await db.execute("UPDATE account_profiles SET known_merchants = '{not-hex}' WHERE account_id = 'acc-old'")
+                do {
+                    _ = try await DetectionStore.loadProfiles(from: db)
+                    Issue.record("a fingerprint that is not hex must not load")
+                } catch {
+                    #expect("\(error)".contains("acc-old") && "\(error)".contains("not-hex"), "\(error)")
+                }
+            }
+        }
+    }
+
     @Test("profiles with baselines, and the card, device and merchant histories, for 1,000,000 accounts fit in 1.5 GiB (bytes per account measured)")
     func bytesPerAccount() throws {
         let generator = FeedGenerator(configuration: GeneratorConfiguration(count: 200_000, seed: 5, accountCount: 20_000, population: .bank))
@@ -128,14 +169,10 @@ struct BaselineTests {
         #expect(projected <= 1.5)
     }
 
-    /// Heap bytes of a profile's known-sets.
+    /// Heap bytes of a profile's known-sets (one array of fingerprints, malloc's 16-byte
+    /// rounding and header included).
     func footprint(_ p: AccountProfile) -> Int {
-        func buffer(_ a: [String]) -> Int {
-            guard a.capacity > 0 else { return 0 }
-            let strings = a.reduce(0) { $0 + ($1.utf8.count > 15 ? 32 + $1.utf8.count + 16 : 0) }
-            return 32 + a.capacity * MemoryLayout<String>.stride + 16 + strings
-        }
-        return buffer(p.devices) + buffer(p.cards) + buffer(p.countries) + buffer(p.merchants)
+        p.known.heapBytes > 0 ? (p.known.heapBytes + 15) / 16 * 16 + 16 : 0
     }
 
     /// Resident set size of this process, from /proc/self/statm.

@@ -54,9 +54,20 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .target(
+            name: "DetectionFixture",
+            dependencies: [
+                .product(name: "Detection", package: "vigil"),
+                .product(name: "FeedGenerator", package: "vigil"),
+                .product(name: "RuleLanguage", package: "vigil"),
+            ],
+            path: "Benchmarks/DetectionFixture",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "DetectionState",
             dependencies: [
+                "DetectionFixture",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Detection", package: "vigil"),
                 .product(name: "FeedGenerator", package: "vigil"),
@@ -65,6 +76,14 @@ let package = Package(
             path: "Benchmarks/DetectionState",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The detection step's cost in instructions, for `valgrind --tool=callgrind`
+        // (scripts/detection-cost.sh): a ratio that a shared, noisy machine does not blur.
+        .executableTarget(
+            name: "DetectionCost",
+            dependencies: ["DetectionFixture"],
+            path: "Benchmarks/DetectionCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]
 )

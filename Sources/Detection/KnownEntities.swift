@@ -33,12 +33,7 @@ public struct KnownEntities: Sendable, Hashable {
 
     /// The 62-bit fingerprint of `id` (untagged): what a checkpoint stores.
     public static func fingerprint(_ id: String) -> UInt64 {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in id.utf8 {
-            value ^= UInt64(byte)
-            value &*= 0x0000_0100_0000_01b3
-        }
-        return value & valueMask
+        SharedWindows.hash(id) & valueMask
     }
 
     private static func tagged(_ kind: Kind, _ fingerprint: UInt64) -> UInt64 {

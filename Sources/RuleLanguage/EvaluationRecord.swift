@@ -23,7 +23,8 @@ public struct EvaluationRecord: Sendable {
         self.init(windowCount: ruleset.windows.count)
     }
 
-    /// A field's value.
+    /// A field's value (inlinable: enrichment, in another module, writes some forty a record).
+    @inlinable
     public subscript(field: Field) -> Value {
         get { fields[field.rawValue] }
         set { fields[field.rawValue] = newValue }

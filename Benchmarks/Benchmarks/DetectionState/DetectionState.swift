@@ -1,5 +1,6 @@
 import Benchmark
 import Detection
+import DetectionFixture
 import FeedGenerator
 import Foundation
 import RuleLanguage
@@ -9,19 +10,8 @@ import VigilCore
 /// bytes per account for 1,000,000 accounts, and the detection step's throughput with and
 /// without the histories (the ratio is what issue 16 bounds: within 10% of before).
 let benchmarks: @Sendable () -> Void = {
-    let rulesDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Rules").path
-    guard let current = RulesetLoader.load(paths: [rulesDirectory]).ruleset else {
-        print("Rules/ does not compile; run `vigil rules check Rules`")
-        return
-    }
-    // The rules to run the "before" variant with: another checkout's Rules/ (e.g. main's),
-    // so both variants are measured in the same run on the same machine.
-    let before = ProcessInfo.processInfo.environment["VIGIL_BEFORE_RULES"].flatMap { RulesetLoader.load(paths: [$0]).ruleset } ?? current
-    let generator = FeedGenerator(configuration: GeneratorConfiguration(count: 20_000, seed: 7, population: .bank))
-    let transactions = generator.map(\.transaction)
-    let reference = DetectionPass.snapshot(generator.referenceData)
+    guard let workload = DetectionWorkload.load() else { return }
+    let (current, before, transactions, reference) = (workload.current, workload.before, workload.transactions, workload.reference)
 
     Benchmark(
         "detection pass, 20,000 bank transactions, profiles only (before)",
@@ -77,47 +67,6 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(.custom("RSS bytes per account", useScalingFactor: false), (rssAfter - rssBefore) / accounts)
         blackHole(profiles)
         blackHole(history)
-    }
-}
-
-/// The detection step without I/O: enrichment, windows, rules and profile updates, with
-/// or without the shared histories (what `Detector.detect` does per transaction).
-enum DetectionPass {
-    static func run(_ transactions: [Transaction], ruleset: CompiledRuleset, reference: ReferenceSnapshot, history: SharedHistory?) -> Int {
-        let lists = reference.listSnapshot(for: ruleset)
-        var windows = WindowState(ruleset: ruleset)
-        var profiles: [String: AccountProfile] = [:]
-        var record = EvaluationRecord(for: ruleset)
-        var outcomes = RuleOutcomes()
-        var hits = 0
-        for tx in transactions {
-            var profile = profiles.removeValue(forKey: tx.accountID) ?? AccountProfile()
-            let derived = Enricher.fill(&record, transaction: tx, reference: reference, profile: profile)
-            record[.isLate] = .bool(false)
-            if let history {
-                Enricher.fillHistory(&record, transaction: tx, amountBase: derived.amountBase, history: history, update: true)
-            }
-            windows.observe(&record, lists: lists)
-            ruleset.evaluate(record, lists: lists, into: &outcomes)
-            for rule in ruleset.rules where outcomes.values[rule.index].isHit { hits += 1 }
-            Enricher.update(&profile, with: tx, derived: derived)
-            profiles[tx.accountID] = profile
-        }
-        return hits
-    }
-
-    /// What `vigil feed seed` would load.
-    static func snapshot(_ data: ReferenceData) -> ReferenceSnapshot {
-        var snapshot = ReferenceSnapshot(baseCurrency: data.baseCurrency)
-        for a in data.accounts {
-            snapshot.accounts[a.id] = AccountInfo(
-                openedAt: RFC3339.parse(a.openedAt), homeCountry: a.homeCountry, riskTier: a.riskTier,
-                timeZone: TimeZone(identifier: a.timezone))
-        }
-        for m in data.merchants { snapshot.merchants[m.id] = MerchantInfo(riskLevel: m.riskLevel, country: m.country) }
-        for r in data.fxRates { snapshot.fxRates[r.currency] = DecimalValue(parsing: r.rateToBase) }
-        for l in data.lists { snapshot.lists[l.name] = Set(l.values) }
-        return snapshot
     }
 }
 

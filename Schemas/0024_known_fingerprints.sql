@@ -6,5 +6,7 @@
 -- arrays, least recently used first. A profile saved from now on holds each fingerprint
 -- as 16 lowercase hex digits and says so here; a profile saved before holds the ids
 -- themselves, which are fingerprinted when it is loaded. Nothing is rewritten: the next
--- checkpoint of each account saves it in the new form.
+-- checkpoint of each account saves it in the new form. An older vigil leading after this
+-- migration writes ids into a row marked here; an element that is not 16 hex digits below
+-- 2^62 is read as an id, so such a row still loads.
 ALTER TABLE account_profiles ADD COLUMN known_fingerprints boolean NOT NULL DEFAULT false;

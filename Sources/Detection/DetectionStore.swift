@@ -83,22 +83,16 @@ public enum DetectionStore {
             p.lastLongitude = try row.decodeIfPresent(7)
             p.lastSeen = try row.decodeIfPresent(8)
             let fingerprinted: Bool = try row.decode(20)
-            let known: [(Int, String, KnownEntities.Kind)] = [
-                (9, "known_devices", .device), (10, "known_cards", .card), (11, "known_countries", .country),
-                (12, "known_merchants", .merchant),
-            ]
-            for (column, name, kind) in known {
+            let known: [(Int, KnownEntities.Kind)] = [(9, .device), (10, .card), (11, .country), (12, .merchant)]
+            for (column, kind) in known {
                 for element in try row.decode(column, as: PostgresTextArray.self).elements {
-                    if fingerprinted {
-                        guard element.utf8.count == 16, let value = UInt64(element, radix: 16) else {
-                            let account: String = try row.decode(0)
-                            throw PostgresError(
-                                code: .decoding,
-                                message: "account_profiles.\(name) of \(account) holds \"\(element)\", not a 16-digit hex fingerprint")
-                        }
+                    // A fingerprint is 16 hex digits below 2^62. Anything else is an id: saved
+                    // before migration 0024, or by an older vigil leading after it (it reads and
+                    // writes these columns as ids and leaves the flag as it was).
+                    if fingerprinted, element.utf8.count == 16, let value = UInt64(element, radix: 16), value < 1 << 62 {
                         p.known.remember(kind, fingerprint: value)
                     } else {
-                        p.known.remember(kind, element)  // saved before migration 0024: the id itself
+                        p.known.remember(kind, element)
                     }
                 }
             }

@@ -89,25 +89,19 @@ public final class SharedWindows: Sendable {
 
     /// FNV-1a 64 of the UTF-8 bytes, stable across runs and machines.
     ///
-    /// Over the string's contiguous UTF-8 (native and small strings have it): walking the
-    /// `utf8` view byte by byte cost about 300 instructions for a 13-byte id, four times this.
+    /// Over the string's contiguous UTF-8 (`withUTF8` copies only a bridged string):
+    /// walking the `utf8` view byte by byte cost about 300 instructions for a 13-byte id,
+    /// four times this.
     static func hash(_ text: String) -> UInt64 {
-        if let value = text.utf8.withContiguousStorageIfAvailable({ bytes in fnv1a(bytes) }) { return value }
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            value ^= UInt64(byte)
-            value &*= 0x0000_0100_0000_01b3
+        var text = text
+        return text.withUTF8 { bytes in
+            var value: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes {
+                value ^= UInt64(byte)
+                value &*= 0x0000_0100_0000_01b3
+            }
+            return value
         }
-        return value
-    }
-
-    private static func fnv1a(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            value ^= UInt64(byte)
-            value &*= 0x0000_0100_0000_01b3
-        }
-        return value
     }
 }
 

@@ -42,16 +42,23 @@ extension HeldOutDetectionTests {
             ("stress", UInt64(312)), ("unseen", UInt64(411)), ("unseen", UInt64(412)),
         ])
     func heldOutFresh(mix: String, seed: UInt64) throws {
+        try Self.checkOffline(
+            "held out (fresh)", mix: mix, seed: seed, recall: HeldOutTargets.freshRecall, falseAlertRate: HeldOutTargets.freshFalseAlertRate)
+    }
+
+    /// The starter rules over 60,000 transactions of `mix` at `seed`, offline, held to
+    /// `recall`, `falseAlertRate` and the per-population 2%.
+    static func checkOffline(_ label: String, mix: String, seed: UInt64, recall: Double, falseAlertRate: Double) throws {
         let loaded = RulesetLoader.load(paths: [TestDatabase.repositoryRoot.appendingPathComponent("Rules").path])
         let ruleset = try #require(loaded.ruleset, "the starter rules must compile")
-        let population = mix == "unseen" ? Self.unseenMix : try PopulationMix.load(mix)
+        let population = mix == "unseen" ? unseenMix : try PopulationMix.load(mix)
         let score = OfflineEvaluation(
             ruleset: ruleset, configuration: GeneratorConfiguration(count: 60_000, seed: seed, population: population)
         ).score
-        print("held out (fresh), \(mix) seed \(seed), offline:\n\(score.text)")
+        print("\(label), \(mix) seed \(seed), offline:\n\(score.text)")
         #expect(score.cases.total >= 50)
-        #expect(score.cases.rate >= HeldOutTargets.freshRecall, "caught \(score.cases.hits) of \(score.cases.total)")
-        #expect(score.legitimate.rate <= HeldOutTargets.freshFalseAlertRate, "flagged \(score.legitimate.hits) of \(score.legitimate.total)")
+        #expect(score.cases.rate >= recall, "caught \(score.cases.hits) of \(score.cases.total)")
+        #expect(score.legitimate.rate <= falseAlertRate, "flagged \(score.legitimate.hits) of \(score.legitimate.total)")
         for (name, tally) in score.byPopulation {
             #expect(tally.rate <= HeldOutTargets.perPopulation, "\(name) flagged \(tally.hits) of \(tally.total)")
         }
@@ -69,21 +76,8 @@ extension HeldOutDetectionTests {
             ("bank", UInt64(202)), ("bank", UInt64(203)), ("stress", UInt64(302)), ("unseen", UInt64(401)),
         ])
     func heldOutOffline(mix: String, seed: UInt64) throws {
-        let loaded = RulesetLoader.load(paths: [TestDatabase.repositoryRoot.appendingPathComponent("Rules").path])
-        let ruleset = try #require(loaded.ruleset, "the starter rules must compile")
-        let population = mix == "unseen" ? Self.unseenMix : try PopulationMix.load(mix)
-        let evaluation = OfflineEvaluation(
-            ruleset: ruleset,
-            configuration: GeneratorConfiguration(
-                count: 60_000, seed: seed, population: population))
-        let score = evaluation.score
-        print("held out, \(mix) seed \(seed), offline:\n\(score.text)")
-        #expect(score.cases.total >= 50)
-        #expect(score.cases.rate >= HeldOutTargets.offlineRecall, "caught \(score.cases.hits) of \(score.cases.total)")
-        #expect(score.legitimate.rate <= HeldOutTargets.falseAlertRate, "flagged \(score.legitimate.hits) of \(score.legitimate.total)")
-        for (name, tally) in score.byPopulation {
-            #expect(tally.rate <= HeldOutTargets.perPopulation, "\(name) flagged \(tally.hits) of \(tally.total)")
-        }
+        try Self.checkOffline(
+            "held out", mix: mix, seed: seed, recall: HeldOutTargets.offlineRecall, falseAlertRate: HeldOutTargets.falseAlertRate)
     }
 }
 
@@ -98,19 +92,8 @@ extension HeldOutDetectionTests {
             ("stress", UInt64(322)), ("unseen", UInt64(421)), ("unseen", UInt64(422)),
         ])
     func heldOutRound3(mix: String, seed: UInt64) throws {
-        let loaded = RulesetLoader.load(paths: [TestDatabase.repositoryRoot.appendingPathComponent("Rules").path])
-        let ruleset = try #require(loaded.ruleset, "the starter rules must compile")
-        let population = mix == "unseen" ? Self.unseenMix : try PopulationMix.load(mix)
-        let score = OfflineEvaluation(
-            ruleset: ruleset, configuration: GeneratorConfiguration(count: 60_000, seed: seed, population: population)
-        ).score
-        print("held out (round 3), \(mix) seed \(seed), offline:\n\(score.text)")
-        #expect(score.cases.total >= 50)
-        #expect(score.cases.rate >= HeldOutTargets.round3Recall, "caught \(score.cases.hits) of \(score.cases.total)")
-        #expect(score.legitimate.rate <= HeldOutTargets.falseAlertRate, "flagged \(score.legitimate.hits) of \(score.legitimate.total)")
-        for (name, tally) in score.byPopulation {
-            #expect(tally.rate <= HeldOutTargets.perPopulation, "\(name) flagged \(tally.hits) of \(tally.total)")
-        }
+        try Self.checkOffline(
+            "held out (round 3)", mix: mix, seed: seed, recall: HeldOutTargets.round3Recall, falseAlertRate: HeldOutTargets.falseAlertRate)
     }
 }
 

@@ -43,6 +43,14 @@ fi
 now_ms() { date +%s%3N; }
 log() { echo "== $(date +%H:%M:%S) $*" >&2; }
 
+# The plots (scripts/plot_bench.py) need matplotlib: check before ten minutes of runs, not after.
+if ! python3 -c 'import matplotlib' 2>/dev/null; then
+    log "python3 cannot import matplotlib (the plots need it): installing it with pip"
+    python3 -m pip install --quiet matplotlib >/dev/null 2>&1 \
+        || python3 -m pip install --quiet --user --break-system-packages matplotlib >/dev/null 2>&1 \
+        || { echo "bench: python3 cannot import matplotlib; install it (pip install matplotlib, or apt-get install python3-matplotlib) and re-run" >&2; exit 1; }
+fi
+
 # Everything about a run is derived from one start time, so the seeded reference data and
 # every generated stream agree (accounts, their opening dates, bust-out accounts).
 START="$(date -u -d "$(date -u +%F) - 60 days" +%FT00:00:00Z)"

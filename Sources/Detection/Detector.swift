@@ -70,8 +70,9 @@ public struct Detector: Sendable {
             } ?? false
         record[.isLate] = .bool(late)
         // Never from a late record (nor a duplicate or rejected one: those never reach detect).
-        let entities = Enricher.fillHistory(
-            &record, transaction: tx, amountBase: derived.amountBase, history: context.history, update: !late)
+        let histories = Enricher.fillHistory(
+            &record, transaction: tx, amountBase: derived.amountBase, history: context.history, update: !late,
+            reads: ruleset.fieldsRead)
         if late {
             record[.timeSinceLast] = .absent
             record[.distanceKmFromLast] = .absent
@@ -110,8 +111,10 @@ public struct Detector: Sendable {
         var decision = Decision(
             hits: hits, alert: AlertRecord(raisedBy: hits), rulesetVersion: ruleset.version, profile: profile,
             late: late, evaluationErrors: errors, verdict: ruleset.policy.decide(hits, ruleset: ruleset.version))
-        decision.entities = entities
+        decision.entities = histories.updates
         if explained, decision.alert != nil {
+            // The evidence shows every value, including the history fields no rule reads.
+            Enricher.putHistory(&record, histories, at: tx.timestamp)
             decision.evidenceJSON = AlertEvidence.json(record: record, ruleset: ruleset, lists: lists, hits: hits)
         }
         return decision

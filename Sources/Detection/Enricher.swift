@@ -112,52 +112,64 @@ public enum Enricher {
 
     /// Reads the card's, device's and merchant's histories into `record` as they were
     /// before this transaction and, unless `update` is false (a late record), counts the
-    /// transaction in them. Returns the histories after it (nil where not updated), for
-    /// the checkpoint. A key the transaction lacks, or one seen for the first time, reads
-    /// count 0 and rate 0 with first-seen time and amounts absent.
+    /// transaction in them. A key the transaction lacks, or one seen for the first time,
+    /// reads count 0 and rate 0 with first-seen time and amounts absent.
+    ///
+    /// Only the fields in `reads` are written (the ruleset's `fieldsRead`: the others
+    /// stay absent, and the rates and amounts no rule reads are not computed); an alert's
+    /// evidence, which shows every value, writes the rest with ``putHistory(_:_:at:)``.
+    /// Returns the histories before the transaction and after it (nil where not updated,
+    /// for the checkpoint).
     @discardableResult
     public static func fillHistory(
         _ record: inout EvaluationRecord, transaction t: Transaction, amountBase: DecimalValue?, history: SharedHistory,
-        update: Bool
-    ) -> EntityUpdates {
+        update: Bool, reads: FieldSet = .all
+    ) -> HistoryReadings {
         let amount = amountBase?.doubleValue
-        var updates = EntityUpdates()
+        var readings = HistoryReadings()
         if let id = t.cardID {
-            let (before, after) = history.observe(EntityKey(.card, id), time: t.timestamp, amountBase: amount, update: update)
-            put(&record, before, at: t.timestamp, HistoryFields.card)
-            updates.card = after
-        } else {
-            put(&record, nil, at: t.timestamp, HistoryFields.card)
+            (readings.card, readings.updates.card) = history.observe(
+                EntityKey(.card, id), time: t.timestamp, amountBase: amount, update: update)
         }
         if let id = t.deviceID {
-            let (before, after) = history.observe(EntityKey(.device, id), time: t.timestamp, amountBase: amount, update: update)
-            put(&record, before, at: t.timestamp, HistoryFields.device)
-            updates.device = after
-        } else {
-            put(&record, nil, at: t.timestamp, HistoryFields.device)
+            (readings.device, readings.updates.device) = history.observe(
+                EntityKey(.device, id), time: t.timestamp, amountBase: amount, update: update)
         }
         if let id = t.merchantID {
-            let (before, after) = history.observe(EntityKey(.merchant, id), time: t.timestamp, amountBase: amount, update: update)
-            put(&record, before, at: t.timestamp, HistoryFields.merchant)
-            updates.merchant = after
-        } else {
-            put(&record, nil, at: t.timestamp, HistoryFields.merchant)
+            (readings.merchant, readings.updates.merchant) = history.observe(
+                EntityKey(.merchant, id), time: t.timestamp, amountBase: amount, update: update)
         }
-        return updates
+        putHistory(&record, readings, at: t.timestamp, reads: reads)
+        return readings
     }
 
-    /// Writes one history's six fields (count, first seen, average, maximum, hourly rate, reversals).
-    private static func put(_ record: inout EvaluationRecord, _ s: EntityStats?, at time: Timestamp, _ f: HistoryFields) {
-        record[f.count] = .int(s?.count ?? 0)
-        record[f.reversals] = .int(s?.reversals ?? 0)
-        record[f.hourlyRate] = .decimal(.zero)
+    /// Writes the histories' fields in `reads` (by default all eighteen) from `readings`.
+    public static func putHistory(_ record: inout EvaluationRecord, _ readings: HistoryReadings, at time: Timestamp, reads: FieldSet = .all) {
+        put(&record, readings.card, at: time, HistoryFields.card, reads)
+        put(&record, readings.device, at: time, HistoryFields.device, reads)
+        put(&record, readings.merchant, at: time, HistoryFields.merchant, reads)
+    }
+
+    /// Writes one history's six fields (count, first seen, average, maximum, hourly rate,
+    /// reversals), those in `reads`.
+    private static func put(_ record: inout EvaluationRecord, _ s: EntityStats?, at time: Timestamp, _ f: HistoryFields, _ reads: FieldSet) {
+        if reads.contains(f.count) { record[f.count] = .int(s?.count ?? 0) }
+        if reads.contains(f.reversals) { record[f.reversals] = .int(s?.reversals ?? 0) }
+        let rate = reads.contains(f.hourlyRate)
+        if rate { record[f.hourlyRate] = .decimal(.zero) }
         guard let s else { return }
-        if let first = s.firstSeen { record[f.firstSeen] = .timestamp(first.microsecondsSinceEpoch) }
+        if reads.contains(f.firstSeen), let first = s.firstSeen { record[f.firstSeen] = .timestamp(first.microsecondsSinceEpoch) }
         if s.amountCount > 0 {
-            if let avg = DecimalValue(approximating: (s.mean * 100).rounded() / 100) { record[f.avgAmount] = .decimal(avg) }
-            if let max = DecimalValue(approximating: (s.maxAmount * 100).rounded() / 100) { record[f.maxAmount] = .decimal(max) }
+            if reads.contains(f.avgAmount), let avg = DecimalValue(approximating: (s.mean * 100).rounded() / 100) {
+                record[f.avgAmount] = .decimal(avg)
+            }
+            if reads.contains(f.maxAmount), let max = DecimalValue(approximating: (s.maxAmount * 100).rounded() / 100) {
+                record[f.maxAmount] = .decimal(max)
+            }
         }
-        if let rate = DecimalValue(approximating: (s.hourlyRate(at: time) * 1000).rounded() / 1000) { record[f.hourlyRate] = .decimal(rate) }
+        if rate, let value = DecimalValue(approximating: (s.hourlyRate(at: time) * 1000).rounded() / 1000) {
+            record[f.hourlyRate] = .decimal(value)
+        }
     }
 }
 
@@ -173,6 +185,19 @@ struct HistoryFields {
     static let merchant = HistoryFields(
         count: .merchantCount, firstSeen: .merchantFirstSeen, avgAmount: .merchantAvgAmount, maxAmount: .merchantMaxAmount,
         hourlyRate: .merchantHourlyRate, reversals: .merchantReversals)
+}
+
+/// The card's, device's and merchant's histories before a transaction (nil: the key is
+/// absent, or seen for the first time) and after it.
+public struct HistoryReadings: Sendable {
+    public var card: EntityStats?
+    public var device: EntityStats?
+    public var merchant: EntityStats?
+    /// The histories after the transaction (for the checkpoint).
+    public var updates = EntityUpdates()
+
+    /// None read.
+    public init() {}
 }
 
 /// The card's, device's and merchant's histories after a transaction (nil: not counted).

@@ -95,7 +95,8 @@ final class StandbyTail: Sendable {
                 var profile = memory.profiles.removeValue(forKey: tx.accountID) ?? AccountProfile()
                 let derived = Enricher.fill(&record, transaction: tx, reference: reference, profile: profile)
                 record[.isLate] = .bool(false)
-                Enricher.fillHistory(&record, transaction: tx, amountBase: derived.amountBase, history: state.history, update: true)
+                Enricher.fillHistory(
+                    &record, transaction: tx, amountBase: derived.amountBase, history: state.history, update: true, reads: ruleset.fieldsRead)
                 for i in memory.windows.indices { memory.windows[i].observe(&record, lists: lists) }
                 state.shared.observe(&record, lists: lists)
                 Enricher.update(&profile, with: tx, derived: derived)

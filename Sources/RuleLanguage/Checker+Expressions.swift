@@ -90,6 +90,7 @@ extension Checker {
         }
         if let field = Field.named(name) {
             usedFields.insert(field)
+            fieldsReadAnywhere.insert(field)
             var type = field.type
             if facts.contains(name) { type = type.unwrapped }
             return node(.field(field), type, range)

@@ -25,6 +25,9 @@ struct Checker {
     var nextID = 0
     var allowWindows = true
     var usedFields: Set<Field> = []
+    /// Every field anything checked so far reads (rules, reasons, windows), never reset:
+    /// the ruleset's `fieldsRead`.
+    var fieldsReadAnywhere = FieldSet()
     var usedWindowSlots: Set<Int> = []
     var usedListSlots: Set<Int> = []
     var usedListNames: Set<String> = []

@@ -21,6 +21,10 @@ public struct CompiledRuleset: Sendable {
     public let texts: [String: String]
     /// How hits become allow / review / block (the `policy` declaration's thresholds).
     public let policy: DecisionPolicy
+    /// Every field a rule's condition or reason, or a window's key, value or filter reads.
+    /// Enrichment may leave the others absent (they are filled for an alert's evidence,
+    /// which shows every value); `.all` when not known.
+    public let fieldsRead: FieldSet
 
     /// The rule with this id.
     public func rule(id: String) -> CompiledRule? { rules.first { $0.id == id } }
@@ -42,9 +46,10 @@ public struct CompiledRuleset: Sendable {
     /// Assembles a ruleset (the loader is the only caller).
     init(
         version: String, rules: [CompiledRule], windows: [WindowSpec], lists: [ListSpec], warnings: [Diagnostic],
-        policy: DecisionPolicy = DecisionPolicy(), texts: [String: String] = [:]
+        policy: DecisionPolicy = DecisionPolicy(), texts: [String: String] = [:], fieldsRead: FieldSet = .all
     ) {
         self.policy = policy
+        self.fieldsRead = fieldsRead
         self.version = version
         self.texts = texts
         self.rules = rules

@@ -111,9 +111,11 @@ public enum RulesetLoader {
         for list in lists {
             if case .file = list.source { texts["list \(list.name)"] = list.members.sorted().joined(separator: "\n") + "\n" }
         }
+        var fieldsRead = checker.fieldsReadAnywhere
+        for window in windows { fieldsRead.insert(window.key) }
         let ruleset = CompiledRuleset(
             version: "rs-" + hasher.hex, rules: rules, windows: windows, lists: lists,
-            warnings: diagnostics.filter { $0.severity != .error }, policy: policy, texts: texts)
+            warnings: diagnostics.filter { $0.severity != .error }, policy: policy, texts: texts, fieldsRead: fieldsRead)
         return Result(ruleset: ruleset, diagnostics: diagnostics, sources: sourceMap)
     }
 

@@ -54,7 +54,8 @@ public enum DetectionPass {
             let derived = Enricher.fill(&record, transaction: tx, reference: reference, profile: profile)
             record[.isLate] = .bool(false)
             if let history {
-                Enricher.fillHistory(&record, transaction: tx, amountBase: derived.amountBase, history: history, update: true)
+                Enricher.fillHistory(
+                    &record, transaction: tx, amountBase: derived.amountBase, history: history, update: true, reads: ruleset.fieldsRead)
             }
             windows.observe(&record, lists: lists)
             ruleset.evaluate(record, lists: lists, into: &outcomes)

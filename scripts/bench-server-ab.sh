@@ -15,6 +15,16 @@ set -euo pipefail
 A="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 B="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# Each binary runs from its own checkout: an older vigil reads its migrations from
+# ./Schemas, and today's migrations under an older binary leave it writing against a
+# schema it does not know (a release of 8e7834a refused every alert's outbox row that way).
+home_of() {
+    local dir; dir="$(dirname "$1")"
+    while [ "$dir" != / ] && [ ! -f "$dir/Package.swift" ]; do dir="$(dirname "$dir")"; done
+    [ -f "$dir/Package.swift" ] || { echo "bench-server-ab: no checkout (Package.swift) above $1" >&2; exit 1; }
+    echo "$dir"
+}
+HOME_A="$(home_of "$A")"; HOME_B="$(home_of "$B")"
 RULES="${3:-$ROOT/Rules}"
 ROUNDS="${AB_ROUNDS:-3}"; MAX_SECONDS="${AB_MAX_SECONDS:-20}"; RATE="${AB_RATE:-5000}"; RATE_SECONDS="${AB_RATE_SECONDS:-20}"
 OUT="${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/vigil-server-ab.XXXXXX")}"
@@ -26,20 +36,20 @@ SERVER=""
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
 for which in A B; do
-    bin=$A; [ "$which" = B ] && bin=$B
+    bin=$A; home=$HOME_A; [ "$which" = B ] && bin=$B && home=$HOME_B
     createdb "vigil_ab_$which"
-    PGDATABASE="vigil_ab_$which" "$bin" migrate >/dev/null
-    PGDATABASE="vigil_ab_$which" "$bin" feed bench "${GEN[@]}" --write-reference "$OUT/reference-$which.json" >/dev/null
-    PGDATABASE="vigil_ab_$which" "$bin" feed seed "$OUT/reference-$which.json" >/dev/null
+    (cd "$home" && PGDATABASE="vigil_ab_$which" "$bin" migrate >/dev/null)
+    (cd "$home" && PGDATABASE="vigil_ab_$which" "$bin" feed bench "${GEN[@]}" --write-reference "$OUT/reference-$which.json" >/dev/null)
+    (cd "$home" && PGDATABASE="vigil_ab_$which" "$bin" feed seed "$OUT/reference-$which.json" >/dev/null)
 done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), load before $(cut -d' ' -f1-3 /proc/loadavg)"
 
 run=0
 for round in $(seq 1 "$ROUNDS"); do
     for which in A B; do
-        bin=$A; [ "$which" = B ] && bin=$B
-        PGDATABASE="vigil_ab_$which" "$bin" serve --feed-host 127.0.0.1 --feed-port "$FEED_PORT" --ops-host 127.0.0.1 \
-            --ops-port "$OPS_PORT" --rules "$RULES" --log-level warning >>"$OUT/serve-$which.log" 2>&1 &
+        bin=$A; home=$HOME_A; [ "$which" = B ] && bin=$B && home=$HOME_B
+        (cd "$home" && PGDATABASE="vigil_ab_$which" exec "$bin" serve --feed-host 127.0.0.1 --feed-port "$FEED_PORT" --ops-host 127.0.0.1 \
+            --ops-port "$OPS_PORT" --rules "$RULES" --log-level warning >>"$OUT/serve-$which.log" 2>&1) &
         SERVER=$!
         for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$OPS_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
         if ! curl -sf "http://127.0.0.1:$OPS_PORT/readyz" >/dev/null 2>&1; then

@@ -190,8 +190,11 @@ struct HistoryFields {
 /// The card's, device's and merchant's histories before a transaction (nil: the key is
 /// absent, or seen for the first time) and after it.
 public struct HistoryReadings: Sendable {
+    /// The card's history before the transaction.
     public var card: EntityStats?
+    /// The device's history before the transaction.
     public var device: EntityStats?
+    /// The merchant's history before the transaction.
     public var merchant: EntityStats?
     /// The histories after the transaction (for the checkpoint).
     public var updates = EntityUpdates()

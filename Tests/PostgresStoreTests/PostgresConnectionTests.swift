@@ -238,6 +238,44 @@ struct PostgresConnectionTests {
         }
     }
 
+    @Test("a replayed id restarts the batch's transaction: the `then` work runs in the new one, and a failure after it leaves nothing")
+    func replayRestartsTransaction() async throws {
+        try await TestDatabase.withMigrated { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
+            let usd = try #require(Currency(code: "USD"))
+            func record(_ id: String) -> TransactionRow {
+                let tx = Transaction(
+                    id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 500, currency: usd), channel: .cardPresent)
+                return TransactionRow(tx, rawLine: Array(#"{"id":"\#(id)"}"#.utf8))
+            }
+            _ = try await db.storeIngestBatch([record("r-1")])
+            // r-1 refuses the direct COPY; `then` sees r-2 stored, in the transaction that commits.
+            let (outcomes, results) = try await db.storeIngestBatch([record("r-1"), record("r-2")]) { db, storedNow in
+                let seen = try db.query("SELECT count(*)::bigint FROM transactions").first?.decode(0, as: Int64.self)
+                _ = try db.execute("INSERT INTO lists (name, description) VALUES ('restart-probe', 'written by then')")
+                return (storedNow, seen)
+            }
+            #expect(outcomes == [.duplicate, .stored])
+            #expect(results.count == 1)
+            #expect(results.first?.0 == [1])
+            #expect(results.first?.1 == 2)
+            #expect(try await db.query("SELECT name FROM lists WHERE name = 'restart-probe'").count == 1)
+            // A replay followed by a `then` that fails: neither the new row nor the `then` write is kept.
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) {
+                _ = try await db.storeIngestBatch([record("r-2"), record("r-3")]) { db, _ in
+                    _ = try db.execute("INSERT INTO lists (name, description) VALUES ('restart-probe-2', 'rolled back')")
+                    throw Refused()
+                }
+            }
+            #expect(try await db.query("SELECT id FROM transactions WHERE id = 'r-3'").count == 0)
+            #expect(try await db.query("SELECT name FROM lists WHERE name = 'restart-probe-2'").count == 0)
+            // The connection is usable afterwards, on the direct path or the tolerant one.
+            #expect(try await db.storeIngestBatch([record("r-3"), record("r-4")]) == [.stored, .stored])
+        }
+    }
+
     @Test("COPY timestamps are written as RFC 3339 UTC with microseconds, like the text form")
     func copyTimestamps() throws {
         let samples: [Int64] = [0, 1, -1, 1_764_064_800_123_456, -62_135_596_800_000_000, 253_402_300_799_999_999, 253_402_300_800_000_000]

@@ -32,13 +32,36 @@ for _ in $(seq 1 150); do
     sleep 0.2
 done
 
+# CPU ticks (user + system) of a process, and of all PostgreSQL's processes together.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() { local t=0 p; for p in $(pgrep -x postgres); do t=$((t + $(ticks "$p"))); done; echo "$t"; }
 offset=0
 run() { # $1 format, $2 port, $3 label, rest: mode options
     local format="$1" port="$2" label="$3"; shift 3
     offset=$((offset + 6))
-    "$VIGIL" feed bench "${GEN[@]}" --port "$port" --format "$format" --connections "$CONNECTIONS" --duration "$DURATION" \
-        --warmup 2 --drain 10 --time-offset-hours "$offset" --run-id "$label" --json "$@" \
-        | python3 -c "import json,sys; r=json.load(sys.stdin); r['format']='$format'; r['label']='$label'; print(json.dumps(r))" >>"$OUT/runs.jsonl"
+    local server_before pg_before server_after pg_after
+    server_before="$(ticks "$SERVER_PID")"; pg_before="$(pg_ticks)"
+    # The client runs under Python so that its own CPU time (RUSAGE_CHILDREN) is counted.
+    python3 - "$VIGIL" feed bench "${GEN[@]}" --port "$port" --format "$format" --connections "$CONNECTIONS" --duration "$DURATION" \
+        --warmup 2 --drain 10 --time-offset-hours "$offset" --run-id "$label" --json "$@" >"$OUT/$label.json" 2>"$OUT/$label.client" <<'PY'
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_utime + usage.ru_stime, file=sys.stderr)
+PY
+    server_after="$(ticks "$SERVER_PID")"; pg_after="$(pg_ticks)"
+    python3 - "$OUT/$label.json" "$format" "$label" "$((server_after - server_before))" "$((pg_after - pg_before))" \
+        "$(tail -1 "$OUT/$label.client")" "$(getconf CLK_TCK)" >>"$OUT/runs.jsonl" <<'PY'
+import json, sys
+path, fmt, label, server, pg, client, hz = sys.argv[1:8]
+r = json.load(open(path))
+r["format"], r["label"] = fmt, label
+# CPU per record sent (warm-up included): a shared machine's drift moves it much less than
+# the rate. PostgreSQL's figure counts only its processes alive at both ends of the run.
+per = 1e6 / max(1, r["sent"])
+r["cpu_us_per_record"] = {"server": int(server) / int(hz) * per, "postgres": int(pg) / int(hz) * per, "client": float(client) * per}
+print(json.dumps(r))
+PY
 }
 for round in $(seq 1 "$ROUNDS"); do
     run ndjson "$FEED_PORT" "n-max-$round" --max
@@ -56,6 +79,10 @@ for mode in ("max", "rate"):
     print(f"{mode}: ndjson p99 {[r['latency_us']['p99'] for r in n]} us, iso8583 p99 {[r['latency_us']['p99'] for r in i]} us")
     ratios = [b["throughput_per_s"] / a["throughput_per_s"] for a, b in zip(n, i) if a["throughput_per_s"]]
     print(f"{mode}: iso8583/ndjson throughput per round {[round(x, 3) for x in ratios]}")
+    for who in ("server", "postgres", "client"):
+        cn = [r["cpu_us_per_record"][who] for r in n]; ci = [r["cpu_us_per_record"][who] for r in i]
+        print(f"{mode}: {who} CPU µs/record ndjson {[round(x, 1) for x in cn]}, iso8583 {[round(x, 1) for x in ci]},"
+              f" iso/ndjson {round(sum(ci) / sum(cn), 3) if sum(cn) else '-'}")
     nacks = [r.get("nacks_by_code") for r in i]
     print(f"{mode}: iso8583 nacks {nacks}")
 PY

@@ -33,6 +33,8 @@ START="$(date -u -d "$(date -u +%F) - 60 days" +%FT00:00:00Z)"
 GEN=(--seed 7 --accounts 200000 --start "$START")
 FEED_PORT=17450; OPS_PORT=17451
 SERVER=""
+# User + system CPU ticks of a process so far (fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
 for which in A B; do
@@ -58,16 +60,23 @@ for round in $(seq 1 "$ROUNDS"); do
         for mode in max rate; do
             run=$((run + 1))
             if [ "$mode" = max ]; then args=(--max --connections 8 --duration "$MAX_SECONDS"); else args=(--rate "$RATE" --connections 10 --duration "$RATE_SECONDS"); fi
+            cpu_before="$(cpu_ticks "$SERVER")"
             "$bin" feed bench --host 127.0.0.1 --port "$FEED_PORT" "${GEN[@]}" --run-id "ab$run" --time-offset-hours $((run * 48)) \
                 --warmup 2 --json "${args[@]}" >"$OUT/$which-$round-$mode.json"
-            python3 - "$OUT/$which-$round-$mode.json" "$which" "$round" "$mode" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
+            cpu_after="$(cpu_ticks "$SERVER")"
+            python3 - "$OUT/$which-$round-$mode.json" "$which" "$round" "$mode" "$(cut -d' ' -f1 /proc/loadavg)" \
+                "$((cpu_after - cpu_before))" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
-path, which, rnd, mode, load = sys.argv[1:6]
+path, which, rnd, mode, load, ticks, hz = sys.argv[1:8]
 r = json.load(open(path))
 lat = r["latency_us"]
+# Server CPU (user + system) over the whole run, warm-up included, per record sent: less
+# sensitive to a shared machine's drift than the rate (a busy neighbour slows the run but
+# adds little CPU to it).
+cpu_us = int(ticks) / int(hz) * 1e6 / max(1, r["sent"])
 print(f"round {rnd} {which} {mode:>4}: {r['throughput_per_s']:>9,.0f} acks/s  p50 {lat['p50'] / 1000:8.1f} ms"
-      f"  p99 {lat['p99'] / 1000:8.1f} ms  p99.9 {lat['p99.9'] / 1000:8.1f} ms  nacked {r['nacked']}  unanswered {r['unanswered']}"
-      f"  load {load}")
+      f"  p99 {lat['p99'] / 1000:8.1f} ms  p99.9 {lat['p99.9'] / 1000:8.1f} ms  server {cpu_us:5.1f} µs/record"
+      f"  nacked {r['nacked']}  unanswered {r['unanswered']}  load {load}")
 PY
         done
         kill -TERM "$SERVER"; wait "$SERVER" || true; SERVER=""

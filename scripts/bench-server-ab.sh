@@ -34,7 +34,9 @@ GEN=(--seed 7 --accounts 200000 --start "$START")
 FEED_PORT=17450; OPS_PORT=17451
 SERVER=""
 # User + system CPU ticks of a process so far (fields 14 and 15 of /proc/PID/stat).
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# ... and of all PostgreSQL's processes (those alive at both ends of a run count fully).
+pg_ticks() { local t=0 p; for p in $(pgrep -x postgres); do t=$((t + $(cpu_ticks "$p"))); done; echo "$t"; }
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
 for which in A B; do
@@ -60,22 +62,23 @@ for round in $(seq 1 "$ROUNDS"); do
         for mode in max rate; do
             run=$((run + 1))
             if [ "$mode" = max ]; then args=(--max --connections 8 --duration "$MAX_SECONDS"); else args=(--rate "$RATE" --connections 10 --duration "$RATE_SECONDS"); fi
-            cpu_before="$(cpu_ticks "$SERVER")"
+            cpu_before="$(cpu_ticks "$SERVER")"; pg_before="$(pg_ticks)"
             "$bin" feed bench --host 127.0.0.1 --port "$FEED_PORT" "${GEN[@]}" --run-id "ab$run" --time-offset-hours $((run * 48)) \
                 --warmup 2 --json "${args[@]}" >"$OUT/$which-$round-$mode.json"
-            cpu_after="$(cpu_ticks "$SERVER")"
+            cpu_after="$(cpu_ticks "$SERVER")"; pg_after="$(pg_ticks)"
             python3 - "$OUT/$which-$round-$mode.json" "$which" "$round" "$mode" "$(cut -d' ' -f1 /proc/loadavg)" \
-                "$((cpu_after - cpu_before))" "$(getconf CLK_TCK)" <<'PY'
+                "$((cpu_after - cpu_before))" "$(getconf CLK_TCK)" "$((pg_after - pg_before))" <<'PY'
 import json, sys
-path, which, rnd, mode, load, ticks, hz = sys.argv[1:8]
+path, which, rnd, mode, load, ticks, hz, pg = sys.argv[1:9]
 r = json.load(open(path))
 lat = r["latency_us"]
 # Server CPU (user + system) over the whole run, warm-up included, per record sent: less
 # sensitive to a shared machine's drift than the rate (a busy neighbour slows the run but
 # adds little CPU to it).
 cpu_us = int(ticks) / int(hz) * 1e6 / max(1, r["sent"])
+pg_us = int(pg) / int(hz) * 1e6 / max(1, r["sent"])
 print(f"round {rnd} {which} {mode:>4}: {r['throughput_per_s']:>9,.0f} acks/s  p50 {lat['p50'] / 1000:8.1f} ms"
-      f"  p99 {lat['p99'] / 1000:8.1f} ms  p99.9 {lat['p99.9'] / 1000:8.1f} ms  server {cpu_us:5.1f} µs/record"
+      f"  p99 {lat['p99'] / 1000:8.1f} ms  p99.9 {lat['p99.9'] / 1000:8.1f} ms  server {cpu_us:5.1f} µs/record  postgres {pg_us:5.1f} µs/record"
       f"  nacked {r['nacked']}  unanswered {r['unanswered']}  load {load}")
 PY
         done

@@ -41,14 +41,16 @@ run() { # $1 format, $2 port, $3 label, rest: mode options
     offset=$((offset + 6))
     local server_before pg_before server_after pg_after
     server_before="$(ticks "$SERVER_PID")"; pg_before="$(pg_ticks)"
-    # The client runs under Python so that its own CPU time (RUSAGE_CHILDREN) is counted.
-    python3 - "$VIGIL" feed bench "${GEN[@]}" --port "$port" --format "$format" --connections "$CONNECTIONS" --duration "$DURATION" \
+    # The client runs under Python so that its own CPU time (RUSAGE_CHILDREN) is counted;
+    # its errors go to $label.client, shown when it fails.
+    if python3 - "$VIGIL" feed bench "${GEN[@]}" --port "$port" --format "$format" --connections "$CONNECTIONS" --duration "$DURATION" \
         --warmup 2 --drain 10 --time-offset-hours "$offset" --run-id "$label" --json "$@" >"$OUT/$label.json" 2>"$OUT/$label.client" <<'PY'
 import resource, subprocess, sys
 subprocess.run(sys.argv[1:], check=True)
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(usage.ru_utime + usage.ru_stime, file=sys.stderr)
 PY
+    then :; else tail -20 "$OUT/$label.client" >&2; exit 1; fi
     server_after="$(ticks "$SERVER_PID")"; pg_after="$(pg_ticks)"
     python3 - "$OUT/$label.json" "$format" "$label" "$((server_after - server_before))" "$((pg_after - pg_before))" \
         "$(tail -1 "$OUT/$label.client")" "$(getconf CLK_TCK)" >>"$OUT/runs.jsonl" <<'PY'

@@ -9,7 +9,8 @@
 # RULES_DIR (default: the repository's Rules/) must compile for both binaries: for an old
 # build, its own commit's rules (git worktree or `git archive`).
 # AB_ROUNDS (3), AB_MAX_SECONDS (20), AB_RATE (5000), AB_RATE_SECONDS (20). Prints one line
-# per run and writes the JSON of each under $BENCH_OUT (a temporary folder by default).
+# per run (rates, latency, server and PostgreSQL CPU and the server's context switches per
+# record) and writes the JSON of each under $BENCH_OUT (a temporary folder by default).
 set -euo pipefail
 
 A="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -37,6 +38,12 @@ SERVER=""
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # ... and of all PostgreSQL's processes (those alive at both ends of a run count fully).
 pg_ticks() { local t=0 p; for p in $(pgrep -x postgres); do t=$((t + $(cpu_ticks "$p"))); done; echo "$t"; }
+# Context switches of all the server's threads so far (voluntary ones are mostly a thread
+# going to sleep for want of work: a hop between stages that found its consumer idle).
+# PostgreSQL's own checkpoints so far (timed and requested): one that falls inside a run
+# writes out its dirty buffers beside the batches.
+pg_checkpoints() { psql -d postgres -Atc "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter" 2>/dev/null || echo 0; }
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'; }
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null || true' EXIT
 
 for which in A B; do
@@ -62,14 +69,14 @@ for round in $(seq 1 "$ROUNDS"); do
         for mode in max rate; do
             run=$((run + 1))
             if [ "$mode" = max ]; then args=(--max --connections 8 --duration "$MAX_SECONDS"); else args=(--rate "$RATE" --connections 10 --duration "$RATE_SECONDS"); fi
-            cpu_before="$(cpu_ticks "$SERVER")"; pg_before="$(pg_ticks)"
+            cpu_before="$(cpu_ticks "$SERVER")"; pg_before="$(pg_ticks)"; cs_before="$(switches "$SERVER")"; ck_before="$(pg_checkpoints)"
             "$bin" feed bench --host 127.0.0.1 --port "$FEED_PORT" "${GEN[@]}" --run-id "ab$run" --time-offset-hours $((run * 48)) \
                 --warmup 2 --json "${args[@]}" >"$OUT/$which-$round-$mode.json"
-            cpu_after="$(cpu_ticks "$SERVER")"; pg_after="$(pg_ticks)"
+            cpu_after="$(cpu_ticks "$SERVER")"; pg_after="$(pg_ticks)"; cs_after="$(switches "$SERVER")"; ck_after="$(pg_checkpoints)"
             python3 - "$OUT/$which-$round-$mode.json" "$which" "$round" "$mode" "$(cut -d' ' -f1 /proc/loadavg)" \
-                "$((cpu_after - cpu_before))" "$(getconf CLK_TCK)" "$((pg_after - pg_before))" <<'PY'
+                "$((cpu_after - cpu_before))" "$(getconf CLK_TCK)" "$((pg_after - pg_before))" "$((cs_after - cs_before))" "$((ck_after - ck_before))" <<'PY'
 import json, sys
-path, which, rnd, mode, load, ticks, hz, pg = sys.argv[1:9]
+path, which, rnd, mode, load, ticks, hz, pg, cs, ck = sys.argv[1:11]
 r = json.load(open(path))
 lat = r["latency_us"]
 # Server CPU (user + system) over the whole run, warm-up included, per record sent: less
@@ -77,8 +84,9 @@ lat = r["latency_us"]
 # adds little CPU to it).
 cpu_us = int(ticks) / int(hz) * 1e6 / max(1, r["sent"])
 pg_us = int(pg) / int(hz) * 1e6 / max(1, r["sent"])
+cs_per = int(cs) / max(1, r["sent"])
 print(f"round {rnd} {which} {mode:>4}: {r['throughput_per_s']:>9,.0f} acks/s  p50 {lat['p50'] / 1000:8.1f} ms"
-      f"  p99 {lat['p99'] / 1000:8.1f} ms  p99.9 {lat['p99.9'] / 1000:8.1f} ms  server {cpu_us:5.1f} µs/record  postgres {pg_us:5.1f} µs/record"
+      f"  p99 {lat['p99'] / 1000:8.1f} ms  p99.9 {lat['p99.9'] / 1000:8.1f} ms  server {cpu_us:5.1f} µs/record  postgres {pg_us:5.1f} µs/record  {cs_per:4.1f} switches/record  pg checkpoints {ck}"
       f"  nacked {r['nacked']}  unanswered {r['unanswered']}  load {load}")
 PY
         done

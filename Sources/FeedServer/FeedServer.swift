@@ -134,7 +134,10 @@ public final class FeedServer: Service, Sendable {
                             for try await accepted in inbound {
                                 // Refused connections were answered and closed in NIO already.
                                 guard case .admitted(let connection, let replies, let lineTimeout, let identity) = accepted else { continue }
-                                tasks.addTask { await self.serve(connection, replies: replies, lineTimeout: lineTimeout, identity: identity) }
+                                // On the connection's own event loop (see `EventLoopTaskExecutor`).
+                                tasks.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
+                                    await self.serve(connection, replies: replies, lineTimeout: lineTimeout, identity: identity)
+                                }
                             }
                         }
                     }

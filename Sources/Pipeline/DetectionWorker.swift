@@ -64,8 +64,9 @@ public final class DetectionWorker: Service, Sendable {
         guard (try? await cancelWhenGracefulShutdown({ await self.state.ready.wait() })) == true else { return }
         let db = try await PostgresConnection.connect(database)
         defer { Task { await db.close() } }
+        // On the connection's thread: the stored-id lookup of each batch is then a call, not a hop there and back.
         try await withGracefulShutdownHandler {
-            try await self.loop(db)
+            try await withTaskExecutorPreference(db.taskExecutor) { try await self.loop(db) }
         } onGracefulShutdown: {
             // The feed has stopped reading by now; pass on what is queued.
             self.input.finish()

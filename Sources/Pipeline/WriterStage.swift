@@ -98,8 +98,9 @@ public final class WriterStage: Service, Sendable {
         health.setDatabaseReachable(true, detail: "connected")
         defer { Task { await database.close() } }
 
+        // On the connection's thread: each batch's statements are then calls, not hops there and back.
         try await withGracefulShutdownHandler {
-            try await self.loop(database)
+            try await withTaskExecutorPreference(database.taskExecutor) { try await self.loop(database) }
         } onGracefulShutdown: {
             // The feed has drained by now (it shuts down first): store what is left.
             self.input.finish()

@@ -6,9 +6,14 @@ import Foundation
 /// blocking calls off Swift's cooperative pool (which has one thread per core: two
 /// blocked connections would stall every task in the process on this machine).
 ///
+/// It is a task executor as well (SE-0417's executor that is both): a stage whose work is
+/// mostly its connection's (the writer, a detection worker) runs its task here with
+/// `withTaskExecutorPreference`, so each statement it sends is a call on the same thread,
+/// not two thread wake-ups (there and back) per round trip.
+///
 /// `@unchecked Sendable`: every mutable field is read and written only while holding
 /// `condition`'s lock.
-final class ConnectionThread: SerialExecutor, @unchecked Sendable {
+final class ConnectionThread: SerialExecutor, TaskExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
     private var stopping = false
@@ -54,7 +59,8 @@ final class ConnectionThread: SerialExecutor, @unchecked Sendable {
             swap(&batch, &jobs)
             condition.unlock()
             for job in batch {
-                job.runSynchronously(on: asUnownedSerialExecutor())
+                // The actor's jobs and those of a task that prefers this thread alike.
+                job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
             }
             batch.removeAll(keepingCapacity: true)
         }

@@ -12,6 +12,9 @@ public actor PostgresConnection {
     private nonisolated let thread: ConnectionThread
     /// The actor runs on its own thread; see the type's documentation.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
+    /// The connection's thread as a task executor: a task that mostly talks to this
+    /// connection runs there (`withTaskExecutorPreference`) and calls it without a hop.
+    public nonisolated var taskExecutor: any TaskExecutor { thread }
 
     var connection: OpaquePointer?
     let configuration: PostgresConfiguration

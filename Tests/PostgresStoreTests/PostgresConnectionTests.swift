@@ -321,3 +321,27 @@ struct PostgresConnectionTests {
         }
     }
 }
+
+@Suite("A stage's task on its connection's thread")
+struct ConnectionTaskExecutorTests {
+    @Test("a task that prefers the connection's executor runs on the thread its statements run on")
+    func runsOnTheConnectionThread() async throws {
+        try await TestDatabase.withMigrated { configuration in
+            try await PostgresConnection.withConnection(configuration) { db in
+                // The thread the actor's statements run on, seen from inside a transaction.
+                let connectionThread = try await db.transaction { _ in currentThread() }
+                let (before, after) = try await withTaskExecutorPreference(db.taskExecutor) {
+                    let before = currentThread()
+                    _ = try await db.query("SELECT 1")
+                    return (before, currentThread())
+                }
+                #expect(before == connectionThread && after == connectionThread)
+                // Without the preference the task is on Swift's pool.
+                #expect(currentThread() != connectionThread)
+            }
+        }
+    }
+}
+
+/// The thread running the caller.
+private func currentThread() -> pthread_t { pthread_self() }

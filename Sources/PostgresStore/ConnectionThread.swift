@@ -19,7 +19,14 @@ final class ConnectionThread: SerialExecutor, TaskExecutor, @unchecked Sendable 
     private var stopping = false
 
     init(name: String) {
-        let thread = Thread { [self] in self.loop() }
+        let thread = Thread { [self] in
+            // Named from the thread itself: on Linux, Foundation's `Thread.name` set before
+            // `start()` did not reach the kernel, and `top -H` or perf showed the name of
+            // whichever thread created it (a dispatch worker's).
+            // (`/proc/thread-self/comm` is the thread's name; the kernel keeps 15 bytes.)
+            try? Data(name.utf8.prefix(15)).write(to: URL(fileURLWithPath: "/proc/thread-self/comm"))
+            self.loop()
+        }
         thread.name = name
         thread.start()
     }

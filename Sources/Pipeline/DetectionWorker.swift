@@ -34,6 +34,8 @@ public final class DetectionWorker: Service, Sendable {
     private let backlog: DetectionBacklog
     /// Whether each record answered with the fallback was stored now (then it is evaluated).
     private let fallbacks: FallbackLedger
+    /// Which ids may be stored already: only those are looked up.
+    private let storedIDs: StoredIDFilter
     /// How long a record answered with the fallback may wait for the writer to settle it
     /// before its evaluation is given up (its fallback was lost, or PostgreSQL is away).
     private static let fallbackCommitWait: Duration = .seconds(30)
@@ -42,11 +44,12 @@ public final class DetectionWorker: Service, Sendable {
     public init(
         index: Int, input: Mailbox<FeedRecord>, output: Mailbox<PipelineItem>, state: DetectionState,
         database: PostgresConfiguration, backlog: DetectionBacklog = DetectionBacklog(), fallbacks: FallbackLedger = FallbackLedger(),
-        notEvaluated: TransactionDecision = .fallback(.review, reason: .notEvaluated),
+        storedIDs: StoredIDFilter = StoredIDFilter(), notEvaluated: TransactionDecision = .fallback(.review, reason: .notEvaluated),
         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.detect")
     ) {
         self.backlog = backlog
         self.fallbacks = fallbacks
+        self.storedIDs = storedIDs
         self.notEvaluated = notEvaluated
         self.faults = faults
         self.index = index
@@ -96,9 +99,11 @@ public final class DetectionWorker: Service, Sendable {
             try await faults.stall("detect")
             // A sender's replay after a crash may repeat transactions stored before the
             // restart, which profiles and windows (rebuilt from the database) already
-            // count: one indexed lookup per batch keeps them from counting twice (its cost
-            // is measured in docs/benchmarks.md).
-            let stored = try await DetectionStore.storedIDs(batch.compactMap(\.transactionID), on: db)
+            // count: an indexed lookup of the ids that may be stored keeps them from
+            // counting twice. Once the filter is loaded, a batch of new ids (nearly every
+            // batch of a live feed) needs none (costs in docs/benchmarks.md).
+            let candidates = storedIDs.mayBeStored(batch.compactMap(\.transactionID))
+            let stored = candidates.isEmpty ? [] : try await DetectionStore.storedIDs(candidates, on: db)
             // From here the deadline leaves the batch alone; what it answered already is
             // evaluated once the writer has settled its fallback (its hits and alert refer
             // to the row, and a fallback that was a replay must not count twice).

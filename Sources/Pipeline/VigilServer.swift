@@ -1,4 +1,5 @@
 import Access
+import Detection
 import FeedProtocol
 import FeedServer
 import HTTPAPI
@@ -43,6 +44,8 @@ public final class VigilServer: Sendable {
     public let reloader: RulesReloader
     /// Transaction ids between the feed and their commit (empty when all is answered).
     public let inFlight: InFlightIDs
+    /// Every stored id, as the detection workers ask it (loaded shortly after start).
+    public let storedIDs: StoredIDFilter
     /// With `--ha`: whether this node leads (nil: it always does).
     public let leadership: Leadership?
     /// Loads detection state (and, on an `--ha` standby, keeps it current).
@@ -83,11 +86,12 @@ public final class VigilServer: Sendable {
         let dirtyEntities = DirtyEntities.histories()
         let inFlight = InFlightIDs()
         let fallbacks = FallbackLedger()
+        let storedIDs = StoredIDFilter()
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
-            dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, inFlight: inFlight, fallbacks: fallbacks, leadership: leadership,
-            faults: configuration.faults
+            dirtyProfiles: dirtyProfiles, dirtyEntities: dirtyEntities, inFlight: inFlight, fallbacks: fallbacks, storedIDs: storedIDs,
+            leadership: leadership, faults: configuration.faults
         )
         let sink = IngestSink(
             partitions: partitions, writer: toWriter, partitionOf: { detection.partition(of: $0) }, inFlight: inFlight,
@@ -113,6 +117,10 @@ public final class VigilServer: Sendable {
                     interval: configuration.profileCheckpointInterval, leadership: leadership)),
             ChildSpec(name: "writer", shutdownTimeout: configuration.shutdownTimeout, service: writer),
             ChildSpec(name: "state", shutdownTimeout: .seconds(5), service: bootstrap),
+            // Loads once (restarted only after an error), beside the stages.
+            ChildSpec(
+                name: "stored-ids", restart: .transient, shutdownTimeout: .seconds(5),
+                service: StoredIDLoader(filter: storedIDs, database: configuration.database, health: health)),
         ]
         for index in 0..<workerCount {
             pipelineChildren.append(
@@ -120,7 +128,7 @@ public final class VigilServer: Sendable {
                     name: "detect-\(index)", shutdownTimeout: configuration.shutdownTimeout,
                     service: DetectionWorker(
                         index: index, input: partitions[index], output: toWriter, state: detection,
-                        database: configuration.database, backlog: backlogs[index], fallbacks: fallbacks,
+                        database: configuration.database, backlog: backlogs[index], fallbacks: fallbacks, storedIDs: storedIDs,
                         notEvaluated: configuration.decisions.notEvaluated, faults: configuration.faults)
                 ))
         }
@@ -217,6 +225,7 @@ public final class VigilServer: Sendable {
         self.writer = writer
         self.detection = detection
         self.inFlight = inFlight
+        self.storedIDs = storedIDs
         self.leadership = leadership
         self.leaseKeeper = leadership.map { LeaseKeeper(leadership: $0, database: configuration.database, logger: logger) }
         self.alerts = alerts

@@ -48,6 +48,8 @@ public final class WriterStage: Service, Sendable {
     private let inFlight: InFlightIDs?
     /// Where the fallbacks' outcomes go after each commit, for their later evaluation.
     private let fallbacks: FallbackLedger?
+    /// Every stored id, for the detection workers: added after each commit, before the replies.
+    private let storedIDs: StoredIDFilter?
     /// With `--ha`: the fencing token checked in every batch's transaction.
     private let leadership: Leadership?
     private let alertsCounter = Counter(label: "vigil_alerts_total")
@@ -65,10 +67,11 @@ public final class WriterStage: Service, Sendable {
         configuration: Configuration, input: Mailbox<PipelineItem>, health: PipelineHealth,
         alertHook: DetectionWriter.AlertHook? = nil, broadcaster: AlertBroadcaster? = nil,
         dirtyProfiles: DirtyProfiles = DirtyProfiles(), dirtyEntities: DirtyEntities = .histories(), inFlight: InFlightIDs? = nil,
-        fallbacks: FallbackLedger? = nil, leadership: Leadership? = nil,
+        fallbacks: FallbackLedger? = nil, storedIDs: StoredIDFilter? = nil, leadership: Leadership? = nil,
         faults: FaultInjection = .none, logger: Logger = Logger(label: "vigil.writer")
     ) {
         self.leadership = leadership
+        self.storedIDs = storedIDs
         self.fallbacks = fallbacks
         self.dirtyProfiles = dirtyProfiles
         self.dirtyEntities = dirtyEntities
@@ -164,6 +167,18 @@ public final class WriterStage: Service, Sendable {
                     // last, so the row lock it takes is held only until the COMMIT.
                     try leadership?.fence(on: db)
                     return result
+                }
+                // Committed: the ids the store holds now go into the detection workers'
+                // filter before anything else can follow from this commit (the in-flight
+                // release, the replies), so no record can meet its id stored and not in it.
+                if let storedIDs {
+                    var committed: [String] = []
+                    committed.reserveCapacity(rows.count)
+                    for index in outcomes.indices {
+                        if case .refusedByDatabase = outcomes[index] { continue }
+                        committed.append(rows[index].transaction.id)
+                    }
+                    storedIDs.add(committed)
                 }
                 // A replay is answered with the decision stored the first time, never with
                 // a new evaluation (rare: one lookup for a batch that met duplicates).

@@ -134,6 +134,33 @@ struct DetectionTests {
         }
     }
 
+    @Test("after a restart, with the stored ids loaded, a replay is still not counted twice and new records are")
+    func replayAfterRestartWithLoadedFilter() async throws {
+        try await TestDatabase.withMigrated { database in
+            let ruleset = try compileRules(["v.rules": velocityRules])
+            let start = Timestamp.now().adding(microseconds: -3_000 * 1_000_000)
+            let lines = (0..<5).map { i in line("q-\(i)", account: "acc-q", at: start.adding(microseconds: Int64(i) * 60_000_000)) }
+            try await withVigil(database: database, ruleset: ruleset) { _, port in
+                _ = try await send(Array(lines[0..<3]), port: port)
+            }
+            try await withVigil(database: database, ruleset: ruleset) { server, port in
+                // The replay must meet the loaded filter, not the lookup of every id before it.
+                let deadline = ContinuousClock.now + .seconds(20)
+                while !server.storedIDs.isLoaded && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(server.storedIDs.isLoaded)
+                let again = try await send(Array(lines[0..<3]), port: port)
+                #expect(again.allSatisfy { if case .ack(_, true) = $0 { true } else { false } })
+                // Five in the hour only with the fifth: three stored before, then q-3 and q-4.
+                _ = try await send(Array(lines[3..<5]), port: port)
+                let db = try await PostgresConnection.connect(database)
+                let alerted = try await db.query("SELECT transaction_id FROM alerts").map { try $0.decode(0, as: String.self) }
+                #expect(alerted == ["q-4"])
+            }
+            let db = try await PostgresConnection.connect(database)
+            #expect(try await db.count("SELECT txn_count FROM account_profiles WHERE account_id = 'acc-q'") == 5)
+        }
+    }
+
     @Test("a replay of stored transactions raises no second alert and does not count twice")
     func replayDoesNotDoubleCount() async throws {
         try await TestDatabase.withMigrated { database in

@@ -142,6 +142,8 @@ final class OpenLoopPacer {
         guard slots.contains(where: \.sending) else { return }
         var next = min(nextDue, plan.sendUntil)
         if retry { next = min(next, now + BenchOpenLoop.retryNanos) }
+        // Records that fall due before the tick ends wait for it, and are measured late.
+        next = max(next, now + plan.sendTickNanos)
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         eventLoop.scheduleTask(deadline: .uptimeNanoseconds(t0 + max(next, now))) { bound.value.fire() }
     }

@@ -43,6 +43,14 @@ struct FeedBenchCommand: AsyncParsableCommand {
     var rate: Double?
     @Flag(help: "Closed loop: send as fast as acks allow (bounded by --window per connection).")
     var max = false
+    @Option(
+        name: .customLong("send-tick-us"),
+        help: """
+            Open loop: the sender wakes at most once in this many microseconds and sends every record due by then; each \
+            is still timed from its own scheduled send, so the tick can only add to the latency measured (at most this \
+            much). 0 wakes for every record (costs the client a wake-up each, on the server's cores).
+            """)
+    var sendTickMicros: Int = 1000
     @Option(help: "Closed loop: unanswered records per connection at most.")
     var window: Int = 1024
     @Option(help: "Seconds measured (after the warmup).")
@@ -89,6 +97,7 @@ struct FeedBenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard connections > 0, connections <= 10_000 else { throw ValidationError("--connections must be 1 to 10000") }
         guard window > 0 else { throw ValidationError("--window must be positive") }
+        guard (0...1_000_000).contains(sendTickMicros) else { throw ValidationError("--send-tick-us must be 0 to 1000000 microseconds") }
         guard duration > 0, duration <= 3600, warmup >= 0, warmup <= 600, drain >= 0, drain <= 600 else {
             throw ValidationError("--duration must be in (0, 3600], --warmup and --drain in [0, 600] seconds")
         }
@@ -152,7 +161,8 @@ struct FeedBenchCommand: AsyncParsableCommand {
         let plan = BenchPlan(
             host: target.host, port: target.port, connections: connections, rate: max ? nil : rate, window: window,
             warmupNanos: UInt64(warmup * 1e9), durationNanos: UInt64(duration * 1e9), drainNanos: UInt64(drain * 1e9),
-            timeOffsetMicros: Int64(timeOffsetHours) * 3_600_000_000, tls: clientTLS, iso8583: packager
+            timeOffsetMicros: Int64(timeOffsetHours) * 3_600_000_000, tls: clientTLS, iso8583: packager,
+            sendTickNanos: UInt64(sendTickMicros) * 1_000
         )
         let generator = FeedGenerator(configuration: configuration)
         let result = await BenchRun(plan: plan).run(generator: generator)
@@ -189,6 +199,8 @@ struct BenchPlan: Sendable {
     var tls: FeedClientTLS?
     /// The dialect when the run speaks ISO 8583 (`--format iso8583`); nil for NDJSON.
     var iso8583: ISO8583Packager?
+    /// Open loop: the shortest time between two wake-ups of the sender (0: one per record).
+    var sendTickNanos: UInt64 = 0
 
     /// Offset from the run's start (ns) after which latencies and acks count.
     var measureFrom: UInt64 { warmupNanos }

@@ -94,14 +94,17 @@ public final class SharedWindows: Sendable {
     /// four times this.
     static func hash(_ text: String) -> UInt64 {
         var text = text
-        return text.withUTF8 { bytes in
-            var value: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in bytes {
-                value ^= UInt64(byte)
-                value &*= 0x0000_0100_0000_01b3
-            }
-            return value
+        return text.withUTF8 { hash(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
+    }
+
+    /// FNV-1a 64 of `bytes` (what ``hash(_:)-swift.type.method`` computes over a string's UTF-8).
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value &*= 0x0000_0100_0000_01b3
         }
+        return value
     }
 }
 

@@ -38,14 +38,14 @@ public final class StoredIDFilter: Sendable {
     public func mayBeStored(_ ids: [String]) -> [String] {
         state.withLock { state in
             guard let filter = state.current else { return ids }
-            return ids.filter { filter.contains(Self.hash($0)) }
+            return ids.filter { filter.contains(SharedWindows.hash($0)) }
         }
     }
 
     /// Adds ids just stored (the writer, after its commit).
     public func add(_ ids: [String]) {
         guard !ids.isEmpty else { return }
-        let hashes = ids.map(Self.hash)
+        let hashes = ids.map(SharedWindows.hash)
         state.withLock { state in
             for hash in hashes {
                 state.current?.insert(hash)
@@ -85,9 +85,9 @@ public final class StoredIDFilter: Sendable {
             if row.contains(UInt8(ascii: "\\")) {
                 unescaped.removeAll(keepingCapacity: true)
                 Self.unescapeCopyText(row, into: &unescaped)
-                hashes.append(unescaped.withUnsafeBufferPointer(Self.hash))
+                hashes.append(unescaped.withUnsafeBufferPointer(SharedWindows.hash))
             } else {
-                hashes.append(Self.hash(row))
+                hashes.append(SharedWindows.hash(row))
             }
             if hashes.count == 8_192 {
                 body(hashes)
@@ -118,21 +118,6 @@ public final class StoredIDFilter: Sendable {
             default: bytes.append(byte)  // a backslash itself
             }
         }
-    }
-
-    /// FNV-1a 64 of an id's UTF-8 bytes.
-    static func hash(_ id: String) -> UInt64 {
-        var id = id
-        return id.withUTF8 { hash(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
-    }
-
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            value ^= UInt64(byte)
-            value &*= 0x0000_0100_0000_01b3
-        }
-        return value
     }
 }
 

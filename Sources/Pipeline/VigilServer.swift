@@ -46,6 +46,8 @@ public final class VigilServer: Sendable {
     public let inFlight: InFlightIDs
     /// Every stored id, as the detection workers ask it (loaded shortly after start).
     public let storedIDs: StoredIDFilter
+    /// Raised once `storedIDs` is loaded.
+    public let storedIDsLoaded: OneShotSignal
     /// With `--ha`: whether this node leads (nil: it always does).
     public let leadership: Leadership?
     /// Loads detection state (and, on an `--ha` standby, keeps it current).
@@ -87,6 +89,7 @@ public final class VigilServer: Sendable {
         let inFlight = InFlightIDs()
         let fallbacks = FallbackLedger()
         let storedIDs = StoredIDFilter()
+        let storedIDsLoaded = OneShotSignal()
         let writer = WriterStage(
             configuration: .init(database: configuration.database, batchSize: configuration.batchSize, linger: configuration.linger),
             input: toWriter, health: health, alertHook: configuration.alertHook, broadcaster: alerts,
@@ -120,7 +123,7 @@ public final class VigilServer: Sendable {
             // Loads once (restarted only after an error), beside the stages.
             ChildSpec(
                 name: "stored-ids", restart: .transient, shutdownTimeout: .seconds(5),
-                service: StoredIDLoader(filter: storedIDs, database: configuration.database, health: health)),
+                service: StoredIDLoader(filter: storedIDs, database: configuration.database, health: health, loaded: storedIDsLoaded)),
         ]
         for index in 0..<workerCount {
             pipelineChildren.append(
@@ -226,6 +229,7 @@ public final class VigilServer: Sendable {
         self.detection = detection
         self.inFlight = inFlight
         self.storedIDs = storedIDs
+        self.storedIDsLoaded = storedIDsLoaded
         self.leadership = leadership
         self.leaseKeeper = leadership.map { LeaseKeeper(leadership: $0, database: configuration.database, logger: logger) }
         self.alerts = alerts

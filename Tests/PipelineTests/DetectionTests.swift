@@ -145,8 +145,7 @@ struct DetectionTests {
             }
             try await withVigil(database: database, ruleset: ruleset) { server, port in
                 // The replay must meet the loaded filter, not the lookup of every id before it.
-                let deadline = ContinuousClock.now + .seconds(20)
-                while !server.storedIDs.isLoaded && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(await server.storedIDsLoaded.wait(timeout: .seconds(20)))
                 #expect(server.storedIDs.isLoaded)
                 let again = try await send(Array(lines[0..<3]), port: port)
                 #expect(again.allSatisfy { if case .ack(_, true) = $0 { true } else { false } })

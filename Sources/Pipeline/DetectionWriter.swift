@@ -38,69 +38,99 @@ enum DetectionWriter {
     /// JSON) inside the same transaction.
     typealias AlertHook = @Sendable (_ alerts: [(alert: CommittedAlert, transactionJSON: String)], _ db: isolated PostgresConnection) throws -> Void
 
-    /// Writes the decisions of `transactions` (the batch's transaction items, in the order
-    /// the store was given their rows) whose positions are in `storedNow`, and of `lateEvaluations`
-    /// (records stored earlier with the fallback decision), and returns what the caller
-    /// publishes and checkpoints after the commit.
-    static func write(
-        _ transactions: [PipelineItem], storedNow: [Int], late lateEvaluations: [Evaluation] = [], on db: isolated PostgresConnection,
-        alertHook: AlertHook?
-    ) throws -> WriteResult {
+    /// What a batch's transaction writes besides its rows, worked out before any of it is
+    /// written; `result` is what the caller gets back (the batch time filled in by `write`).
+    struct Plan: Sendable {
         var result = WriteResult()
+        /// `rule_hits` rows, in COPY text format.
         var hits = CopyTextEncoder()
+        /// Ids decided late (after the event time's window had closed).
         var late: [String] = []
-        var pendingAlerts: [(evaluation: Evaluation, alert: AlertRecord, rulesJSON: String, raw: [UInt8])] = []
+        var alerts: [(evaluation: Evaluation, alert: AlertRecord, rulesJSON: String, raw: [UInt8])] = []
+        /// Fallbacks stored now: pending until their evaluation commits.
+        var pending: [String] = []
+        /// Late evaluations' ids: no longer pending once this commits.
+        var evaluated: [String] = []
+
+        /// Nothing to write: the batch's transaction holds its rows and nothing else.
+        var writesNothing: Bool {
+            hits.bytes.isEmpty && late.isEmpty && alerts.isEmpty && pending.isEmpty && evaluated.isEmpty
+        }
+    }
+
+    /// Works out what to write for the decisions of `transactions` (the batch's
+    /// transaction items, in the order the store was given their rows) whose positions are
+    /// in `storedNow`, and of `lateEvaluations` (records stored earlier with the fallback
+    /// decision).
+    static func plan(_ transactions: [PipelineItem], storedNow: [Int], late lateEvaluations: [Evaluation] = []) -> Plan {
+        var plan = Plan()
         var evaluations: [Evaluation] = []
         evaluations.reserveCapacity(storedNow.count + lateEvaluations.count)
         // Fallbacks stored now are evaluated after this commit: until that evaluation
         // commits they are pending, so a crash in between loses no alert.
-        var pending: [String] = []
         for index in storedNow {
             switch transactions[index].state {
             case .evaluated(let evaluation): evaluations.append(evaluation)
-            case .replayed(let row) where transactions[index].record.fallback != nil: pending.append(row.transaction.id)
+            case .replayed(let row) where transactions[index].record.fallback != nil: plan.pending.append(row.transaction.id)
             default: continue
             }
         }
         evaluations += lateEvaluations
-        if !pending.isEmpty {
-            try db.execute(
-                "INSERT INTO pending_evaluations (transaction_id) SELECT unnest(\(PostgresTextArray(pending))::text[]) ON CONFLICT DO NOTHING")
-        }
-        if !lateEvaluations.isEmpty {
-            let done = lateEvaluations.map(\.row.transaction.id)
-            try db.execute("DELETE FROM pending_evaluations WHERE transaction_id = ANY(\(PostgresTextArray(done))::text[])")
-        }
+        plan.evaluated = lateEvaluations.map(\.row.transaction.id)
         for evaluation in evaluations {
             let tx = evaluation.row.transaction
             let decision = evaluation.decision
-            result.profiles.append((tx.accountID, decision.profile))
-            if let card = decision.entities.card, let id = tx.cardID { result.entities.append((EntityKey(.card, id), card)) }
-            if let device = decision.entities.device, let id = tx.deviceID { result.entities.append((EntityKey(.device, id), device)) }
+            plan.result.profiles.append((tx.accountID, decision.profile))
+            if let card = decision.entities.card, let id = tx.cardID { plan.result.entities.append((EntityKey(.card, id), card)) }
+            if let device = decision.entities.device, let id = tx.deviceID { plan.result.entities.append((EntityKey(.device, id), device)) }
             if let merchant = decision.entities.merchant, let id = tx.merchantID {
-                result.entities.append((EntityKey(.merchant, id), merchant))
+                plan.result.entities.append((EntityKey(.merchant, id), merchant))
             }
-            if decision.late { late.append(tx.id) }
-            hits.appendRows(evaluation.hitRows.bytes)
+            if decision.late { plan.late.append(tx.id) }
+            plan.hits.appendRows(evaluation.hitRows.bytes)
             if let alert = evaluation.alert {
-                pendingAlerts.append((evaluation, alert.record, alert.rulesJSON, evaluation.row.rawLine))
+                plan.alerts.append((evaluation, alert.record, alert.rulesJSON, evaluation.row.rawLine))
             }
         }
-        if !pendingAlerts.isEmpty {
-            result.alerts = try insertAlerts(pendingAlerts, on: db, alertHook: alertHook)
+        return plan
+    }
+
+    /// Writes the decisions of `transactions` whose positions are in `storedNow`, and of
+    /// `lateEvaluations` (see `plan`), and returns what the caller publishes and
+    /// checkpoints after the commit.
+    static func write(
+        _ transactions: [PipelineItem], storedNow: [Int], late lateEvaluations: [Evaluation] = [], on db: isolated PostgresConnection,
+        alertHook: AlertHook?
+    ) throws -> WriteResult {
+        try write(plan(transactions, storedNow: storedNow, late: lateEvaluations), on: db, alertHook: alertHook)
+    }
+
+    /// Writes what `plan` holds in the current transaction of `db`.
+    static func write(_ plan: Plan, on db: isolated PostgresConnection, alertHook: AlertHook?) throws -> WriteResult {
+        var result = plan.result
+        if !plan.pending.isEmpty {
+            try db.execute(
+                "INSERT INTO pending_evaluations (transaction_id) SELECT unnest(\(PostgresTextArray(plan.pending))::text[]) ON CONFLICT DO NOTHING")
         }
-        if !hits.bytes.isEmpty {
+        if !plan.evaluated.isEmpty {
+            try db.execute("DELETE FROM pending_evaluations WHERE transaction_id = ANY(\(PostgresTextArray(plan.evaluated))::text[])")
+        }
+        if !plan.alerts.isEmpty {
+            result.alerts = try insertAlerts(plan.alerts, on: db, alertHook: alertHook)
+        }
+        if !plan.hits.bytes.isEmpty {
             try db.copyIn(
                 """
                 COPY rule_hits (transaction_id, rule_id, mode, severity, score, reason, on_error, ruleset_version) FROM STDIN
-                """, data: hits.bytes)
+                """, data: plan.hits.bytes)
         }
-        if !late.isEmpty {
+        if !plan.late.isEmpty {
             // Rare, so a statement of its own rather than a column in every COPY row.
-            try db.execute("UPDATE transactions SET late = true WHERE id = ANY(\(PostgresTextArray(late))::text[])")
+            try db.execute("UPDATE transactions SET late = true WHERE id = ANY(\(PostgresTextArray(plan.late))::text[])")
         }
         if !result.profiles.isEmpty {
-            result.batchTime = try db.query("SELECT now()").first?.decode(0, as: Timestamp.self)
+            // The ingest transaction read its start (the same `now()`) as it began.
+            result.batchTime = try db.transactionStart ?? db.query("SELECT now()").first?.decode(0, as: Timestamp.self)
         }
         return result
     }

@@ -12,15 +12,42 @@ extension PostgresConnection {
         guard statement.bindings.isEmpty else {
             throw PostgresError(code: .misuse, message: "COPY takes no bind parameters")
         }
+        return try copyIn(after: "", statement.sql, data: data).copied
+    }
+
+    /// Sends `preamble` (statements without parameters, each ending in `;`) and the COPY
+    /// `statement` as one query, so the statements before the COPY cost no round trip of
+    /// their own; then streams `data` to the COPY. `statement` may go on after the COPY
+    /// (`COPY ... FROM STDIN; COMMIT`): those statements run once its data is in. Returns
+    /// the rows of each statement of the preamble, in order, and the rows copied. A failing
+    /// statement stops the query there: its error is thrown, and the statements after it
+    /// do not run.
+    func copyIn(after preamble: String, _ statement: String, data: [UInt8]) throws -> (preamble: [PostgresRows], copied: Int) {
         let conn = try liveConnection()
-        guard let start = PQexec(conn, statement.sql) else {
+        guard PQsendQuery(conn, preamble + statement) == 1 else {
             throw connectionError(fallback: "COPY could not start")
         }
-        guard PQresultStatus(start) == PGRES_COPY_IN else {
-            _ = try consume(start)
+        var before: [PostgresRows] = []
+        var startFailure: (any Error)?
+        var copying = false
+        // The preamble's results, then the COPY's start; after an error, the rest (none).
+        while let result = PQgetResult(conn) {
+            if PQresultStatus(result) == PGRES_COPY_IN {
+                PQclear(result)
+                copying = true
+                break
+            }
+            do {
+                let rows = try consume(result)
+                if startFailure == nil { before.append(rows) }
+            } catch {
+                if startFailure == nil { startFailure = error }
+            }
+        }
+        if let startFailure { throw startFailure }
+        guard copying else {
             throw PostgresError(code: .copyFailed, message: "the statement is not a COPY ... FROM STDIN")
         }
-        PQclear(start)
         let chunk = 1 << 18
         var sendFailure: String?
         data.withUnsafeBufferPointer { buffer in
@@ -39,13 +66,14 @@ extension PostgresConnection {
             }
         }
         let ended = PQputCopyEnd(conn, sendFailure)
-        var copied = 0
+        var copied: Int?
         var firstError: (any Error)?
-        // Drain every result so the connection is usable again afterwards.
+        // Drain every result so the connection is usable again afterwards: the COPY's,
+        // then those of statements after it in the same query (none after an error).
         while let result = PQgetResult(conn) {
             do {
                 let rows = try consume(result)
-                copied = rows.affectedRows
+                if copied == nil { copied = rows.affectedRows }
             } catch {
                 if firstError == nil { firstError = error }
             }
@@ -57,7 +85,7 @@ extension PostgresConnection {
         if ended != 1 {
             throw connectionError(fallback: "ending COPY failed")
         }
-        return copied
+        return (before, copied ?? 0)
     }
 }
 

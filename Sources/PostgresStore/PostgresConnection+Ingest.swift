@@ -19,13 +19,45 @@ extension PostgresConnection {
         then extra: @Sendable (isolated PostgresConnection, _ storedNow: [Int]) throws -> Result
     ) throws -> (outcomes: [IngestOutcome], results: [Result]) {
         do {
-            return try inTransaction {
+            return try inTransaction(bodyBegins: true) {
                 let outcomes = try insertBatch(transactions, rejected: rejected)
                 let result = try extra(self, outcomes.indices.filter { outcomes[$0] == .stored })
                 return (outcomes, [result])
             }
         } catch let error as PostgresError where !error.isConnectionError && transactions.count + rejected.count > 1 {
             return try storeOneByOne(transactions, rejected: rejected, extra: extra)
+        }
+    }
+
+    /// Stores a batch whose database transaction holds its rows and nothing else, with the
+    /// fewest round trips: BEGIN, the COPY and COMMIT go as one query, the COPY's rows
+    /// after it. Returns the transaction's start time (its `now()`, the rows'
+    /// `received_at`) once committed: every row was stored now.
+    ///
+    /// Returns nil, having kept nothing, when the batch cannot go this way: an id repeated
+    /// in it, replays expected after a recent one, an id already stored (the COPY is
+    /// refused), or a value the server refuses. `storeIngestBatch` then stores it, telling
+    /// replays from conflicts and one bad record from the rest. Throws only when the
+    /// connection is lost (whether the COMMIT happened is then unknown, as for any commit).
+    public func storeCommitted(_ transactions: [TransactionRow]) throws -> Timestamp? {
+        guard duplicateStreak == 0, !transactions.isEmpty else { return nil }
+        var ids = Set<String>(minimumCapacity: transactions.count)
+        var rows = CopyTextEncoder(capacity: transactions.reduce(0) { $0 + $1.copyRow.count })
+        for (index, record) in transactions.enumerated() {
+            guard ids.insert(record.transaction.id).inserted else { return nil }
+            rows.appendRow(record.copyRow, arrival: index)
+        }
+        do {
+            let (begun, _) = try copyIn(after: Self.beginIngest, Self.copyTransactions + "; COMMIT", data: rows.bytes)
+            guard begun.count == 2, let start = try begun[1].first?.decode(0, as: Timestamp.self) else {
+                throw PostgresError(code: .server, message: "the transaction began without its start time")
+            }
+            return start
+        } catch let error as PostgresError where !error.isConnectionError {
+            // The failed COPY stopped the query before its COMMIT: the transaction is open, aborted.
+            try execute("ROLLBACK")
+            if error.isUniqueViolation { duplicateStreak = Self.slowPathBatchesAfterDuplicate }
+            return nil
         }
     }
 
@@ -43,7 +75,7 @@ extension PostgresConnection {
         outcomes.reserveCapacity(transactions.count)
         for (index, row) in transactions.enumerated() {
             do {
-                let (outcome, result) = try inTransaction {
+                let (outcome, result) = try inTransaction(bodyBegins: true) {
                     let outcome = try insertBatch([row], rejected: [])[0]
                     return (outcome, try extra(self, outcome == .stored ? [index] : []))
                 }
@@ -54,26 +86,27 @@ extension PostgresConnection {
                 let line = RejectedLine(
                     recordID: row.transaction.id, errorCode: "storage_refused", message: message,
                     rawLine: row.rawLine, peer: row.peer)
-                try inTransaction { _ = try insertBatch([], rejected: [line]) }
+                try inTransaction(bodyBegins: true) { _ = try insertBatch([], rejected: [line]) }
                 outcomes.append(.refusedByDatabase(message: message))
             }
         }
         for line in rejected {
             do {
-                try inTransaction { _ = try insertBatch([], rejected: [line]) }
+                try inTransaction(bodyBegins: true) { _ = try insertBatch([], rejected: [line]) }
             } catch let error as PostgresError where !error.isConnectionError {
                 // Kept without the bytes the database refused, so the reason is not lost.
                 let kept = RejectedLine(
                     recordID: line.recordID, errorCode: line.errorCode,
                     message: line.message + " (the database refused the record: \(error.message))",
                     rawLine: [], peer: line.peer)
-                try inTransaction { _ = try insertBatch([], rejected: [kept]) }
+                try inTransaction(bodyBegins: true) { _ = try insertBatch([], rejected: [kept]) }
             }
         }
         return (outcomes, results)
     }
 
-    /// Must be the first statement of its transaction: when a replayed id refuses the
+    /// Begins its transaction (in the same query as its first statement, with the
+    /// transaction's start time for `transactionStart`): when a replayed id refuses the
     /// COPY, `copyTransactions` rolls the transaction back and begins it again.
     private func insertBatch(_ records: [TransactionRow], rejected: [RejectedLine]) throws -> [IngestOutcome] {
         var outcomes = [IngestOutcome](repeating: .stored, count: records.count)
@@ -120,6 +153,8 @@ extension PostgresConnection {
                         rawLine: record.rawLine, peer: record.peer,
                         storedDigest: stored, receivedDigest: received))
             }
+        } else {
+            try beginIngestTransaction()
         }
         if !rejects.bytes.isEmpty {
             try copyIn(
@@ -164,19 +199,16 @@ extension PostgresConnection {
     private func copyTransactions(_ rows: [UInt8], count: Int) throws -> PriorRows? {
         if duplicateStreak == 0 {
             do {
-                try copyIn(
-                    """
-                    COPY transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
-                        country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session,
-                        decision, decision_score, decision_rules, decision_ruleset, decision_degraded, arrival) FROM STDIN
-                    """, data: rows)
+                let (begun, _) = try copyIn(after: Self.beginIngest, Self.copyTransactions, data: rows)
+                try noteTransactionStart(begun)
                 return nil
             } catch let error as PostgresError where error.isUniqueViolation {
                 try execute("ROLLBACK")
-                try execute("BEGIN")
+                try beginIngestTransaction()
                 duplicateStreak = Self.slowPathBatchesAfterDuplicate
             }
         } else {
+            try beginIngestTransaction()
             duplicateStreak -= 1
         }
         try ensureTemporaryTable("incoming_transactions") {
@@ -213,6 +245,30 @@ extension PostgresConnection {
             }
         }
         return prior
+    }
+
+    /// The COPY that stores a batch's rows (`TransactionRow.copyRow` and the arrival).
+    private static let copyTransactions = """
+        COPY transactions (id, account_id, card_id, amount_minor, currency, merchant_id, mcc,
+            country, channel, device_id, ip, latitude, longitude, event_time, raw, content_digest, feed_session,
+            decision, decision_score, decision_rules, decision_ruleset, decision_degraded, arrival) FROM STDIN
+        """
+
+    /// What begins an ingest transaction, in the query of its first statement: the
+    /// transaction's start time is the batch's time (see `transactionStart`).
+    private static let beginIngest = "BEGIN; SELECT now(); "
+
+    /// Begins an ingest transaction with a query of its own.
+    private func beginIngestTransaction() throws {
+        try noteTransactionStart(simpleQuery(Self.beginIngest))
+    }
+
+    /// Keeps the start time that `beginIngest` read (its second result).
+    private func noteTransactionStart(_ begun: [PostgresRows]) throws {
+        guard begun.count == 2, let start = try begun[1].first?.decode(0, as: Timestamp.self) else {
+            throw PostgresError(code: .server, message: "the transaction began without its start time")
+        }
+        transactionStart = start
     }
 
     /// Batches stored the slower way after one met a duplicate.

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import VigilCore
 
 /// One PostgreSQL connection through libpq, running on a thread of its own.
 ///
@@ -23,6 +24,9 @@ public actor PostgresConnection {
     private var temporaryTables: Set<String> = []
     /// Ingest batches left to store through the duplicate-tolerant path (see `copyTransactions`).
     var duplicateStreak = 0
+    /// The current ingest transaction's start (`now()`, which is the same at every
+    /// statement of a transaction), read by the query that began it; nil outside one.
+    public internal(set) var transactionStart: Timestamp?
 
     private init(configuration: PostgresConfiguration) {
         self.configuration = configuration
@@ -133,6 +137,28 @@ public actor PostgresConnection {
         _ = try consume(PQexec(conn, sql))
     }
 
+    /// Runs SQL text that may hold several statements and no parameters as one query (one
+    /// round trip) and returns the rows of each statement, in order. A failing statement
+    /// stops the query there and its error is thrown.
+    func simpleQuery(_ sql: String) throws -> [PostgresRows] {
+        let conn = try liveConnection()
+        guard PQsendQuery(conn, sql) == 1 else {
+            throw connectionError(fallback: "the query could not be sent")
+        }
+        var results: [PostgresRows] = []
+        var failure: (any Error)?
+        while let result = PQgetResult(conn) {
+            do {
+                let rows = try consume(result)
+                if failure == nil { results.append(rows) }
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        return results
+    }
+
     /// Prepares a named statement on this connection; idempotent per name.
     public func prepare(_ name: String, _ query: PostgresQuery) throws -> PreparedStatement {
         let statement = PreparedStatement(name: name)
@@ -165,8 +191,12 @@ public actor PostgresConnection {
 
     /// BEGIN, `body`, COMMIT — or ROLLBACK when `body` throws. For code already
     /// isolated to this connection.
-    func inTransaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN")
+    ///
+    /// With `bodyBegins`, the body's first statement begins the transaction itself (it
+    /// runs `BEGIN` in the same query as its own first statement, a round trip saved).
+    func inTransaction<T>(bodyBegins: Bool = false, _ body: () throws -> T) throws -> T {
+        if !bodyBegins { try execute("BEGIN") }
+        defer { transactionStart = nil }
         let value: T
         do {
             value = try body()

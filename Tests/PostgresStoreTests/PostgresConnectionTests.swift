@@ -276,6 +276,78 @@ struct PostgresConnectionTests {
         }
     }
 
+    @Test("an ingest transaction reads its start as it begins: the `then` work sees it equal to now(), on every path, and it is cleared after")
+    func ingestTransactionStart() async throws {
+        try await TestDatabase.withMigrated { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
+            let usd = try #require(Currency(code: "USD"))
+            func record(_ id: String) -> TransactionRow {
+                let tx = Transaction(
+                    id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 500, currency: usd), channel: .cardPresent)
+                return TransactionRow(tx, rawLine: Array(#"{"id":"\#(id)"}"#.utf8))
+            }
+            // Each batch: (what `then` saw as the start, the transaction's own now()).
+            func store(_ rows: [TransactionRow], rejected: [RejectedLine] = []) async throws -> (Timestamp?, Timestamp?) {
+                let (_, results) = try await db.storeIngestBatch(rows, rejected: rejected) { db, _ in
+                    (db.transactionStart, try db.query("SELECT now()").first?.decode(0, as: Timestamp.self))
+                }
+                return try #require(results.first)
+            }
+            // The direct path (COPY in the query that begins), a replay that restarts the
+            // transaction (its start is the new one's), the tolerant path, rejected lines only.
+            let rejectedLine = RejectedLine(recordID: nil, errorCode: "bad_json", message: "not JSON", rawLine: Array("{".utf8), peer: "test")
+            for rows in [[record("s-1")], [record("s-1"), record("s-2")], [record("s-3")], []] {
+                let (start, now) = try await store(rows, rejected: rows.isEmpty ? [rejectedLine] : [])
+                #expect(start != nil)
+                #expect(start == now)
+            }
+            // The rows' received_at is that start too (its default is now()).
+            let (start, _) = try await store([record("s-4")])
+            let received = try await db.query("SELECT received_at FROM transactions WHERE id = 's-4'").first?.decode(0, as: Timestamp.self)
+            #expect(start == received)
+            #expect(await db.transactionStart == nil)
+        }
+    }
+
+    @Test("a batch with nothing else to write commits in its COPY's query; one that cannot go that way keeps nothing and is told so")
+    func storeCommitted() async throws {
+        try await TestDatabase.withMigrated { configuration in
+            let db = try await PostgresConnection.connect(configuration)
+            let other = try await PostgresConnection.connect(configuration)
+            let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
+            let usd = try #require(Currency(code: "USD"))
+            func record(_ id: String, raw: String? = nil) -> TransactionRow {
+                let tx = Transaction(
+                    id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 500, currency: usd), channel: .cardPresent)
+                return TransactionRow(tx, rawLine: Array((raw ?? #"{"id":"\#(id)"}"#).utf8))
+            }
+            func stored() async throws -> [String] {
+                try await other.query("SELECT id FROM transactions ORDER BY id").map { try $0.decode(0, as: String.self) }
+            }
+            // Committed when it returns: another session sees the rows, stamped with the start returned.
+            let start = try #require(try await db.storeCommitted([record("c-1"), record("c-2")]))
+            #expect(try await stored() == ["c-1", "c-2"])
+            let received = try await other.query("SELECT DISTINCT received_at FROM transactions").map { try $0.decode(0, as: Timestamp.self) }
+            #expect(received == [start])
+            #expect(await db.transactionStart == nil)
+            // An id stored before, an id twice in the batch, a value the server refuses (the
+            // raw line must be JSON): nil, and nothing of the batch kept.
+            #expect(try await db.storeCommitted([record("c-3"), record("c-1")]) == nil)
+            #expect(try await db.storeCommitted([record("c-4"), record("c-4")]) == nil)
+            #expect(try await stored() == ["c-1", "c-2"])
+            // After the replay, batches take the tolerant path for a while (nil at once);
+            // `storeIngestBatch` tells the replay from the new record.
+            #expect(try await db.storeCommitted([record("c-5")]) == nil)
+            #expect(try await db.storeIngestBatch([record("c-3"), record("c-1")]) == [.stored, .duplicate])
+            // Once the tolerant batches are spent, the direct way again; a refused value keeps nothing.
+            for batch in 0..<10 { _ = try await db.storeIngestBatch([record("d-\(batch)")]) }
+            #expect(try await db.storeCommitted([record("c-6"), record("c-7", raw: "{not json")]) == nil)
+            #expect(try await db.storeCommitted([record("c-8")]) != nil)
+            #expect(try await stored().filter { $0.hasPrefix("c-") } == ["c-1", "c-2", "c-3", "c-8"])
+        }
+    }
+
     @Test("COPY timestamps are written as RFC 3339 UTC with microseconds, like the text form")
     func copyTimestamps() throws {
         let samples: [Int64] = [0, 1, -1, 1_764_064_800_123_456, -62_135_596_800_000_000, 253_402_300_799_999_999, 253_402_300_800_000_000]

@@ -7,6 +7,11 @@ let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
 ]
+/// For the modules on every record's path whose generic code the pipeline calls: with
+/// their bodies visible to their callers in release builds, generic calls across modules
+/// are specialized instead of looking up generic metadata at run time. Not PostgresStore:
+/// with it, the Swift 6 compiler stops on a module that imports it ("circular reference").
+let hotPathSettings = swiftSettings + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "vigil",
@@ -49,24 +54,24 @@ let package = Package(
         // MARK: pure modules (no I/O)
         .target(
             name: "VigilCore",
-            swiftSettings: swiftSettings
+            swiftSettings: hotPathSettings
         ),
         .target(
             name: "RuleLanguage",
             dependencies: ["VigilCore"],
-            swiftSettings: swiftSettings
+            swiftSettings: hotPathSettings
         ),
         .target(
             name: "FeedProtocol",
             dependencies: ["VigilCore"],
-            swiftSettings: swiftSettings
+            swiftSettings: hotPathSettings
         ),
         // ISO 8583 packing and unpacking (dialects from packager files) and the mapping to
         // feed records; pure: the listener lives in FeedServer.
         .target(
             name: "ISO8583",
             dependencies: ["VigilCore", "FeedProtocol"],
-            swiftSettings: swiftSettings
+            swiftSettings: hotPathSettings
         ),
         // ISO 20022 pacs.008 credit transfers in, pacs.002 status reports out (pure).
         .target(
@@ -82,10 +87,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            // The mailboxes are generic and every stage calls them: with their bodies
-            // visible to the pipeline, it gets them specialized for its element types
-            // instead of looking up generic metadata at run time on every send and take.
-            swiftSettings: swiftSettings + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+            // The mailboxes are generic and every stage calls them.
+            swiftSettings: hotPathSettings
         ),
 
         // MARK: I/O modules
@@ -142,7 +145,7 @@ let package = Package(
                 "RuleLanguage",
                 "PostgresStore",
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: hotPathSettings
         ),
         .target(
             name: "Backtest",

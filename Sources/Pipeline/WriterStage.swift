@@ -164,14 +164,18 @@ public final class WriterStage: Service, Sendable {
                 // Most batches at a steady rate raise nothing: no hits, no alerts. Such a
                 // batch, if its ids are new, commits in the query of its COPY (two round
                 // trips, not four). Not with `--ha`: the fence goes in every transaction.
-                let quiet = DetectionWriter.plan(items, storedNow: Array(items.indices), late: late)
-                if rejected.isEmpty, leadership == nil, quiet.writesNothing, let start = try await database.storeCommitted(rows) {
-                    var result = quiet.result
+                // Planned as if every row is stored now, the usual case on either path.
+                let planned = DetectionWriter.plan(items, storedNow: Array(items.indices), late: late)
+                if rejected.isEmpty, leadership == nil, planned.writesNothing, let start = try await database.storeCommitted(rows) {
+                    var result = planned.result
                     if !result.profiles.isEmpty { result.batchTime = start }
                     (outcomes, written) = (Array(repeating: .stored, count: rows.count), [result])
                 } else {
                     (outcomes, written) = try await database.storeIngestBatch(rows, rejected: rejected) { db, storedNow in
-                        let result = try DetectionWriter.write(items, storedNow: storedNow, late: late, on: db, alertHook: hook)
+                        let result =
+                            storedNow.count == items.count
+                            ? try DetectionWriter.write(planned, on: db, alertHook: hook)
+                            : try DetectionWriter.write(items, storedNow: storedNow, late: late, on: db, alertHook: hook)
                         // A node that lost the lease commits (and so acks) nothing more. Checked
                         // last, so the row lock it takes is held only until the COMMIT.
                         try leadership?.fence(on: db)

@@ -23,31 +23,11 @@ extension PostgresConnection {
     /// statement stops the query there: its error is thrown, and the statements after it
     /// do not run.
     func copyIn(after preamble: String, _ statement: String, data: [UInt8]) throws -> (preamble: [PostgresRows], copied: Int) {
-        let conn = try liveConnection()
-        guard PQsendQuery(conn, preamble + statement) == 1 else {
-            throw connectionError(fallback: "COPY could not start")
-        }
-        var before: [PostgresRows] = []
-        var startFailure: (any Error)?
-        var copying = false
-        // The preamble's results, then the COPY's start; after an error, the rest (none).
-        while let result = PQgetResult(conn) {
-            if PQresultStatus(result) == PGRES_COPY_IN {
-                PQclear(result)
-                copying = true
-                break
-            }
-            do {
-                let rows = try consume(result)
-                if startFailure == nil { before.append(rows) }
-            } catch {
-                if startFailure == nil { startFailure = error }
-            }
-        }
-        if let startFailure { throw startFailure }
-        guard copying else {
+        let (before, copyStarted) = try simpleQuery(preamble + statement)
+        guard copyStarted else {
             throw PostgresError(code: .copyFailed, message: "the statement is not a COPY ... FROM STDIN")
         }
+        let conn = try liveConnection()
         let chunk = 1 << 18
         var sendFailure: String?
         data.withUnsafeBufferPointer { buffer in

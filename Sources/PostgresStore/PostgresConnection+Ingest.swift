@@ -260,7 +260,7 @@ extension PostgresConnection {
 
     /// Begins an ingest transaction with a query of its own.
     private func beginIngestTransaction() throws {
-        try noteTransactionStart(simpleQuery(Self.beginIngest))
+        try noteTransactionStart(simpleQuery(Self.beginIngest).results)
     }
 
     /// Keeps the start time that `beginIngest` read (its second result).

@@ -137,10 +137,12 @@ public actor PostgresConnection {
         _ = try consume(PQexec(conn, sql))
     }
 
-    /// Runs SQL text that may hold several statements and no parameters as one query (one
-    /// round trip) and returns the rows of each statement, in order. A failing statement
-    /// stops the query there and its error is thrown.
-    func simpleQuery(_ sql: String) throws -> [PostgresRows] {
+    /// Sends SQL text that may hold several statements and no parameters as one query (one
+    /// round trip) and reads the rows of each statement, in order, up to a `COPY ... FROM
+    /// STDIN`: the query then waits for the COPY's data (`copyStarted`), and the caller
+    /// streams it (see `copyIn`). A failing statement stops the query there and its error
+    /// is thrown once the query's results are drained.
+    func simpleQuery(_ sql: String) throws -> (results: [PostgresRows], copyStarted: Bool) {
         let conn = try liveConnection()
         guard PQsendQuery(conn, sql) == 1 else {
             throw connectionError(fallback: "the query could not be sent")
@@ -148,6 +150,10 @@ public actor PostgresConnection {
         var results: [PostgresRows] = []
         var failure: (any Error)?
         while let result = PQgetResult(conn) {
+            if PQresultStatus(result) == PGRES_COPY_IN {
+                PQclear(result)
+                return (results, true)
+            }
             do {
                 let rows = try consume(result)
                 if failure == nil { results.append(rows) }
@@ -156,7 +162,7 @@ public actor PostgresConnection {
             }
         }
         if let failure { throw failure }
-        return results
+        return (results, false)
     }
 
     /// Prepares a named statement on this connection; idempotent per name.

@@ -242,16 +242,9 @@ struct PostgresConnectionTests {
     func replayRestartsTransaction() async throws {
         try await TestDatabase.withMigrated { configuration in
             let db = try await PostgresConnection.connect(configuration)
-            let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
-            let usd = try #require(Currency(code: "USD"))
-            func record(_ id: String) -> TransactionRow {
-                let tx = Transaction(
-                    id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 500, currency: usd), channel: .cardPresent)
-                return TransactionRow(tx, rawLine: Array(#"{"id":"\#(id)"}"#.utf8))
-            }
-            _ = try await db.storeIngestBatch([record("r-1")])
+            _ = try await db.storeIngestBatch([ingestRow("r-1")])
             // r-1 refuses the direct COPY; `then` sees r-2 stored, in the transaction that commits.
-            let (outcomes, results) = try await db.storeIngestBatch([record("r-1"), record("r-2")]) { db, storedNow in
+            let (outcomes, results) = try await db.storeIngestBatch([ingestRow("r-1"), ingestRow("r-2")]) { db, storedNow in
                 let seen = try db.query("SELECT count(*)::bigint FROM transactions").first?.decode(0, as: Int64.self)
                 _ = try db.execute("INSERT INTO lists (name, description) VALUES ('restart-probe', 'written by then')")
                 return (storedNow, seen)
@@ -264,7 +257,7 @@ struct PostgresConnectionTests {
             // A replay followed by a `then` that fails: neither the new row nor the `then` write is kept.
             struct Refused: Error {}
             await #expect(throws: Refused.self) {
-                _ = try await db.storeIngestBatch([record("r-2"), record("r-3")]) { db, _ in
+                _ = try await db.storeIngestBatch([ingestRow("r-2"), ingestRow("r-3")]) { db, _ in
                     _ = try db.execute("INSERT INTO lists (name, description) VALUES ('restart-probe-2', 'rolled back')")
                     throw Refused()
                 }
@@ -272,7 +265,7 @@ struct PostgresConnectionTests {
             #expect(try await db.query("SELECT id FROM transactions WHERE id = 'r-3'").count == 0)
             #expect(try await db.query("SELECT name FROM lists WHERE name = 'restart-probe-2'").count == 0)
             // The connection is usable afterwards, on the direct path or the tolerant one.
-            #expect(try await db.storeIngestBatch([record("r-3"), record("r-4")]) == [.stored, .stored])
+            #expect(try await db.storeIngestBatch([ingestRow("r-3"), ingestRow("r-4")]) == [.stored, .stored])
         }
     }
 
@@ -280,13 +273,6 @@ struct PostgresConnectionTests {
     func ingestTransactionStart() async throws {
         try await TestDatabase.withMigrated { configuration in
             let db = try await PostgresConnection.connect(configuration)
-            let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
-            let usd = try #require(Currency(code: "USD"))
-            func record(_ id: String) -> TransactionRow {
-                let tx = Transaction(
-                    id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 500, currency: usd), channel: .cardPresent)
-                return TransactionRow(tx, rawLine: Array(#"{"id":"\#(id)"}"#.utf8))
-            }
             // Each batch: (what `then` saw as the start, the transaction's own now()).
             func store(_ rows: [TransactionRow], rejected: [RejectedLine] = []) async throws -> (Timestamp?, Timestamp?) {
                 let (_, results) = try await db.storeIngestBatch(rows, rejected: rejected) { db, _ in
@@ -297,13 +283,13 @@ struct PostgresConnectionTests {
             // The direct path (COPY in the query that begins), a replay that restarts the
             // transaction (its start is the new one's), the tolerant path, rejected lines only.
             let rejectedLine = RejectedLine(recordID: nil, errorCode: "bad_json", message: "not JSON", rawLine: Array("{".utf8), peer: "test")
-            for rows in [[record("s-1")], [record("s-1"), record("s-2")], [record("s-3")], []] {
+            for rows in [[ingestRow("s-1")], [ingestRow("s-1"), ingestRow("s-2")], [ingestRow("s-3")], []] {
                 let (start, now) = try await store(rows, rejected: rows.isEmpty ? [rejectedLine] : [])
                 #expect(start != nil)
                 #expect(start == now)
             }
             // The rows' received_at is that start too (its default is now()).
-            let (start, _) = try await store([record("s-4")])
+            let (start, _) = try await store([ingestRow("s-4")])
             let received = try await db.query("SELECT received_at FROM transactions WHERE id = 's-4'").first?.decode(0, as: Timestamp.self)
             #expect(start == received)
             #expect(await db.transactionStart == nil)
@@ -315,35 +301,28 @@ struct PostgresConnectionTests {
         try await TestDatabase.withMigrated { configuration in
             let db = try await PostgresConnection.connect(configuration)
             let other = try await PostgresConnection.connect(configuration)
-            let at = try #require(RFC3339.parse("2026-11-24T10:15:00Z"))
-            let usd = try #require(Currency(code: "USD"))
-            func record(_ id: String, raw: String? = nil) -> TransactionRow {
-                let tx = Transaction(
-                    id: id, timestamp: at, accountID: "acc-1", amount: Money(minorUnits: 500, currency: usd), channel: .cardPresent)
-                return TransactionRow(tx, rawLine: Array((raw ?? #"{"id":"\#(id)"}"#).utf8))
-            }
             func stored() async throws -> [String] {
                 try await other.query("SELECT id FROM transactions ORDER BY id").map { try $0.decode(0, as: String.self) }
             }
             // Committed when it returns: another session sees the rows, stamped with the start returned.
-            let start = try #require(try await db.storeCommitted([record("c-1"), record("c-2")]))
+            let start = try #require(try await db.storeCommitted([ingestRow("c-1"), ingestRow("c-2")]))
             #expect(try await stored() == ["c-1", "c-2"])
             let received = try await other.query("SELECT DISTINCT received_at FROM transactions").map { try $0.decode(0, as: Timestamp.self) }
             #expect(received == [start])
             #expect(await db.transactionStart == nil)
             // An id stored before, an id twice in the batch, a value the server refuses (the
             // raw line must be JSON): nil, and nothing of the batch kept.
-            #expect(try await db.storeCommitted([record("c-3"), record("c-1")]) == nil)
-            #expect(try await db.storeCommitted([record("c-4"), record("c-4")]) == nil)
+            #expect(try await db.storeCommitted([ingestRow("c-3"), ingestRow("c-1")]) == nil)
+            #expect(try await db.storeCommitted([ingestRow("c-4"), ingestRow("c-4")]) == nil)
             #expect(try await stored() == ["c-1", "c-2"])
             // After the replay, batches take the tolerant path for a while (nil at once);
             // `storeIngestBatch` tells the replay from the new record.
-            #expect(try await db.storeCommitted([record("c-5")]) == nil)
-            #expect(try await db.storeIngestBatch([record("c-3"), record("c-1")]) == [.stored, .duplicate])
+            #expect(try await db.storeCommitted([ingestRow("c-5")]) == nil)
+            #expect(try await db.storeIngestBatch([ingestRow("c-3"), ingestRow("c-1")]) == [.stored, .duplicate])
             // Once the tolerant batches are spent, the direct way again; a refused value keeps nothing.
-            for batch in 0..<10 { _ = try await db.storeIngestBatch([record("d-\(batch)")]) }
-            #expect(try await db.storeCommitted([record("c-6"), record("c-7", raw: "{not json")]) == nil)
-            #expect(try await db.storeCommitted([record("c-8")]) != nil)
+            for batch in 0..<10 { _ = try await db.storeIngestBatch([ingestRow("d-\(batch)")]) }
+            #expect(try await db.storeCommitted([ingestRow("c-6"), ingestRow("c-7", raw: "{not json")]) == nil)
+            #expect(try await db.storeCommitted([ingestRow("c-8")]) != nil)
             #expect(try await stored().filter { $0.hasPrefix("c-") } == ["c-1", "c-2", "c-3", "c-8"])
         }
     }
@@ -417,3 +396,12 @@ struct ConnectionTaskExecutorTests {
 
 /// The thread running the caller.
 private func currentThread() -> pthread_t { pthread_self() }
+
+/// A card-present 5.00 USD transaction of `acc-1` for the ingest tests, stored with `raw`
+/// as its line (by default `{"id":…}`).
+private func ingestRow(_ id: String, raw: String? = nil) -> TransactionRow {
+    let tx = Transaction(
+        id: id, timestamp: RFC3339.parse("2026-11-24T10:15:00Z")!, accountID: "acc-1",
+        amount: Money(minorUnits: 500, currency: Currency(code: "USD")!), channel: .cardPresent)
+    return TransactionRow(tx, rawLine: Array((raw ?? #"{"id":"\#(id)"}"#).utf8))
+}

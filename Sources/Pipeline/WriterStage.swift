@@ -171,11 +171,13 @@ public final class WriterStage: Service, Sendable {
                     if !result.profiles.isEmpty { result.batchTime = start }
                     (outcomes, written) = (Array(repeating: .stored, count: rows.count), [result])
                 } else {
-                    (outcomes, written) = try await database.storeIngestBatch(rows, rejected: rejected) { db, storedNow in
+                    (outcomes, written) = try await database.storeIngestBatch(rows, rejected: rejected) { db, storedNow, batchWork in
+                        // The late evaluations are the batch's own work: written once, in
+                        // the transaction that carries it.
                         let result =
-                            storedNow.count == items.count
+                            batchWork && storedNow.count == items.count
                             ? try DetectionWriter.write(planned, on: db, alertHook: hook)
-                            : try DetectionWriter.write(items, storedNow: storedNow, late: late, on: db, alertHook: hook)
+                            : try DetectionWriter.write(items, storedNow: storedNow, late: batchWork ? late : [], on: db, alertHook: hook)
                         // A node that lost the lease commits (and so acks) nothing more. Checked
                         // last, so the row lock it takes is held only until the COMMIT.
                         try leadership?.fence(on: db)

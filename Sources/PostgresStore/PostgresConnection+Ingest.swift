@@ -8,20 +8,23 @@ extension PostgresConnection {
     ///
     /// `then` runs inside the same transaction after the rows are in (the pipeline writes
     /// alerts, hits and outbox rows there), with the positions in `transactions` of the
-    /// ones stored now, and returns what the caller needs after the commit. Returns one
-    /// outcome per transaction, in order, and what each database transaction's `then`
-    /// returned (one result, or one per transaction after the fallback below).
+    /// ones stored now and whether this transaction carries the batch's own work (what
+    /// belongs to none of its rows, such as the pipeline's late evaluations), and returns
+    /// what the caller needs after the commit. Returns one outcome per transaction, in
+    /// order, and what each database transaction's `then` returned (one result, or one per
+    /// transaction after the fallback below).
     ///
     /// When the batch fails for a reason other than the connection (a value the server
-    /// refuses), each record is retried on its own so one bad record costs only itself.
+    /// refuses), each record is retried on its own so one bad record costs only itself;
+    /// the batch's own work then goes once, in a last transaction of its own.
     public func storeIngestBatch<Result: Sendable>(
         _ transactions: [TransactionRow], rejected: [RejectedLine] = [],
-        then extra: @Sendable (isolated PostgresConnection, _ storedNow: [Int]) throws -> Result
+        then extra: @Sendable (isolated PostgresConnection, _ storedNow: [Int], _ batchWork: Bool) throws -> Result
     ) throws -> (outcomes: [IngestOutcome], results: [Result]) {
         do {
             return try inTransaction(bodyBegins: true) {
                 let outcomes = try insertBatch(transactions, rejected: rejected)
-                let result = try extra(self, outcomes.indices.filter { outcomes[$0] == .stored })
+                let result = try extra(self, outcomes.indices.filter { outcomes[$0] == .stored }, true)
                 return (outcomes, [result])
             }
         } catch let error as PostgresError where !error.isConnectionError && transactions.count + rejected.count > 1 {
@@ -63,12 +66,12 @@ extension PostgresConnection {
 
     /// Stores a batch with nothing else in its transaction; returns one outcome per transaction.
     public func storeIngestBatch(_ transactions: [TransactionRow], rejected: [RejectedLine] = []) throws -> [IngestOutcome] {
-        try storeIngestBatch(transactions, rejected: rejected) { _, _ in () }.outcomes
+        try storeIngestBatch(transactions, rejected: rejected) { _, _, _ in () }.outcomes
     }
 
     private func storeOneByOne<Result: Sendable>(
         _ transactions: [TransactionRow], rejected: [RejectedLine],
-        extra: @Sendable (isolated PostgresConnection, _ storedNow: [Int]) throws -> Result
+        extra: @Sendable (isolated PostgresConnection, _ storedNow: [Int], _ batchWork: Bool) throws -> Result
     ) throws -> (outcomes: [IngestOutcome], results: [Result]) {
         var outcomes: [IngestOutcome] = []
         var results: [Result] = []
@@ -77,7 +80,7 @@ extension PostgresConnection {
             do {
                 let (outcome, result) = try inTransaction(bodyBegins: true) {
                     let outcome = try insertBatch([row], rejected: [])[0]
-                    return (outcome, try extra(self, outcome == .stored ? [index] : []))
+                    return (outcome, try extra(self, outcome == .stored ? [index] : [], false))
                 }
                 outcomes.append(outcome)
                 results.append(result)
@@ -102,6 +105,9 @@ extension PostgresConnection {
                 try inTransaction(bodyBegins: true) { _ = try insertBatch([], rejected: [kept]) }
             }
         }
+        // The batch's own work, once: in a row's transaction it would be written again with
+        // the next row (breaking unique keys, refusing that row), or lost with a refused one.
+        results.append(try inTransaction { try extra(self, [], true) })
         return (outcomes, results)
     }
 

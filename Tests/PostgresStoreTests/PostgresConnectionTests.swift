@@ -244,7 +244,7 @@ struct PostgresConnectionTests {
             let db = try await PostgresConnection.connect(configuration)
             _ = try await db.storeIngestBatch([ingestRow("r-1")])
             // r-1 refuses the direct COPY; `then` sees r-2 stored, in the transaction that commits.
-            let (outcomes, results) = try await db.storeIngestBatch([ingestRow("r-1"), ingestRow("r-2")]) { db, storedNow in
+            let (outcomes, results) = try await db.storeIngestBatch([ingestRow("r-1"), ingestRow("r-2")]) { db, storedNow, _ in
                 let seen = try db.query("SELECT count(*)::bigint FROM transactions").first?.decode(0, as: Int64.self)
                 _ = try db.execute("INSERT INTO lists (name, description) VALUES ('restart-probe', 'written by then')")
                 return (storedNow, seen)
@@ -257,7 +257,7 @@ struct PostgresConnectionTests {
             // A replay followed by a `then` that fails: neither the new row nor the `then` write is kept.
             struct Refused: Error {}
             await #expect(throws: Refused.self) {
-                _ = try await db.storeIngestBatch([ingestRow("r-2"), ingestRow("r-3")]) { db, _ in
+                _ = try await db.storeIngestBatch([ingestRow("r-2"), ingestRow("r-3")]) { db, _, _ in
                     _ = try db.execute("INSERT INTO lists (name, description) VALUES ('restart-probe-2', 'rolled back')")
                     throw Refused()
                 }
@@ -275,7 +275,7 @@ struct PostgresConnectionTests {
             let db = try await PostgresConnection.connect(configuration)
             // Each batch: (what `then` saw as the start, the transaction's own now()).
             func store(_ rows: [TransactionRow], rejected: [RejectedLine] = []) async throws -> (Timestamp?, Timestamp?) {
-                let (_, results) = try await db.storeIngestBatch(rows, rejected: rejected) { db, _ in
+                let (_, results) = try await db.storeIngestBatch(rows, rejected: rejected) { db, _, _ in
                     (db.transactionStart, try db.query("SELECT now()").first?.decode(0, as: Timestamp.self))
                 }
                 return try #require(results.first)
@@ -352,12 +352,17 @@ struct PostgresConnectionTests {
             }
             // A NUL character cannot be stored in a text column: the direct COPY fails. Each
             // record is then stored on its own, and the work done with it (`then`) sees only
-            // that record: its position when it was stored, nothing for the refused one.
-            let (outcomes, storedNow) = try await db.storeIngestBatch([record("ok-1"), record("bad-1", merchant: "m\u{0}x"), record("ok-2")]) {
-                _, stored in
-                stored
+            // that record: its position when it was stored, nothing for the refused one. The
+            // batch's own work (here a row a unique key allows once) goes once, last, in a
+            // transaction of its own: done with each record, it would refuse ok-2.
+            let (outcomes, results) = try await db.storeIngestBatch([record("ok-1"), record("bad-1", merchant: "m\u{0}x"), record("ok-2")]) {
+                db, stored, batchWork in
+                if batchWork { _ = try db.execute("INSERT INTO lists (name, description) VALUES ('batch-work', 'once')") }
+                return (stored, batchWork)
             }
-            #expect(storedNow == [[0], [2]])
+            #expect(results.map(\.0) == [[0], [2], []])
+            #expect(results.map(\.1) == [false, false, true])
+            #expect(try await db.query("SELECT name FROM lists WHERE name = 'batch-work'").count == 1)
             #expect(outcomes[0] == .stored && outcomes[2] == .stored)
             guard case .refusedByDatabase(let message) = outcomes[1] else {
                 Issue.record("expected the database to refuse bad-1: \(outcomes[1])")

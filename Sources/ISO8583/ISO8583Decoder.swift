@@ -75,7 +75,8 @@ private struct Cursor {
     var mtiRead = false
     /// The first content error (decoding went on past it).
     var contentError: ISO8583DecodeError?
-    var presence = [Bool](repeating: false, count: 129)
+    /// Fields the bitmaps announce: bit `n - 1` of the first word, `n - 65` of the second.
+    var presence: (low: UInt64, high: UInt64) = (0, 0)
     /// Where each field's content lies in the body: kept only when redacting (empty otherwise).
     var ranges: [Range<Int>?] = []
 
@@ -87,9 +88,9 @@ private struct Cursor {
     var offset: Int { base + position }
 
     func correlationReadable(beforeField limit: Int) -> Bool {
-        guard mtiRead, presence[11] else { return false }
-        for field in ISO8583Decoder.correlationFields where presence[field] {
-            if field >= limit || message[field] == nil { return false }
+        guard mtiRead, announced(11) else { return false }
+        for field in ISO8583Decoder.correlationFields where announced(field) {
+            if field >= limit || message.slice(field) == nil { return false }
             if let error = contentError, error.field == field { return false }
         }
         return true
@@ -113,8 +114,9 @@ private struct Cursor {
         mtiRead = true
         position = 4
         try readBitmap(packager, into: 1)
-        if presence[1] { try readBitmap(packager, into: 65) }
-        for field in 2...128 where presence[field] {
+        if announced(1) { try readBitmap(packager, into: 65) }
+        message.reserveCapacity(fields: presence.low.nonzeroBitCount + presence.high.nonzeroBitCount, bytes: bytes.count)
+        for field in 2...128 where announced(field) {
             if field == 65 && packager.spec(65) == nil { continue }
             try readField(field, packager)
         }
@@ -157,7 +159,14 @@ private struct Cursor {
             for index in 0..<8 { value = value << 8 | UInt64(bytes[position + index]) }
             position += 8
         }
-        for bit in 0..<64 where value & (1 << (63 - UInt64(bit))) != 0 { presence[first + bit] = true }
+        // The wire's first bit (the word's highest) stands for `first`.
+        var reversed: UInt64 = 0
+        for bit in 0..<64 where value & (1 << UInt64(bit)) != 0 { reversed |= 1 << UInt64(63 - bit) }
+        if first == 1 { presence.low = reversed } else { presence.high = reversed }
+    }
+
+    func announced(_ field: Int) -> Bool {
+        field <= 64 ? presence.low & (1 << UInt64(field - 1)) != 0 : presence.high & (1 << UInt64(field - 65)) != 0
     }
 
     mutating func readField(_ field: Int, _ packager: ISO8583Packager) throws(ISO8583DecodeError) {
@@ -200,9 +209,8 @@ private struct Cursor {
                 "field \(field) (\(spec.name)) needs \(wire) bytes from byte \(offset) but the length header ends the frame \(bytes.count - position) bytes later (the header or the field is wrong)"
             )
         }
-        var value: [UInt8]
         if hexBinary {
-            value = []
+            var value: [UInt8] = []
             value.reserveCapacity(length)
             for index in 0..<length {
                 let high = Self.hexValue(bytes[position + 2 * index])
@@ -216,17 +224,18 @@ private struct Cursor {
                 }
                 value.append(high << 4 | low)
             }
+            message.set(field, value)
         } else {
-            value = Array(bytes[position..<position + wire])
+            let value = bytes[position..<position + wire]
             if let bad = value.firstIndex(where: { !spec.allows($0) }) {
                 noteContent(
-                    field, at: offset + bad,
-                    "field \(field) (\(spec.name)) is of type \(spec.type.rawValue) but byte \(offset + bad) is \(Self.show([value[bad]]))")
+                    field, at: base + bad,
+                    "field \(field) (\(spec.name)) is of type \(spec.type.rawValue) but byte \(base + bad) is \(Self.show([value[bad]]))")
             }
+            message.set(field, value)
         }
         if !ranges.isEmpty { ranges[field] = position..<position + wire }
         position += wire
-        message[field] = value
     }
 
     mutating func noteContent(_ field: Int, at: Int, _ text: String) {

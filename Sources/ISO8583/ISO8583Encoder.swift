@@ -29,19 +29,12 @@ extension ISO8583Packager {
         let start = out.count
         for _ in 0..<headerSize { out.append(0) }
         out.append(contentsOf: message.mti)
-        var primary: UInt64 = 0
-        var extended: UInt64 = 0
-        for field in 2...128 where message[field] != nil {
-            if field <= 64 { primary |= 1 << UInt64(64 - field) } else { extended |= 1 << UInt64(128 - field) }
-        }
+        var (primary, extended) = message.bitmaps
         if extended != 0 { primary |= 1 << 63 }
         appendBitmap(primary, to: &out)
         if extended != 0 { appendBitmap(extended, to: &out) }
         do {
-            for field in 2...128 {
-                guard let value = message[field] else { continue }
-                try appendField(field, value, to: &out)
-            }
+            try message.forEachField { field, value throws(ISO8583EncodeError) in try appendField(field, value, to: &out) }
         } catch {
             out.removeSubrange(start...)
             throw error
@@ -75,7 +68,7 @@ extension ISO8583Packager {
         }
     }
 
-    private func appendField(_ field: Int, _ value: [UInt8], to out: inout [UInt8]) throws(ISO8583EncodeError) {
+    private func appendField(_ field: Int, _ value: ArraySlice<UInt8>, to out: inout [UInt8]) throws(ISO8583EncodeError) {
         guard let spec = spec(field) else {
             throw ISO8583EncodeError(field: field, message: "packager \"\(name)\" does not describe this field")
         }

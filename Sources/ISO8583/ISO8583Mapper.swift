@@ -54,7 +54,7 @@ public enum ISO8583Mapper {
 
     /// A field's text without trailing spaces; nil when absent or blank.
     static func field(_ message: ISO8583Message, _ number: Int) -> String? {
-        guard var bytes = message[number] else { return nil }
+        guard var bytes = message.slice(number) else { return nil }
         while bytes.last == 0x20 { bytes.removeLast() }
         return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
     }
@@ -84,7 +84,7 @@ public enum ISO8583Mapper {
                     code: .missingField, field: "iso8583.correlation",
                     message: "fields 7 (transmission time), 11 (STAN) and 41 (terminal) are required: with 37 (RRN) they identify the request"))
         }
-        guard let time = message[7], let timestamp = transmissionTime(time, now: now) else {
+        guard let time = message.slice(7), let timestamp = transmissionTime(time, now: now) else {
             return .failure(
                 FeedRejection(
                     code: .invalidTimestamp, recordID: id, field: "iso8583.7",
@@ -96,7 +96,7 @@ public enum ISO8583Mapper {
                     code: .invalidCurrency, recordID: id, field: "iso8583.49",
                     message: "field 49 (currency) must be an ISO 4217 numeric code such as 978 (EUR) or 840 (USD)"))
         }
-        guard let amountDigits = message[4], let minor = integer(amountDigits) else {
+        guard let amountDigits = message.slice(4), let minor = integer(amountDigits) else {
             return .failure(
                 FeedRejection(
                     code: .missingField, recordID: id, field: "iso8583.4",
@@ -132,7 +132,7 @@ public enum ISO8583Mapper {
         append(",\"iso8583\":{", &out)
         member("mti", message.mtiText, &out, first: true)
         for (number, name) in echoedFields {
-            if let value = message[number] { echo(name, value, &out) }
+            if let value = message.slice(number) { echo(name, value, &out) }
         }
         append("}}", &out)
         return .success(Mapped(transaction: transaction, line: out))
@@ -140,7 +140,7 @@ public enum ISO8583Mapper {
 
     /// Digits as a number, as `Int64(String)` reads them (without making the `String` when
     /// they are plain digits).
-    static func integer(_ bytes: [UInt8]) -> Int64? {
+    static func integer(_ bytes: ArraySlice<UInt8>) -> Int64? {
         guard !bytes.isEmpty, bytes.count <= 18, bytes.allSatisfy({ $0 &- 0x30 < 10 }) else {
             return Int64(String(decoding: bytes, as: UTF8.self))
         }
@@ -149,10 +149,10 @@ public enum ISO8583Mapper {
 
     /// Member `name` with a field's text (trailing spaces dropped; nothing when blank): the
     /// bytes copied as they are when they need no escaping, else as ``member(_:_:_:first:)`` writes them.
-    static func echo(_ name: String, _ value: [UInt8], _ out: inout [UInt8]) {
-        var end = value.count
-        while end > 0, value[end - 1] == 0x20 { end -= 1 }
-        guard end > 0 else { return }
+    static func echo(_ name: String, _ value: ArraySlice<UInt8>, _ out: inout [UInt8]) {
+        var end = value.endIndex
+        while end > value.startIndex, value[end - 1] == 0x20 { end -= 1 }
+        guard end > value.startIndex else { return }
         let text = value[..<end]
         guard text.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else {
             member(name, String(decoding: text, as: UTF8.self), &out)
@@ -175,18 +175,18 @@ public enum ISO8583Mapper {
     /// The card number: field 2, else the PAN of track 2 (before its `=` or `D` separator).
     static func cardNumber(_ message: ISO8583Message) -> String? {
         if let pan = field(message, 2) { return pan }
-        guard let track = message[35] else { return nil }
+        guard let track = message.slice(35) else { return nil }
         let pan = track.prefix { $0 &- 0x30 < 10 }
         return pan.isEmpty ? nil : String(decoding: pan, as: UTF8.self)
     }
 
     /// The payment's channel from the processing code (3), POS entry mode (22) and MCC (18).
     static func channel(_ message: ISO8583Message) -> Channel {
-        let processing = message[3].map { Array($0.prefix(2)) } ?? []
-        if processing == Array("01".utf8) || message[18] == Array("6011".utf8) { return .atm }
-        if processing == Array("40".utf8) { return .transfer }
-        guard let entry = message[22], entry.count >= 2 else { return .cardNotPresent }
-        switch (entry[0], entry[1]) {
+        let processing = message.slice(3)?.prefix(2) ?? []
+        if processing.elementsEqual("01".utf8) || message.slice(18)?.elementsEqual("6011".utf8) == true { return .atm }
+        if processing.elementsEqual("40".utf8) { return .transfer }
+        guard let entry = message.slice(22), entry.count >= 2 else { return .cardNotPresent }
+        switch (entry[entry.startIndex], entry[entry.startIndex + 1]) {
         case (0x30, 0x32), (0x30, 0x35), (0x30, 0x37), (0x39, 0x30), (0x39, 0x31), (0x39, 0x35), (0x38, 0x30):
             return .cardPresent  // 02 stripe, 05 chip, 07 contactless, 90/91 full stripe, 95 chip fallback, 80 fallback
         default:
@@ -196,15 +196,21 @@ public enum ISO8583Mapper {
 
     /// The alpha-2 country at positions 39–40 of field 43, when it is an assigned code.
     static func country(_ message: ISO8583Message) -> String? {
-        guard let location = message[43], location.count >= 40 else { return nil }
-        let code = location[38..<40]
-        return ISO3166.isAssigned(location[38], location[39]) ? String(decoding: code, as: UTF8.self) : nil
+        guard let location = message.slice(43), location.count >= 40 else { return nil }
+        let code = location.dropFirst(38).prefix(2)
+        return ISO3166.isAssigned(code[code.startIndex], code[code.startIndex + 1]) ? String(decoding: code, as: UTF8.self) : nil
     }
 
     /// Field 7 (MMDDhhmmss, UTC, no year) as the timestamp closest to `now`.
     public static func transmissionTime(_ digits: [UInt8], now: Timestamp) -> Timestamp? {
+        transmissionTime(digits[...], now: now)
+    }
+
+    /// Field 7 (MMDDhhmmss, UTC, no year) as the timestamp closest to `now`.
+    public static func transmissionTime(_ digits: ArraySlice<UInt8>, now: Timestamp) -> Timestamp? {
         guard digits.count == 10, digits.allSatisfy({ $0 &- 0x30 < 10 }) else { return nil }
-        func pair(_ at: Int) -> Int64 { Int64(digits[at] - 0x30) * 10 + Int64(digits[at + 1] - 0x30) }
+        let first = digits.startIndex
+        func pair(_ at: Int) -> Int64 { Int64(digits[first + at] - 0x30) * 10 + Int64(digits[first + at + 1] - 0x30) }
         let (month, day, hour, minute, second) = (pair(0), pair(2), pair(4), pair(6), pair(8))
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
         let year = RFC3339.components(now).date.year

@@ -94,8 +94,11 @@ extension ISO8583Mapper {
     public static func response(to request: ISO8583Message, code: String) -> ISO8583Message? {
         guard let mti = responseMTI(for: request.mti) else { return nil }
         var response = ISO8583Message(mti: mti)
-        for field in responseEchoFields { response[field] = request[field] }
-        response[39] = Array(code.utf8)
+        response.reserveCapacity(fields: responseEchoFields.count + 1, bytes: 160)
+        for field in responseEchoFields {
+            if let value = request.slice(field) { response.set(field, value) }
+        }
+        response.set(39, code.utf8)
         return response
     }
 }

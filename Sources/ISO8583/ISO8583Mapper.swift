@@ -44,12 +44,19 @@ public enum ISO8583Mapper {
     }
 
     /// The sender's correlation key as a transaction id:
-    /// `8583:<terminal 41>:<STAN 11>:<RRN 37>:<transmission time 7>`, trailing spaces
+    /// `8583:<transmission time 7>:<terminal 41>:<STAN 11>:<RRN 37>`, trailing spaces
     /// dropped; a retransmission of the same request has the same id and is answered
-    /// with the stored response instead of being evaluated again.
+    /// with the stored response instead of being evaluated again. The time comes first so
+    /// that ids rise with it: new rows go to the right edge of the primary key's index,
+    /// not to a page anywhere in it (terminals are many and unordered).
     public static func transactionID(_ message: ISO8583Message) -> String? {
         guard let stan = field(message, 11), let time = field(message, 7), let terminal = field(message, 41) else { return nil }
-        return "8583:\(terminal):\(stan):\(field(message, 37) ?? ""):\(time)"
+        return correlationID(time: time, terminal: terminal, stan: stan, rrn: field(message, 37) ?? "")
+    }
+
+    /// The transaction id of a request with these correlation fields.
+    static func correlationID(time: String, terminal: String, stan: String, rrn: String) -> String {
+        "8583:\(time):\(terminal):\(stan):\(rrn)"
     }
 
     /// A field's text without trailing spaces; nil when absent or blank.

@@ -60,7 +60,7 @@ extension ISO8583Mapper {
             originalSTAN = String(decoding: original[4..<10], as: UTF8.self)
             originalTime = String(decoding: original[10..<20], as: UTF8.self)
         }
-        let originalID = "8583:\(terminal):\(originalSTAN):\(field(message, 37) ?? ""):\(originalTime)"
+        let originalID = correlationID(time: originalTime, terminal: terminal, stan: originalSTAN, rrn: field(message, 37) ?? "")
         var amount: Money?
         if let digits = message[4], let minor = Int64(String(decoding: digits, as: UTF8.self)),
             let code = field(message, 49), let currency = ISO4217Numeric.currency(numeric: code)

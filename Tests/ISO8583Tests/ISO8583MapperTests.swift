@@ -15,7 +15,7 @@ import VigilCore
         #expect(ISO8583Mapper.kind(of: message.mti) == .transaction)
         let line = try ISO8583Mapper.line(for: message, now: now).get()
         let transaction = try FeedDecoder().decode(line, now: now)
-        #expect(transaction.id == "8583:TERM0001:000123:612345678901:1201101530")
+        #expect(transaction.id == "8583:1201101530:TERM0001:000123:612345678901")
         #expect(transaction.timestamp == RFC3339.parse("2026-12-01T10:15:30Z"))
         #expect(transaction.amount.minorUnits == 12_540 && transaction.amount.currency.code == "EUR")
         #expect(transaction.cardID == "4111111111111111")  // the feed's PAN policy refuses or tokenizes it next
@@ -59,7 +59,7 @@ import VigilCore
         #expect(throws: FeedRejection.self) { try ISO8583Mapper.line(for: message, now: now).get() }
         if case .failure(let rejection) = ISO8583Mapper.line(for: message, now: now) {
             #expect(rejection.field == "iso8583.49")
-            #expect(rejection.recordID == "8583:TERM0001:000123:612345678901:1201101530")
+            #expect(rejection.recordID == "8583:1201101530:TERM0001:000123:612345678901")
         }
         message = try request(Golden.authorisationRequest)
         message[11] = nil
@@ -89,8 +89,8 @@ import VigilCore
         let message = try request(Golden.reversal("0400"))
         #expect(ISO8583Mapper.kind(of: message.mti) == .reversal)
         let reversal = try ISO8583Mapper.reversal(from: message, now: now).get()
-        #expect(reversal.originalID == "8583:TERM0001:000123:612345678901:1201101530")
-        #expect(reversal.id == "8583:TERM0001:000124:612345678901:1201101731")
+        #expect(reversal.originalID == "8583:1201101530:TERM0001:000123:612345678901")
+        #expect(reversal.id == "8583:1201101731:TERM0001:000124:612345678901")
         #expect(reversal.amount?.minorUnits == 12_540 && reversal.amount?.currency.code == "EUR")
         #expect(reversal.reversedAt == RFC3339.parse("2026-12-01T10:17:31Z"))
         #expect(String(decoding: reversal.raw, as: UTF8.self).contains(#""original_data_elements":"0100000123"#))

@@ -174,7 +174,7 @@ struct ISO8583IngestTests {
                     #expect(try await connection.nextReply() == nil)
                 }
                 let db = try await PostgresConnection.connect(database)
-                let originalID = "8583:TERM0001:000123:612345000123:\(time)"
+                let originalID = "8583:\(time):TERM0001:000123:612345000123"
                 #expect(try await db.count("SELECT count(*) FROM transactions") == 2)
                 #expect(try await db.count("SELECT count(*) FROM transactions WHERE id = \(originalID)") == 1)
                 #expect(try await db.count("SELECT count(*) FROM reversals") == 2)

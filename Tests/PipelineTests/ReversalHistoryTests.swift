@@ -41,7 +41,7 @@ struct ReversalHistoryTests {
             let key = try SecretKey(bytes: [UInt8](repeating: 7, count: 32))
             let time = transmissionTime()
             let pan = "4111111111111111"
-            @Sendable func txID(_ stan: String) -> String { "8583:TERM0001:\(stan):612345\(stan):\(time)" }
+            @Sendable func txID(_ stan: String) -> String { "8583:\(time):TERM0001:\(stan):612345\(stan)" }
             @Sendable func reversal(_ mti: String, stan: String, of original: String) -> ISO8583Message {
                 isoRequest(
                     mti, stan: stan, time: time, extra: [37: "612345\(original)", 90: "0200" + original + time + "00000000000" + "00000000000"])

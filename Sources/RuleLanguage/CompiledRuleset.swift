@@ -42,6 +42,8 @@ public struct CompiledRuleset: Sendable {
     let runners: ContiguousArray<RunnerBox>
     /// The rules' conditions indexed as a whole (see `RuleIndex`).
     let index: RuleIndex
+    /// Rules' explain traces, compiled on first use (see `Explain.trace`).
+    let tracePlans = TracePlans()
 
     /// Assembles a ruleset (the loader is the only caller).
     init(

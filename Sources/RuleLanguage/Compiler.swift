@@ -26,7 +26,13 @@ struct Compiler {
     /// The closure and, when the whole subtree is constant, its value.
     func compileFolding(_ t: TypedExpr) -> Compiled {
         if case .constant(let v) = t.kind { return Compiled(run: { _, _ in v }, constant: v) }
-        let children = t.children.map(compileFolding)
+        return node(t, t.children.map(compileFolding))
+    }
+
+    /// Node `t` compiled from its children's compiled forms (in `t.children`'s order), folded
+    /// when they are all constant: what `compileFolding` does at each node.
+    func node(_ t: TypedExpr, _ children: [Compiled]) -> Compiled {
+        if case .constant(let v) = t.kind { return Compiled(run: { _, _ in v }, constant: v) }
         let evaluator = build(t, children)
         var foldable = !children.isEmpty && children.allSatisfy { $0.constant != nil }
         if case .inList(_, let slot, _, _) = t.kind, staticLists[safe: slot] == nil { foldable = false }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What `vigil rules explain` prints: a rule as the compiler understood it and, for a
 /// given record, the value of every sub-expression.
 public enum Explain {
@@ -43,26 +45,65 @@ public enum Explain {
         public var isConstant: Bool
     }
 
-    /// Evaluates every node of `rule`'s condition on `record` (slow path: each subtree is
-    /// compiled and run on its own; `and`/`or` operands are all shown even when skipped).
+    /// Evaluates every node of `rule` (one of `ruleset`'s rules) on `record` (each node's value on its own:
+    /// `and`/`or` operands are all shown even when skipped). The nodes' texts and compiled
+    /// forms are worked out once a rule, on its first trace, and kept with the ruleset: an
+    /// alert's evidence traces its rules on the pipeline's path.
     public static func trace(_ rule: CompiledRule, in ruleset: CompiledRuleset, record: EvaluationRecord, lists: ListSnapshot) -> [TraceLine] {
+        // Kept for the ruleset's own rules, which is what callers pass (`ruleset.rule(id:)`).
+        let own = ruleset.rules.indices.contains(rule.index) && ruleset.rules[rule.index].id == rule.id
+        let planned = own ? ruleset.tracePlans.plan(for: rule) { plan(rule, in: ruleset) } : plan(rule, in: ruleset)
+        return planned.map { line in
+            TraceLine(depth: line.depth, text: line.text, type: line.type, value: line.node.run(record, lists), isConstant: line.isConstant)
+        }
+    }
+
+    /// A node of a rule's trace before it is run on a record.
+    struct PlannedLine: Sendable {
+        var depth: Int
+        var text: String
+        var type: ValueType
+        var node: Compiled
+        var isConstant: Bool
+    }
+
+    /// The trace's nodes in order (depth first; a decimal conversion shows as its operand,
+    /// a `present`/`missing` test without its operand), compiled bottom-up in one pass.
+    static func plan(_ rule: CompiledRule, in ruleset: CompiledRuleset) -> [PlannedLine] {
         var statics = [Set<String>?](repeating: nil, count: ruleset.lists.count)
         for list in ruleset.lists {
             if case .table = list.source { continue }
             statics[list.slot] = list.members
         }
         let compiler = Compiler(staticLists: statics)
-        var lines: [TraceLine] = []
-        func walk(_ t: TypedExpr, _ depth: Int) {
-            if case .toDecimal(let inner) = t.kind { return walk(inner, depth) }
-            lines.append(
-                TraceLine(
-                    depth: depth, text: text(t), type: t.type, value: compiler.compile(t)(record, lists),
-                    isConstant: t.isConstant))
-            if case .present = t.kind { return }
-            for child in t.children { walk(child, depth + 1) }
+        var lines: [PlannedLine?] = []
+        func walk(_ t: TypedExpr, _ depth: Int) -> Compiled {
+            if case .toDecimal(let inner) = t.kind { return compiler.node(t, [walk(inner, depth)]) }
+            let slot = lines.count
+            lines.append(nil)
+            let children: [Compiled]
+            if case .present = t.kind {
+                children = t.children.map(compiler.compileFolding)
+            } else {
+                children = t.children.map { walk($0, depth + 1) }
+            }
+            let node = compiler.node(t, children)
+            lines[slot] = PlannedLine(depth: depth, text: text(t), type: t.type, node: node, isConstant: t.isConstant)
+            return node
         }
-        walk(rule.condition, 0)
-        return lines
+        _ = walk(rule.condition, 0)
+        return lines.compactMap { $0 }
+    }
+}
+
+/// Each rule's trace plan, made on first use and kept for the ruleset's life.
+final class TracePlans: Sendable {
+    private let plans = Mutex<[String: [Explain.PlannedLine]]>([:])
+
+    func plan(for rule: CompiledRule, make: () -> [Explain.PlannedLine]) -> [Explain.PlannedLine] {
+        if let known = plans.withLock({ $0[rule.id] }) { return known }
+        let made = make()
+        plans.withLock { $0[rule.id] = made }
+        return made
     }
 }
